@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Sets up what is missing, then runs every test: the trainer's pytest suite and the C# suites
+# (which use fixture models exported by the trainer at test time and the committed defaults).
+set -euo pipefail
+cd "$(dirname "$0")"
+./scripts/setup.sh
+export KPS_FIXTURE_MODELS="$PWD/artifacts/fixture-models"
+rm -rf "$KPS_FIXTURE_MODELS"
+echo "[test] exporting fixture models"
+PYTHONPATH=src/Training /usr/bin/python3 -m keypoint_trainer fixtures --out "$KPS_FIXTURE_MODELS"
+echo "[test] Python tests"
+PYTHONPATH=src/Training /usr/bin/python3 -m pytest tests/training -q -p no:cacheprovider
+echo "[test] C# tests"
+dotnet test KeypointService.sln -c Release --no-build --nologo -v quiet
