@@ -1,0 +1,72 @@
+"""Thread set-up, machine description, versions and git commit for provenance."""
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any, Optional
+
+
+def cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover
+        return max(1, os.cpu_count() or 1)
+
+
+def configure_threads(n: Optional[int] = None) -> int:
+    """``torch.set_num_threads`` from the core count (or ``KEYPOINT_THREADS``)."""
+    import torch
+
+    n = int(n or os.environ.get("KEYPOINT_THREADS") or cpu_count())
+    torch.set_num_threads(n)
+    return n
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_info() -> dict[str, Any]:
+    import torch
+
+    mem = None
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("MemTotal"):
+                    mem = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {"cpu": _cpu_model(), "cores": cpu_count(), "torch_threads": torch.get_num_threads(),
+            "memory_gib": mem, "os": platform.platform(), "gpu": None}
+
+
+def versions() -> dict[str, str]:
+    import numpy
+    import torch
+
+    v = {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__}
+    try:
+        import onnx
+        v["onnx"] = onnx.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    return v
+
+
+def git_commit(cwd: Optional[Path] = None) -> Optional[str]:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd or Path(__file__).parent,
+                             capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
