@@ -101,3 +101,20 @@ STICK_FIGURE = register_skeleton(Skeleton(
 STICK_FIGURE_KEYPOINTS = STICK_FIGURE.keypoints
 STICK_FIGURE_LINKS = STICK_FIGURE.links
 NUM_KEYPOINTS = STICK_FIGURE.num_keypoints
+
+
+# --- the 14 SLP joints of a body lying on a pressure mat (spmkd; LSP/SLP order) --------
+#
+# "left" = the person's own left. Torso length (PCK@torso): thorax to the midpoint of the
+# hips -- unlike shoulder-to-hip pairs it does not shrink in side-lying postures.
+SLP14 = register_skeleton(Skeleton(
+    name="slp14",
+    keypoints=("right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle",
+               "right_wrist", "right_elbow", "right_shoulder", "left_shoulder", "left_elbow",
+               "left_wrist", "thorax", "head_top"),
+    links=((0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (6, 7), (7, 8), (8, 12), (9, 12), (9, 10),
+           (10, 11), (12, 13), (2, 8), (3, 9)),
+    torso_points=(("thorax",), ("right_hip", "left_hip")),
+    flip_pairs=((0, 5), (1, 4), (2, 3), (6, 11), (7, 10), (8, 9)),
+    description="SLP / LSP 14 joints of a person lying on a pressure mat (spmkd).",
+))
