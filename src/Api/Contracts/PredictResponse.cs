@@ -1,0 +1,74 @@
+using System.ComponentModel;
+using System.Text.Json.Serialization;
+
+namespace KeypointService.Api.Contracts;
+
+/// <summary>Keypoints (and optional maps) predicted for one input.</summary>
+public sealed record PredictResponse
+{
+    /// <summary>Model name.</summary>
+    [Description("Model name.")] public required string Model { get; init; }
+    /// <summary>Model version that served the request.</summary>
+    public required string Version { get; init; }
+    /// <summary>heatmap | regression | spmkd.</summary>
+    public required string Task { get; init; }
+    /// <summary>Width of the caller's input in pixels (sensor columns for a pressure map).</summary>
+    public required int Width { get; init; }
+    /// <summary>Height of the caller's input in pixels (sensor rows).</summary>
+    public required int Height { get; init; }
+    /// <summary>Keypoints in the caller's pixel coordinates (x right, y down, pixel centres at integer + 0.5) and normalised to [0, 1].</summary>
+    public required IReadOnlyList<KeypointDto> Keypoints { get; init; }
+    /// <summary>Skeleton links as index pairs into <c>keypoints</c>.</summary>
+    public required IReadOnlyList<int[]> Links { get; init; }
+    /// <summary>SPMKD only: named body joints mapped from the discovered keypoints by the model's linear joint head.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<KeypointDto>? Joints { get; init; }
+    /// <summary>SPMKD only: skeleton links as index pairs into <c>joints</c>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<int[]>? JointLinks { get; init; }
+    /// <summary>Per-keypoint heatmaps at the model's heatmap resolution, when requested with include=heatmaps.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<MapDto>? Heatmaps { get; init; }
+    /// <summary>SPMKD only: the pressure map rebuilt from the keypoints alone, at the caller's size and in the caller's units, when requested with include=reconstruction.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public MapDto? Reconstruction { get; init; }
+    /// <summary>Server-side timings of this request's stages (a batch shares one inference).</summary>
+    public required TimingsDto TimingsMs { get; init; }
+}
+
+/// <summary>One keypoint.</summary>
+/// <param name="Name">Keypoint name from the model manifest.</param>
+/// <param name="X">x in the caller's pixels, 0 = left edge, pixel centres at integer + 0.5.</param>
+/// <param name="Y">y in the caller's pixels, 0 = top edge.</param>
+/// <param name="XNorm">x / width.</param>
+/// <param name="YNorm">y / height.</param>
+/// <param name="Confidence">Heatmap peak value (heatmap and SPMKD models); null for regression models and mapped joints.</param>
+public sealed record KeypointDto(string Name, double X, double Y, double XNorm, double YNorm, double? Confidence);
+
+/// <summary>A 2-D map, either as an array of rows or as a 16-bit grayscale PNG.</summary>
+public sealed record MapDto
+{
+    /// <summary>Keypoint name for heatmaps; "reconstruction" for reconstructions.</summary>
+    public required string Name { get; init; }
+    public required int Width { get; init; }
+    public required int Height { get; init; }
+    /// <summary>Smallest value of the map.</summary>
+    public required float Min { get; init; }
+    /// <summary>Largest value of the map.</summary>
+    public required float Max { get; init; }
+    /// <summary>Rows of values (map_format=array).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public float[][]? Data { get; init; }
+    /// <summary>Base64 16-bit grayscale PNG (map_format=png); value = min + pixel / 65535 × (max − min).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? PngBase64 { get; init; }
+}
+
+/// <summary>Stage timings in milliseconds.</summary>
+public sealed record TimingsDto(double Preprocess, double Inference, double Postprocess);
+
+/// <summary>Result of a batch: one entry per item, in order; an item either has a prediction or an error.</summary>
+public sealed record PredictBatchResponse(string Model, string Version, IReadOnlyList<BatchItemResult> Items);
+
+/// <summary>One batch item's outcome.</summary>
+/// <param name="Index">Position of the item in the request.</param>
+/// <param name="Result">The prediction, when the item was valid.</param>
+/// <param name="Error">An RFC 7807 problem describing why this item was rejected.</param>
+public sealed record BatchItemResult(
+    int Index,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PredictResponse? Result,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Microsoft.AspNetCore.Mvc.ProblemDetails? Error);

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using KeypointService.Api.Apis;
+using KeypointService.Api.Infrastructure;
+using KeypointService.Api.Inputs;
+using KeypointService.Models.Onnx;
+using KeypointService.Models.Serving;
+using Microsoft.Extensions.Options;
+using Serilog;
+
+namespace KeypointService.Api.Extensions;
+
+public static class ServiceExtensions
+{
+    /// <summary>Options, the ONNX Runtime, the model store and the request pipeline's services.</summary>
+    public static void AddKeypointServices(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ModelStoreOptions>().BindConfiguration(ModelStoreOptions.Section);
+        services.AddOptions<OnnxRuntimeOptions>().BindConfiguration(OnnxRuntimeOptions.Section);
+        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section);
+        services.AddOptions<RequestOptions>().BindConfiguration(RequestOptions.Section);
+
+        // Loaded eagerly so that a missing native library stops start-up with one clear message.
+        var ortOptions = builder.Configuration.GetSection(OnnxRuntimeOptions.Section).Get<OnnxRuntimeOptions>() ?? new();
+        services.AddSingleton(OrtRuntime.Load(ortOptions.LibraryPath));
+        services.AddSingleton(sp => CreateModelStore(sp, builder.Environment.ContentRootPath));
+        services.AddHostedService<ModelStoreHost>();
+        services.AddSingleton<InferenceGate>();
+        services.AddSingleton<RequestBodyReader>();
+        services.AddSingleton<PredictApi.PredictServices>();
+
+        var maxBody = builder.Configuration.GetSection(RequestOptions.Section).Get<RequestOptions>()?.MaxBodyBytes ?? new RequestOptions().MaxBodyBytes;
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
+        services.AddProblemDetails();
+        services.AddKeypointOpenApi();
+    }
+
+    /// <summary>Serilog behind Microsoft.Extensions.Logging, configured from the "Serilog" section.</summary>
+    public static void AddKeypointLogging(this WebApplicationBuilder builder)
+    {
+        var configuration = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
+        var format = builder.Configuration["Serilog:ConsoleFormat"] ?? "text";
+        configuration = format.ToLowerInvariant() switch
+        {
+            "json" => configuration.WriteTo.Console(new Serilog.Formatting.Json.JsonFormatter(renderMessage: true)),
+            "none" => configuration,
+            _ => configuration.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}"),
+        };
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSerilog(configuration.CreateLogger(), dispose: true);
+    }
+
+    private static ModelStore CreateModelStore(IServiceProvider sp, string contentRoot)
+    {
+        var storeOptions = sp.GetRequiredService<IOptions<ModelStoreOptions>>().Value;
+        var ort = sp.GetRequiredService<IOptions<OnnxRuntimeOptions>>().Value;
+        var runtime = sp.GetRequiredService<OrtRuntime>();
+        var settings = SessionSettings(ort, runtime);
+        var root = Path.IsPathRooted(storeOptions.Path) ? storeOptions.Path : Path.Combine(contentRoot, storeOptions.Path);
+        return new ModelStore(root, storeOptions, runtime, settings, sp.GetRequiredService<ILogger<ModelStore>>());
+    }
+
+    private static OrtSessionSettings SessionSettings(OnnxRuntimeOptions o, OrtRuntime runtime)
+    {
+        var provider = o.ExecutionProvider.ToLowerInvariant() switch
+        {
+            "cpu" => OrtExecutionProvider.Cpu,
+            "cuda" => OrtExecutionProvider.Cuda,
+            _ => throw new InvalidOperationException($"OnnxRuntime:ExecutionProvider must be 'cpu' or 'cuda', got '{o.ExecutionProvider}'"),
+        };
+        if (provider == OrtExecutionProvider.Cuda && o.ProviderRequired && !runtime.AvailableProviders.Contains("CUDAExecutionProvider"))
+            throw new InvalidOperationException(
+                $"OnnxRuntime:ExecutionProvider is 'cuda' with ProviderRequired=true, but the ONNX Runtime at {runtime.LibraryPath} offers only " +
+                $"[{string.Join(", ", runtime.AvailableProviders)}]; point OnnxRuntime:LibraryPath at a GPU build or set ProviderRequired=false to fall back to CPU");
+        var optimization = o.GraphOptimization.ToLowerInvariant() switch
+        {
+            "disabled" => OrtGraphOptimization.Disabled,
+            "basic" => OrtGraphOptimization.Basic,
+            "extended" => OrtGraphOptimization.Extended,
+            "all" => OrtGraphOptimization.All,
+            _ => throw new InvalidOperationException($"OnnxRuntime:GraphOptimization must be disabled, basic, extended or all, got '{o.GraphOptimization}'"),
+        };
+        return new OrtSessionSettings
+        {
+            IntraOpThreads = o.IntraOpThreads,
+            InterOpThreads = o.InterOpThreads,
+            Optimization = optimization,
+            Provider = provider,
+            CudaDeviceId = o.CudaDeviceId,
+            ProviderRequired = o.ProviderRequired,
+        };
+    }
+
+    /// <summary>Loads the store before the server starts listening, and releases it at shutdown.</summary>
+    private sealed class ModelStoreHost(ModelStore store) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) { store.Start(); return Task.CompletedTask; }
+        public Task StopAsync(CancellationToken cancellationToken) { store.Dispose(); return Task.CompletedTask; }
+    }
+
+    public static WebApplication UseKeypointPipeline(this WebApplication app)
+    {
+        app.UseMiddleware<RequestLog>();
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseStatusCodePages(); // problem details for bodiless 4xx/5xx (e.g. routing 404, 405)
+        app.UseKeypointOpenApi();
+        return app;
+    }
+}

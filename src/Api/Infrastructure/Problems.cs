@@ -1,0 +1,17 @@
+using Microsoft.AspNetCore.Mvc;
+
+namespace KeypointService.Api.Infrastructure;
+
+/// <summary>RFC 7807 problem documents, one shape for every error the API returns.</summary>
+public static class Problems
+{
+    public static ProblemDetails Create(HttpContext context, int status, string title, string detail) => new()
+    {
+        Status = status,
+        Title = title,
+        Detail = detail,
+        Type = $"https://httpstatuses.io/{status}",
+        Instance = context.Request.Path,
+        Extensions = { ["traceId"] = context.TraceIdentifier },
+    };
+}

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using KeypointService.Models.Inputs;
+using KeypointService.Models.Manifests;
+using KeypointService.Models.Onnx;
+using KeypointService.Models.Processing;
+using KeypointService.Models.Serving;
+
+namespace KeypointService.Models.Inference;
+
+/// <summary>
+/// Runs one model version on a batch of input maps: pre-processing per the manifest, one ONNX
+/// Runtime call for the whole batch where the model has a dynamic batch dimension, then decoding
+/// into the caller's coordinates. Stateless; thread-safe.
+/// </summary>
+public static class KeypointPredictor
+{
+    public static IReadOnlyList<Prediction> Predict(LoadedModel model, IReadOnlyList<InputMap> inputs, PredictionOptions options)
+    {
+        if (inputs.Count == 0) return [];
+        var manifest = model.Manifest;
+        if (!manifest.Input.DynamicBatch && inputs.Count > 1)
+            return inputs.SelectMany(input => Predict(model, [input], options)).ToList();
+
+        var clock = Stopwatch.StartNew();
+        var spec = manifest.Input;
+        var plane = spec.Height * spec.Width;
+        var batch = new float[inputs.Count * plane];
+        var scales = new float[inputs.Count];
+        for (var i = 0; i < inputs.Count; i++)
+            scales[i] = Preprocessor.Prepare(inputs[i].Data, inputs[i].Width, inputs[i].Height, spec, batch.AsSpan(i * plane, plane));
+        var tensor = new OrtTensor(spec.Name, [inputs.Count, 1, spec.Height, spec.Width], batch);
+        var preprocessMs = clock.Elapsed.TotalMilliseconds;
+
+        clock.Restart();
+        var outputNames = new List<string>(2);
+        if (manifest.Outputs.Heatmaps is { } hm) outputNames.Add(hm.Name);
+        if (manifest.Decoding.Method == DecodingMethod.Direct) outputNames.Add(manifest.Outputs.Coordinates!.Name);
+        var outputs = model.Session.Run([tensor], outputNames);
+        OrtTensor? reconstruction = null;
+        if (options.IncludeReconstruction && model.Reconstruction is { } reconstructionSession)
+            reconstruction = reconstructionSession.Run([tensor], [manifest.Outputs.Reconstruction!.Name])[0];
+        var inferenceMs = clock.Elapsed.TotalMilliseconds;
+
+        clock.Restart();
+        var heatmaps = manifest.Outputs.Heatmaps is { } h ? outputs[outputNames.IndexOf(h.Name)] : null;
+        var coordinates = manifest.Decoding.Method == DecodingMethod.Direct ? outputs[^1] : null;
+        var results = new Prediction[inputs.Count];
+        var partial = new (IReadOnlyList<KeypointResult> Keypoints, IReadOnlyList<KeypointResult>? Joints, IReadOnlyList<MapResult>? Heatmaps, MapResult? Reconstruction)[inputs.Count];
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var input = inputs[i];
+            var normalized = DecodeKeypoints(manifest, heatmaps, coordinates, i);
+            var keypoints = ToCaller(normalized, manifest.Keypoints, input);
+            var joints = manifest.Joints is { } head
+                ? ToCaller(KeypointDecoding.ApplyJointHead(normalized, head.Weight, head.Bias), head.Names, input)
+                : null;
+            var maps = options.IncludeHeatmaps && heatmaps is not null ? SplitHeatmaps(heatmaps, manifest.Keypoints, i) : null;
+            var rebuilt = reconstruction is not null ? ReconstructionToCaller(reconstruction, i, input, spec.Normalization, scales[i]) : null;
+            partial[i] = (keypoints, joints, maps, rebuilt);
+        }
+        var timings = new InferenceTimings(preprocessMs, inferenceMs, clock.Elapsed.TotalMilliseconds);
+        for (var i = 0; i < inputs.Count; i++)
+            results[i] = new Prediction
+            {
+                Width = inputs[i].Width,
+                Height = inputs[i].Height,
+                Keypoints = partial[i].Keypoints,
+                Joints = partial[i].Joints,
+                Heatmaps = partial[i].Heatmaps,
+                Reconstruction = partial[i].Reconstruction,
+                Timings = timings,
+            };
+        return results;
+    }
+
+    private static NormalizedKeypoint[] DecodeKeypoints(ModelManifest manifest, OrtTensor? heatmaps, OrtTensor? coordinates, int item)
+    {
+        var k = manifest.Keypoints.Count;
+        if (coordinates is not null)
+            return KeypointDecoding.DecodeCoordinates(coordinates.Data.AsSpan(item * 2 * k, 2 * k), k);
+        var (width, height) = HeatmapSize(heatmaps!, k);
+        var plane = width * height;
+        var refine = manifest.Decoding.Method == DecodingMethod.Dark;
+        var result = new NormalizedKeypoint[k];
+        for (var j = 0; j < k; j++)
+            result[j] = KeypointDecoding.DecodeHeatmap(heatmaps!.Data.AsSpan((item * k + j) * plane, plane), width, height, refine);
+        return result;
+    }
+
+    private static (int Width, int Height) HeatmapSize(OrtTensor heatmaps, int keypoints)
+    {
+        var s = heatmaps.Shape;
+        if (s.Length != 4 || s[1] != keypoints)
+            throw new InvalidDataException($"heatmap output has shape [{string.Join(", ", s)}], expected [N, {keypoints}, H, W]");
+        return ((int)s[3], (int)s[2]);
+    }
+
+    private static KeypointResult[] ToCaller(IReadOnlyList<NormalizedKeypoint> points, IReadOnlyList<string> names, InputMap input) =>
+        points.Select((p, j) => new KeypointResult(names[j], p.X * input.Width, p.Y * input.Height, p.X, p.Y, p.Confidence)).ToArray();
+
+    private static MapResult[] SplitHeatmaps(OrtTensor heatmaps, IReadOnlyList<string> names, int item)
+    {
+        var (width, height) = HeatmapSize(heatmaps, names.Count);
+        var plane = width * height;
+        return names.Select((name, j) =>
+            new MapResult(name, width, height, heatmaps.Data.AsSpan((item * names.Count + j) * plane, plane).ToArray())).ToArray();
+    }
+
+    private static MapResult ReconstructionToCaller(OrtTensor reconstruction, int item, InputMap input, NormalizationSpec normalization, float scale)
+    {
+        var s = reconstruction.Shape;
+        int height = (int)s[^2], width = (int)s[^1];
+        var plane = width * height;
+        var resized = new float[input.Width * input.Height];
+        Preprocessor.ResizeBilinear(reconstruction.Data.AsSpan(item * plane, plane), width, height, resized, input.Width, input.Height);
+        // Undo the normalisation so the map is in the caller's units.
+        for (var i = 0; i < resized.Length; i++) resized[i] = (resized[i] - normalization.Offset) / scale;
+        return new MapResult("reconstruction", input.Width, input.Height, resized);
+    }
+}

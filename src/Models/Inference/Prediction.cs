@@ -1,0 +1,25 @@
+namespace KeypointService.Models.Inference;
+
+/// <summary>What a caller asks for beyond keypoints.</summary>
+public sealed record PredictionOptions(bool IncludeHeatmaps = false, bool IncludeReconstruction = false);
+
+/// <summary>A keypoint in the caller's input pixels (pixel centres at integer + 0.5) and normalised to [0, 1].</summary>
+public sealed record KeypointResult(string Name, double X, double Y, double XNorm, double YNorm, double? Confidence);
+
+/// <summary>A 2-D map (heatmap or reconstruction), row-major.</summary>
+public sealed record MapResult(string Name, int Width, int Height, float[] Data);
+
+public sealed record InferenceTimings(double PreprocessMs, double InferenceMs, double PostprocessMs);
+
+public sealed record Prediction
+{
+    public required int Width { get; init; }
+    public required int Height { get; init; }
+    public required IReadOnlyList<KeypointResult> Keypoints { get; init; }
+    /// <summary>SPMKD: the named body joints mapped from the discovered keypoints.</summary>
+    public IReadOnlyList<KeypointResult>? Joints { get; init; }
+    public IReadOnlyList<MapResult>? Heatmaps { get; init; }
+    /// <summary>SPMKD: the reconstructed map at the caller's size, in the caller's units.</summary>
+    public MapResult? Reconstruction { get; init; }
+    public required InferenceTimings Timings { get; init; }
+}

@@ -1,0 +1,89 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace KeypointService.Models.Manifests;
+
+public sealed class ManifestException(string message) : Exception(message);
+
+/// <summary>Reads a version directory's manifest.json, validates it against the shared JSON Schema and the files it names.</summary>
+public static class ManifestReader
+{
+    public const string FileName = "manifest.json";
+    private static readonly Lazy<JsonSchemaValidator> Schema = new(LoadSchema);
+
+    public static JsonSchemaValidator SchemaValidator => Schema.Value;
+
+    public static ModelManifest Parse(string json, string source)
+    {
+        JsonNode? node;
+        try { node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip }); }
+        catch (JsonException e) { throw new ManifestException($"{source}: not valid JSON ({e.Message})"); }
+
+        var errors = Schema.Value.Validate(node);
+        if (errors.Count > 0)
+            throw new ManifestException($"{source}: does not match the manifest schema: {string.Join("; ", errors.Take(10))}");
+
+        var manifest = node.Deserialize(ManifestJsonContext.Default.ModelManifest)
+            ?? throw new ManifestException($"{source}: empty manifest");
+        CheckConsistency(manifest, source);
+        return manifest;
+    }
+
+    /// <summary>Reads and checks a version directory: manifest, names, file hashes.</summary>
+    public static ModelManifest ReadVersionDirectory(string versionDirectory, string expectedName, string expectedVersion)
+    {
+        var path = Path.Combine(versionDirectory, FileName);
+        if (!File.Exists(path)) throw new ManifestException($"{path}: missing");
+        var manifest = Parse(File.ReadAllText(path), path);
+        if (manifest.Name != expectedName)
+            throw new ManifestException($"{path}: name '{manifest.Name}' does not match its directory '{expectedName}'");
+        if (manifest.Version != expectedVersion)
+            throw new ManifestException($"{path}: version '{manifest.Version}' does not match its directory '{expectedVersion}'");
+        VerifyFile(versionDirectory, manifest.ModelFile, manifest.Sha256);
+        if (manifest.Outputs.Reconstruction is { } reconstruction)
+            VerifyFile(versionDirectory, reconstruction.ModelFile, reconstruction.Sha256);
+        return manifest;
+    }
+
+    private static void VerifyFile(string directory, string fileName, string expectedSha256)
+    {
+        var path = Path.Combine(directory, fileName);
+        if (!File.Exists(path)) throw new ManifestException($"{path}: missing");
+        using var stream = File.OpenRead(path);
+        var actual = Convert.ToHexStringLower(SHA256.HashData(stream));
+        if (actual != expectedSha256)
+            throw new ManifestException($"{path}: sha256 {actual} does not match the manifest's {expectedSha256}");
+    }
+
+    // Cross-field rules the JSON Schema cannot express.
+    private static void CheckConsistency(ModelManifest m, string source)
+    {
+        void Require(bool condition, string message) { if (!condition) throw new ManifestException($"{source}: {message}"); }
+        var k = m.Keypoints.Count;
+        foreach (var link in m.Skeleton) Require(link.All(i => i < k), $"skeleton link [{string.Join(",", link)}] refers to a keypoint beyond the {k} named");
+        switch (m.Decoding.Method)
+        {
+            case DecodingMethod.Dark or DecodingMethod.Argmax:
+                Require(m.Outputs.Heatmaps is not null, $"decoding '{m.Decoding.Method}' needs outputs.heatmaps");
+                break;
+            case DecodingMethod.Direct:
+                Require(m.Outputs.Coordinates is not null, "decoding 'direct' needs outputs.coordinates");
+                break;
+        }
+        if (m.Joints is { } j)
+        {
+            Require(j.Weight.Count == 2 * j.Names.Count && j.Bias.Count == 2 * j.Names.Count, $"joints.weight/bias must have {2 * j.Names.Count} rows");
+            Require(j.Weight.All(row => row.Length == 2 * k), $"joints.weight rows must have {2 * k} columns (2 x keypoints)");
+            foreach (var link in j.Skeleton) Require(link.All(i => i < j.Names.Count), "joints.skeleton refers to an unknown joint");
+        }
+    }
+
+    private static JsonSchemaValidator LoadSchema()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("model-manifest.schema.json")
+            ?? throw new InvalidOperationException("The manifest schema is not embedded in the assembly");
+        return new JsonSchemaValidator(JsonNode.Parse(stream)!.AsObject());
+    }
+}

@@ -1,0 +1,108 @@
+using System.Text.Json.Serialization;
+
+namespace KeypointService.Models.Manifests;
+
+// C# view of schemas/model-manifest.schema.json (the contract with the training worker).
+// The JSON Schema is authoritative: ManifestReader validates against it before binding to these records.
+
+public enum ModelTask { Heatmap, Regression, Spmkd }
+
+public sealed record ModelManifest
+{
+    public required int SchemaVersion { get; init; }
+    public required string Name { get; init; }
+    public required string Version { get; init; }
+    public required ModelTask Task { get; init; }
+    public string? Description { get; init; }
+    public required string ModelFile { get; init; }
+    public required string Sha256 { get; init; }
+    public required InputSpec Input { get; init; }
+    public required OutputSpec Outputs { get; init; }
+    public required DecodingSpec Decoding { get; init; }
+    public required IReadOnlyList<string> Keypoints { get; init; }
+    public required IReadOnlyList<int[]> Skeleton { get; init; }
+    public JointHeadSpec? Joints { get; init; }
+    public IReadOnlyList<string>? PostureClasses { get; init; }
+    public System.Text.Json.Nodes.JsonObject? Metrics { get; init; }
+    public System.Text.Json.Nodes.JsonObject? Training { get; init; }
+    public string? GoldenFile { get; init; }
+}
+
+public sealed record InputSpec
+{
+    public required string Name { get; init; }
+    public required string Layout { get; init; }
+    public required int Channels { get; init; }
+    public required int Height { get; init; }
+    public required int Width { get; init; }
+    public required bool DynamicBatch { get; init; }
+    public required string Resize { get; init; }
+    public required string ValueDomain { get; init; }
+    public required NormalizationSpec Normalization { get; init; }
+}
+
+public enum NormalizationKind { Affine, Max }
+
+public sealed record NormalizationSpec
+{
+    public required NormalizationKind Kind { get; init; }
+    public required float Scale { get; init; }
+    public required float Offset { get; init; }
+    public float? ClipMin { get; init; }
+    public float? ClipMax { get; init; }
+    public float Eps { get; init; } = 1e-6f;
+}
+
+public sealed record OutputSpec
+{
+    public HeatmapOutputSpec? Heatmaps { get; init; }
+    public CoordinatesOutputSpec? Coordinates { get; init; }
+    public ReconstructionOutputSpec? Reconstruction { get; init; }
+}
+
+public sealed record HeatmapOutputSpec
+{
+    public required string Name { get; init; }
+    public required int Height { get; init; }
+    public required int Width { get; init; }
+    public required double Stride { get; init; }
+    public double? Sigma { get; init; }
+}
+
+public sealed record CoordinatesOutputSpec
+{
+    public required string Name { get; init; }
+    public required bool Normalized { get; init; }
+}
+
+public sealed record ReconstructionOutputSpec
+{
+    public required string ModelFile { get; init; }
+    public required string Sha256 { get; init; }
+    public required string Name { get; init; }
+    public required int Height { get; init; }
+    public required int Width { get; init; }
+}
+
+public enum DecodingMethod { Dark, Argmax, Direct }
+
+public sealed record DecodingSpec
+{
+    public required DecodingMethod Method { get; init; }
+}
+
+public sealed record JointHeadSpec
+{
+    public required IReadOnlyList<string> Names { get; init; }
+    public required IReadOnlyList<int[]> Skeleton { get; init; }
+    /// <summary>2J × 2K matrix over interleaved normalised (x, y) keypoints.</summary>
+    public required IReadOnlyList<double[]> Weight { get; init; }
+    public required IReadOnlyList<double> Bias { get; init; }
+}
+
+[JsonSerializable(typeof(ModelManifest))]
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    UseStringEnumConverter = true,
+    ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip)]
+internal sealed partial class ManifestJsonContext : JsonSerializerContext;

@@ -1,0 +1,242 @@
+using System.Collections.Concurrent;
+using KeypointService.Models.Manifests;
+using KeypointService.Models.Onnx;
+using Microsoft.Extensions.Logging;
+
+namespace KeypointService.Models.Serving;
+
+/// <summary>
+/// The model store: loads the newest version of every model under the store root, reports what
+/// failed without stopping the others, and hot-reloads versions that appear later. A swap is one
+/// reference exchange; the old version is released when its last in-flight request finishes.
+/// </summary>
+public sealed class ModelStore : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _scanLock = new(1, 1);
+    private readonly OrtRuntime _runtime;
+    private readonly OrtSessionSettings _sessionSettings;
+    private readonly ILogger<ModelStore> _logger;
+    private FileSystemWatcher? _watcher;
+    private Timer? _timer;
+    private int _scanRequested;
+    private bool _disposed;
+
+    public ModelStore(string rootPath, ModelStoreOptions options, OrtRuntime runtime, OrtSessionSettings sessionSettings, ILogger<ModelStore> logger)
+    {
+        RootPath = Path.GetFullPath(rootPath);
+        Options = options;
+        _runtime = runtime;
+        _sessionSettings = sessionSettings;
+        _logger = logger;
+        foreach (var name in options.Expected.Concat(options.Optional)) _entries.TryAdd(name, new Entry(name));
+    }
+
+    public string RootPath { get; }
+    public ModelStoreOptions Options { get; }
+
+    /// <summary>Loads what is in the store now, then starts watching it if configured.</summary>
+    public void Start()
+    {
+        if (!Directory.Exists(RootPath))
+            _logger.LogWarning("Model store {StorePath} does not exist; no models are loaded until it does", RootPath);
+        Rescan();
+        if (!Options.Watch) return;
+        try
+        {
+            Directory.CreateDirectory(RootPath);
+            _watcher = new FileSystemWatcher(RootPath) { IncludeSubdirectories = true, EnableRaisingEvents = true };
+            _watcher.Created += (_, _) => RequestScan();
+            _watcher.Renamed += (_, _) => RequestScan();
+            _watcher.Deleted += (_, _) => RequestScan();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            _logger.LogWarning("Cannot watch {StorePath} ({Reason}); relying on polling every {Seconds}s", RootPath, e.Message, Options.PollSeconds);
+        }
+        var period = TimeSpan.FromSeconds(Math.Max(0.1, Options.PollSeconds));
+        _timer = new Timer(_ => RequestScan(), null, period, period);
+    }
+
+    /// <summary>Takes a lease on the serving version of a model, or returns null with the model's status (null when unknown).</summary>
+    public ModelLease? TryAcquire(string name, out ModelStatus? status)
+    {
+        status = null;
+        if (!_entries.TryGetValue(name, out var entry)) return null;
+        while (true)
+        {
+            var model = Volatile.Read(ref entry.Current);
+            if (model is null) { status = entry.ToStatus(IsOptional(name)); return null; }
+            if (model.TryAddReference()) return new ModelLease(model);
+            // Lost a race with a swap that released this version: read the new one.
+        }
+    }
+
+    public IReadOnlyList<ModelStatus> GetStatuses() =>
+        _entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => e.ToStatus(IsOptional(e.Name))).ToList();
+
+    public ModelStatus? GetStatus(string name) => _entries.TryGetValue(name, out var e) ? e.ToStatus(IsOptional(name)) : null;
+
+    /// <summary>Ready when every model that is not optional is serving.</summary>
+    public bool IsReady => _entries.Values.All(e => IsOptional(e.Name) || Volatile.Read(ref e.Current) is not null);
+
+    private bool IsOptional(string name) => Options.Optional.Contains(name);
+
+    private void RequestScan()
+    {
+        // Coalesce bursts of file events into one scan at a time.
+        if (Interlocked.Exchange(ref _scanRequested, 1) == 1) return;
+        ThreadPool.QueueUserWorkItem(_ =>
+        {
+            Thread.Sleep(100); // let a rename or copy settle
+            Interlocked.Exchange(ref _scanRequested, 0);
+            try { Rescan(); }
+            catch (Exception e) { _logger.LogError(e, "Model store scan failed"); }
+        });
+    }
+
+    /// <summary>Scans the store and loads every model whose newest version is not the one being served.</summary>
+    public void Rescan()
+    {
+        _scanLock.Wait();
+        try
+        {
+            if (_disposed) return;
+            var names = StoreVersions.VisibleSubdirectories(RootPath).ToList();
+            foreach (var name in names) _entries.GetOrAdd(name, n => new Entry(n));
+            foreach (var entry in _entries.Values) Refresh(entry);
+        }
+        finally { _scanLock.Release(); }
+    }
+
+    private void Refresh(Entry entry)
+    {
+        var modelDirectory = Path.Combine(RootPath, entry.Name);
+        var versions = StoreVersions.Ordered(StoreVersions.VisibleSubdirectories(modelDirectory));
+        entry.AvailableVersions = versions;
+        if (versions.Count == 0)
+        {
+            if (entry.Current is null) entry.Error = $"no versions under {modelDirectory}";
+            return;
+        }
+        var newest = versions[^1];
+        var versionDirectory = Path.Combine(modelDirectory, newest);
+        if (entry.Current?.Manifest.Version == newest) return;
+        var signature = Signature(versionDirectory);
+        if (entry.FailedVersion == newest && entry.FailedSignature == signature) return; // unchanged since it failed
+
+        entry.Loading = true;
+        try
+        {
+            var loaded = Load(entry.Name, newest, versionDirectory);
+            var previous = Interlocked.Exchange(ref entry.Current, loaded);
+            entry.Error = null;
+            entry.FailedVersion = null;
+            previous?.Retire();
+            _logger.LogInformation(
+                "Model {Model} version {Version} ({Task}) loaded on {Provider}{Swap}",
+                entry.Name, newest, loaded.Manifest.Task, loaded.Session.ExecutionProvider,
+                previous is null ? "" : $", replacing version {previous.Manifest.Version}");
+            if (loaded.Session.ProviderFallbackReason is { } reason)
+                _logger.LogWarning("Model {Model}: requested execution provider unavailable, running on CPU: {Reason}", entry.Name, reason);
+        }
+        catch (Exception e) when (e is ManifestException or OrtException or IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            entry.Error = $"version {newest}: {e.Message}";
+            entry.FailedVersion = newest;
+            entry.FailedSignature = signature;
+            _logger.LogError("Model {Model} version {Version} failed to load: {Reason}{Serving}", entry.Name, newest, e.Message,
+                entry.Current is { } current ? $"; still serving version {current.Manifest.Version}" : "");
+        }
+        finally { entry.Loading = false; }
+    }
+
+    private LoadedModel Load(string name, string version, string directory)
+    {
+        var manifest = ManifestReader.ReadVersionDirectory(directory, name, version);
+        var session = _runtime.CreateSession(Path.Combine(directory, manifest.ModelFile), _sessionSettings);
+        OrtSession? reconstruction = null;
+        try
+        {
+            CheckSignature(session, manifest.Input.Name, [manifest.Outputs.Heatmaps?.Name, manifest.Outputs.Coordinates?.Name], directory);
+            if (manifest.Outputs.Reconstruction is { } spec)
+            {
+                reconstruction = _runtime.CreateSession(Path.Combine(directory, spec.ModelFile), _sessionSettings);
+                CheckSignature(reconstruction, manifest.Input.Name, [spec.Name], directory);
+            }
+            return new LoadedModel(manifest, directory, session, reconstruction);
+        }
+        catch
+        {
+            session.Dispose();
+            reconstruction?.Dispose();
+            throw;
+        }
+    }
+
+    private static void CheckSignature(OrtSession session, string inputName, IEnumerable<string?> outputNames, string directory)
+    {
+        if (session.Inputs.Count != 1 || session.Inputs[0].Name != inputName)
+            throw new InvalidDataException($"{directory}: the ONNX model's inputs [{string.Join(", ", session.Inputs.Select(i => i.Name))}] do not match the manifest's input '{inputName}'");
+        foreach (var output in outputNames.OfType<string>())
+            if (session.Outputs.All(o => o.Name != output))
+                throw new InvalidDataException($"{directory}: the ONNX model has no output '{output}' (it has {string.Join(", ", session.Outputs.Select(o => o.Name))})");
+    }
+
+    private static string Signature(string directory)
+    {
+        try
+        {
+            return string.Join("|", Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal)
+                .Select(f => $"{Path.GetFileName(f)}:{new FileInfo(f).Length}:{File.GetLastWriteTimeUtc(f).Ticks}"));
+        }
+        catch (IOException) { return ""; }
+    }
+
+    public void Dispose()
+    {
+        _scanLock.Wait();
+        try
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _watcher?.Dispose();
+            _timer?.Dispose();
+            foreach (var entry in _entries.Values) Interlocked.Exchange(ref entry.Current, null)?.Retire();
+        }
+        finally { _scanLock.Release(); }
+    }
+
+    private sealed class Entry(string name)
+    {
+        public readonly string Name = name;
+        public LoadedModel? Current;
+        public volatile bool Loading;
+        public volatile string? Error;
+        public string? FailedVersion;
+        public string? FailedSignature;
+        public IReadOnlyList<string> AvailableVersions = [];
+
+        public ModelStatus ToStatus(bool optional)
+        {
+            var current = Volatile.Read(ref Current);
+            var state = current is not null ? ModelLoadState.Loaded
+                : Loading ? ModelLoadState.Loading
+                : AvailableVersions.Count == 0 ? ModelLoadState.Missing
+                : ModelLoadState.Failed;
+            return new ModelStatus
+            {
+                Name = Name,
+                State = state,
+                Optional = optional,
+                AvailableVersions = AvailableVersions,
+                ServingVersion = current?.Manifest.Version,
+                Manifest = current?.Manifest,
+                ExecutionProvider = current?.Session.ExecutionProvider,
+                ProviderFallbackReason = current?.Session.ProviderFallbackReason,
+                LoadedAt = current?.LoadedAt,
+                Error = Error,
+            };
+        }
+    }
+}

@@ -1,0 +1,49 @@
+namespace KeypointService.Models.Serving;
+
+/// <summary>Configuration section "ModelStore".</summary>
+public sealed class ModelStoreOptions
+{
+    public const string Section = "ModelStore";
+    /// <summary>Store root holding {name}/{version}/manifest.json + model.onnx. Relative paths are resolved against the content root.</summary>
+    public string Path { get; set; } = "models";
+    /// <summary>Models the service must serve to be ready; a missing one is reported by /health/ready.</summary>
+    public List<string> Expected { get; set; } = ["heatmap", "regression", "spmkd"];
+    /// <summary>Models that may be missing or broken without making the service unready.</summary>
+    public List<string> Optional { get; set; } = [];
+    /// <summary>Watch the store and hot-reload new versions.</summary>
+    public bool Watch { get; set; } = true;
+    /// <summary>Rescan interval, a safety net beside the file-system watcher.</summary>
+    public double PollSeconds { get; set; } = 2;
+}
+
+/// <summary>Configuration section "OnnxRuntime".</summary>
+public sealed class OnnxRuntimeOptions
+{
+    public const string Section = "OnnxRuntime";
+    /// <summary>Path of libonnxruntime.so.1; default: $KPS_ONNXRUNTIME_LIBRARY, then the set-up cache.</summary>
+    public string? LibraryPath { get; set; }
+    /// <summary>"cpu" (default) or "cuda".</summary>
+    public string ExecutionProvider { get; set; } = "cpu";
+    public int CudaDeviceId { get; set; }
+    /// <summary>Fail at start-up instead of falling back to CPU when the provider is unavailable.</summary>
+    public bool ProviderRequired { get; set; }
+    /// <summary>Threads per inference; 1 lets concurrent requests use the cores instead of one request at a time.</summary>
+    public int IntraOpThreads { get; set; } = 1;
+    public int InterOpThreads { get; set; } = 1;
+    /// <summary>disabled | basic | extended | all.</summary>
+    public string GraphOptimization { get; set; } = "all";
+}
+
+/// <summary>Configuration section "Inference".</summary>
+public sealed class InferenceOptions
+{
+    public const string Section = "Inference";
+    /// <summary>Inferences running at once; 0 = one per CPU core.</summary>
+    public int MaxConcurrency { get; set; }
+    /// <summary>Requests allowed to wait for a slot; beyond this they get 503 with Retry-After at once.</summary>
+    public int MaxQueueLength { get; set; } = 256;
+    /// <summary>How long a queued request waits before 503.</summary>
+    public int QueueTimeoutMs { get; set; } = 10_000;
+    /// <summary>Largest number of items in one predict-batch request.</summary>
+    public int MaxBatchItems { get; set; } = 64;
+}

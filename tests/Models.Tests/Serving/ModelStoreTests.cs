@@ -1,0 +1,158 @@
+using KeypointService.Models.Inference;
+using KeypointService.Models.Inputs;
+using KeypointService.Models.Serving;
+
+namespace KeypointService.Models.Tests.Serving;
+
+public class ModelStoreTests
+{
+    private static InputMap RandomImage(int seed, int size = 128)
+    {
+        var random = new Random(seed);
+        return new InputMap(size, size, Enumerable.Range(0, size * size).Select(_ => (float)random.Next(256)).ToArray());
+    }
+
+    [Fact]
+    public void Loads_the_newest_version_of_each_model()
+    {
+        using var temp = new TempStore("heatmap", "regression");
+        temp.CopyVersion("heatmap", "1", "2");
+        temp.CopyVersion("heatmap", "1", "10");
+        using var store = temp.Open();
+        store.Start();
+        Assert.Equal("10", store.GetStatus("heatmap")!.ServingVersion);
+        Assert.Equal(["1", "2", "10"], store.GetStatus("heatmap")!.AvailableVersions);
+        Assert.Equal(ModelLoadState.Loaded, store.GetStatus("regression")!.State);
+        Assert.Equal("CPUExecutionProvider", store.GetStatus("regression")!.ExecutionProvider);
+        Assert.True(store.IsReady);
+    }
+
+    [Fact]
+    public void A_broken_model_is_reported_and_does_not_stop_the_others()
+    {
+        using var temp = new TempStore("regression");
+        temp.CopyVersion("heatmap", "1", "1", dir => File.WriteAllBytes(Path.Combine(dir, "model.onnx"), [0x08, 0x01, 0xff]));
+        using var store = temp.Open(new ModelStoreOptions { Expected = ["heatmap", "regression", "spmkd"], Watch = false });
+        store.Start();
+        var heatmap = store.GetStatus("heatmap")!;
+        Assert.Equal(ModelLoadState.Failed, heatmap.State);
+        Assert.Contains("sha256", heatmap.Error);
+        Assert.Equal(ModelLoadState.Missing, store.GetStatus("spmkd")!.State);
+        Assert.Equal(ModelLoadState.Loaded, store.GetStatus("regression")!.State);
+        Assert.False(store.IsReady);
+        Assert.Null(store.TryAcquire("heatmap", out var status));
+        Assert.Equal(ModelLoadState.Failed, status!.State);
+        Assert.Null(store.TryAcquire("nonexistent", out var unknown));
+        Assert.Null(unknown);
+    }
+
+    [Fact]
+    public void Corrupt_onnx_with_a_matching_hash_is_reported()
+    {
+        using var temp = new TempStore();
+        temp.CopyVersion("heatmap", "1", "1", dir =>
+        {
+            var model = Path.Combine(dir, "model.onnx");
+            File.WriteAllBytes(model, [0x08, 0x01, 0xff, 0x00]);
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(model)));
+            var manifest = Path.Combine(dir, "manifest.json");
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
+            json["sha256"] = hash;
+            File.WriteAllText(manifest, json.ToJsonString());
+        });
+        using var store = temp.Open(new ModelStoreOptions { Expected = ["heatmap"], Watch = false });
+        store.Start();
+        var status = store.GetStatus("heatmap")!;
+        Assert.Equal(ModelLoadState.Failed, status.State);
+        Assert.NotNull(status.Error);
+    }
+
+    [Fact]
+    public void A_failed_new_version_keeps_the_old_one_serving()
+    {
+        using var temp = new TempStore("heatmap");
+        using var store = temp.Open();
+        store.Start();
+        temp.CopyVersion("heatmap", "1", "2", dir => File.WriteAllText(Path.Combine(dir, "manifest.json"), "{ broken"));
+        store.Rescan();
+        var status = store.GetStatus("heatmap")!;
+        Assert.Equal("1", status.ServingVersion);
+        Assert.Equal(ModelLoadState.Loaded, status.State);
+        Assert.Contains("version 2", status.Error);
+    }
+
+    [Fact]
+    public async Task Hot_reload_under_concurrent_load_fails_no_request_and_releases_the_old_version()
+    {
+        using var temp = new TempStore("heatmap");
+        using var store = temp.Open(new ModelStoreOptions { Expected = ["heatmap"], Watch = true, PollSeconds = 0.2 });
+        store.Start();
+        LoadedModel? first;
+        using (var lease = store.TryAcquire("heatmap", out _)!) first = lease.Model;
+
+        var served = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        using var stop = new CancellationTokenSource();
+        var workers = Enumerable.Range(0, 6).Select(w => Task.Run(() =>
+        {
+            var input = RandomImage(w);
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    using var lease = store.TryAcquire("heatmap", out var status) ?? throw new InvalidOperationException($"no model: {status?.State}");
+                    var result = KeypointPredictor.Predict(lease.Model, [input], new PredictionOptions(IncludeHeatmaps: true));
+                    Assert.Equal(5, result[0].Keypoints.Count);
+                    served.AddOrUpdate(lease.Model.Manifest.Version, 1, (_, n) => n + 1);
+                }
+                catch (Exception e) { failures.Enqueue(e); }
+            }
+        })).ToArray();
+
+        await Task.Delay(300);
+        temp.CopyVersion("heatmap", "1", "2"); // publish: temp dir + rename; picked up by the watcher
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (store.GetStatus("heatmap")!.ServingVersion != "2" && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await Task.Delay(300);
+        stop.Cancel();
+        await Task.WhenAll(workers);
+
+        Assert.Empty(failures);
+        Assert.Equal("2", store.GetStatus("heatmap")!.ServingVersion);
+        Assert.True(served.GetValueOrDefault("1") > 0 && served.GetValueOrDefault("2") > 0, $"served: {string.Join(", ", served)}");
+        Assert.True(first!.IsReleased, "the old version's sessions are released once its requests finish");
+    }
+
+    [Fact]
+    public void A_lease_keeps_a_retired_version_alive_until_disposed()
+    {
+        using var temp = new TempStore("heatmap");
+        using var store = temp.Open();
+        store.Start();
+        var lease = store.TryAcquire("heatmap", out _)!;
+        temp.CopyVersion("heatmap", "1", "2");
+        store.Rescan();
+        Assert.False(lease.Model.IsReleased);
+        var result = KeypointPredictor.Predict(lease.Model, [RandomImage(1)], new PredictionOptions());
+        Assert.Equal("1", lease.Model.Manifest.Version);
+        Assert.Equal(5, result[0].Keypoints.Count);
+        var old = lease.Model;
+        lease.Dispose();
+        Assert.True(old.IsReleased);
+    }
+
+    [Fact]
+    public void Hidden_publication_directories_are_ignored()
+    {
+        using var temp = new TempStore("heatmap");
+        Directory.CreateDirectory(Path.Combine(temp.Root, "heatmap", ".tmp-5-abc"));
+        using var store = temp.Open();
+        store.Start();
+        Assert.Equal(["1"], store.GetStatus("heatmap")!.AvailableVersions);
+    }
+
+    [Theory]
+    [InlineData(new[] { "10", "9", "2", "10-rc1", "abc" }, new[] { "abc", "2", "9", "10", "10-rc1" })]
+    public void Versions_sort_numerically(string[] input, string[] expected) =>
+        Assert.Equal(expected, StoreVersions.Ordered(input));
+}

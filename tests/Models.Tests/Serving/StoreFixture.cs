@@ -1,0 +1,44 @@
+using KeypointService.Models.Onnx;
+using KeypointService.Models.Serving;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KeypointService.Models.Tests.Serving;
+
+/// <summary>A temporary model store filled from the trainer's fixture export.</summary>
+internal sealed class TempStore : IDisposable
+{
+    public static readonly Lazy<OrtRuntime> Runtime = new(() => OrtRuntime.Load());
+
+    public TempStore(params string[] models)
+    {
+        Root = Directory.CreateTempSubdirectory("kps-store-").FullName;
+        foreach (var model in models) CopyVersion(model, "1", "1");
+    }
+
+    public string Root { get; }
+
+    /// <summary>Copies fixture {model}/{fromVersion} into the store as {toVersion}, atomically like the trainer's publish.</summary>
+    public string CopyVersion(string model, string fromVersion, string toVersion, Action<string>? edit = null)
+    {
+        var source = Path.Combine(TestPaths.FixtureModels, model, fromVersion);
+        if (!Directory.Exists(source))
+            throw new InvalidOperationException($"fixture model {source} is missing: run ./test.sh, or export fixtures with `python3 -m keypoint_trainer fixtures --out {TestPaths.FixtureModels}`");
+        var staging = Path.Combine(Root, model, $".tmp-{toVersion}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        foreach (var file in Directory.EnumerateFiles(source)) File.Copy(file, Path.Combine(staging, Path.GetFileName(file)));
+        var manifestPath = Path.Combine(staging, "manifest.json");
+        File.WriteAllText(manifestPath, File.ReadAllText(manifestPath).Replace($"\"version\": \"{fromVersion}\"", $"\"version\": \"{toVersion}\""));
+        edit?.Invoke(staging);
+        var final = Path.Combine(Root, model, toVersion);
+        Directory.Move(staging, final);
+        return final;
+    }
+
+    public ModelStore Open(ModelStoreOptions? options = null) =>
+        new(Root, options ?? new ModelStoreOptions { Expected = [], Watch = false }, Runtime.Value, new OrtSessionSettings { IntraOpThreads = 1 }, NullLogger<ModelStore>.Instance);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+    }
+}
