@@ -1,1 +1,1 @@
-"""evaluation"""
+"""Metrics, prediction, figures, ablations and the report."""

@@ -1,1 +1,1 @@
-"""training"""
+"""Training loop, experiments, checkpoint/resume."""

@@ -1,0 +1,95 @@
+"""Write the splits: ``{root}/{split}/images/NNNNNN.png`` + ``{root}/{split}/annotations.json``.
+
+annotations.json::
+
+    {"info": {"generator": {...}, "seed": 101, "split": "train", "count": 2000,
+              "convention": "pixel centres at i + 0.5; x right, y down"},
+     "keypoint_names": [...], "skeleton": [[0, 1], ...],
+     "images": [{"id": 0, "file": "000000.png", "width": 128, "height": 128,
+                 "keypoints": [[x, y], ...], "visible": [1, 1, 1, 1, 1], "meta": {...}}]}
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..keypoints import STICK_FIGURE
+from ..manifest import write_json
+from ..utils.progress import Progress
+from .generator import GeneratorConfig, render_sample
+
+SPLITS = ("train", "val", "test")
+
+
+def split_dir(cfg: dict[str, Any], split: str) -> Path:
+    return Path(cfg["data"]["root"]) / split
+
+
+def split_paths(cfg: dict[str, Any], split: str) -> tuple[Path, Path]:
+    d = split_dir(cfg, split)
+    return d / "images", d / "annotations.json"
+
+
+def write_split(root: Path, split: str, count: int, seed: int, g: GeneratorConfig,
+                progress_interval: float = 10.0) -> Path:
+    from PIL import Image
+
+    out = Path(root) / split
+    tmp = Path(root) / f".tmp-{split}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    (tmp / "images").mkdir(parents=True)
+    images = []
+    prog = Progress(count, label=f"generate {split}", interval=progress_interval)
+    for i in range(count):
+        img, kpts, meta = render_sample(seed, i, g)
+        name = f"{i:06d}.png"
+        Image.fromarray(img, mode="L").save(tmp / "images" / name, compress_level=1)
+        images.append({"id": i, "file": name, "width": g.image_size, "height": g.image_size,
+                       "keypoints": [[round(float(x), 4), round(float(y), 4)] for x, y in kpts],
+                       "visible": [1] * len(kpts), "meta": meta})
+        prog.update(step=i + 1, steps=count)
+    ann = {"info": {"generator": g.to_dict(), "seed": int(seed), "split": split, "count": int(count),
+                    "convention": "continuous pixel coordinates, x right, y down, pixel (i, j) centred "
+                                  "at (i + 0.5, j + 0.5); the image spans [0, W] x [0, H]"},
+           "keypoint_names": list(STICK_FIGURE.keypoints), "skeleton": STICK_FIGURE.links_as_lists(),
+           "images": images}
+    write_json(tmp / "annotations.json", ann)
+    if out.exists():
+        shutil.rmtree(out)
+    os.rename(tmp, out)
+    return out
+
+
+def _matches(ann_file: Path, count: int, seed: int, g: GeneratorConfig) -> bool:
+    try:
+        with open(ann_file, encoding="utf-8") as f:
+            info = json.load(f)["info"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return info.get("count") == count and info.get("seed") == seed and info.get("generator") == json.loads(
+        json.dumps(g.to_dict()))
+
+
+def generate_splits(cfg: dict[str, Any], force: bool = False, log=print) -> dict[str, Path]:
+    d = cfg["data"]
+    g = GeneratorConfig.from_dict(cfg.get("generator", {}))
+    root = Path(d["root"])
+    root.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for split in SPLITS:
+        count, seed = int(d[split]), int(d["seeds"][split])
+        ann = root / split / "annotations.json"
+        if not force and _matches(ann, count, seed, g):
+            out[split] = root / split
+            continue
+        t0 = time.monotonic()
+        out[split] = write_split(root, split, count, seed, g, cfg.get("train", {}).get("progress_interval", 10.0))
+        log(f"generated {split}: {count} images (seed {seed}) in {time.monotonic() - t0:.1f}s -> {out[split]}")
+    return out

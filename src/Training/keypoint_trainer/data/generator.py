@@ -1,0 +1,247 @@
+"""Synthetic stick-figure generator (128x128 grayscale, 5 keypoints).
+
+Rendering is an anti-aliased distance field evaluated at pixel centres (i + 0.5, j + 0.5),
+so annotations follow the service's coordinate convention exactly (docs/model-manifest.md).
+
+A figure: head circle (outline or filled) centred on the ``head`` keypoint; a neck below
+it and a torso line to the hip (tilted); two arms from the shoulder (on the torso, just
+below the neck) with an elbow each, ending at ``left_hand``/``right_hand``; two legs from
+the hip with a knee each, ending at ``left_foot``/``right_foot``. "left" is the figure's
+own left, i.e. drawn on the image's right (the figure faces the camera); arm and leg angle
+ranges keep the left limbs on the figure's left side so the labels are well defined.
+
+Nuisances: random scale, position, torso tilt, limb lengths and thickness, figure and
+background intensity (sometimes dark-on-light), a background gradient, Gaussian noise,
+Gaussian blur, distractor strokes (lines, polylines, circles) and partial occlusions
+(background-coloured patches over the middle of limbs; keypoints themselves stay visible).
+All parameters are in :class:`GeneratorConfig`; every image is a pure function of
+(split seed, index), so splits are reproducible and independent of generation order.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+IMAGE_SIZE = 128
+
+
+@dataclass
+class GeneratorConfig:
+    image_size: int = IMAGE_SIZE
+    scale: tuple[float, float] = (0.75, 1.25)          # global figure scale
+    head_radius: tuple[float, float] = (5.0, 8.0)      # px at scale 1
+    torso_length: tuple[float, float] = (22.0, 32.0)   # neck -> hip
+    upper_arm: tuple[float, float] = (11.0, 18.0)
+    forearm: tuple[float, float] = (10.0, 17.0)
+    thigh: tuple[float, float] = (13.0, 20.0)
+    shin: tuple[float, float] = (12.0, 19.0)
+    tilt_deg: tuple[float, float] = (-20.0, 20.0)      # torso tilt from vertical
+    arm_angle_deg: tuple[float, float] = (-80.0, 80.0)  # upper arm from horizontal-outwards (+ = up)
+    elbow_bend_deg: tuple[float, float] = (-70.0, 70.0)
+    leg_angle_deg: tuple[float, float] = (5.0, 55.0)    # thigh from vertical-down, outwards
+    knee_bend_deg: tuple[float, float] = (-35.0, 35.0)
+    thickness: tuple[float, float] = (1.2, 3.2)        # stroke width in px
+    filled_head_prob: float = 0.35
+    margin: float = 3.0                                # keypoints at least this far inside
+    background: tuple[float, float] = (0.0, 90.0)
+    contrast: tuple[float, float] = (70.0, 200.0)      # |figure - background|
+    invert_prob: float = 0.2                           # dark figure on a light background
+    gradient: tuple[float, float] = (0.0, 40.0)        # background gradient amplitude
+    noise_std: tuple[float, float] = (0.0, 18.0)
+    blur_sigma: tuple[float, float] = (0.0, 1.2)
+    distractors: tuple[int, int] = (0, 4)              # count range (inclusive)
+    distractor_thickness: tuple[float, float] = (1.0, 3.0)
+    occlusion_prob: float = 0.4                        # probability of 1-2 occluding patches
+    occlusion_size: tuple[float, float] = (4.0, 10.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "GeneratorConfig":
+        fields = cls.__dataclass_fields__
+        kw = {}
+        for k, v in (d or {}).items():
+            if k not in fields:
+                raise KeyError(f"unknown generator parameter {k!r}")
+            kw[k] = tuple(v) if isinstance(v, list) else v
+        return cls(**kw)
+
+
+def _u(rng: np.random.Generator, r: tuple[float, float]) -> float:
+    return float(rng.uniform(r[0], r[1]))
+
+
+def _rot(v: np.ndarray, deg: float) -> np.ndarray:
+    a = math.radians(deg)
+    c, s = math.cos(a), math.sin(a)
+    return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1]])
+
+
+def _segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ab = b - a
+    denom = float(ab @ ab) or 1e-12
+    t = np.clip(((px - a[0]) * ab[0] + (py - a[1]) * ab[1]) / denom, 0.0, 1.0)
+    dx = px - (a[0] + t * ab[0])
+    dy = py - (a[1] + t * ab[1])
+    return np.sqrt(dx * dx + dy * dy)
+
+
+class _Canvas:
+    """Coverage mask (0..1) built from anti-aliased strokes at pixel centres."""
+
+    def __init__(self, size: int):
+        c = np.arange(size, dtype=np.float64) + 0.5
+        self.py, self.px = np.meshgrid(c, c, indexing="ij")
+        self.mask = np.zeros((size, size), dtype=np.float64)
+
+    def _cover(self, d: np.ndarray, half_width: float) -> None:
+        self.mask = np.maximum(self.mask, np.clip(half_width - d + 0.5, 0.0, 1.0))
+
+    def line(self, a, b, width: float) -> None:
+        self._cover(_segment_distance(self.px, self.py, np.asarray(a, float), np.asarray(b, float)), width / 2)
+
+    def circle(self, c, r: float, width: float, filled: bool = False) -> None:
+        d = np.hypot(self.px - c[0], self.py - c[1])
+        self._cover(np.maximum(d - r, 0.0) if filled else np.abs(d - r), width / 2)
+
+
+def _pose(rng: np.random.Generator, g: GeneratorConfig) -> dict[str, np.ndarray | float]:
+    s = _u(rng, g.scale)
+    tilt = _u(rng, g.tilt_deg)
+    down = _rot(np.array([0.0, 1.0]), tilt)
+    right = _rot(np.array([1.0, 0.0]), tilt)  # image right == figure's left
+    head_r = _u(rng, g.head_radius) * s
+    head = np.zeros(2)
+    neck = head + down * (head_r + 1.0 * s)
+    hip = neck + down * _u(rng, g.torso_length) * s
+    shoulder = neck + down * 3.0 * s
+    out = {"head": head, "neck": neck, "hip": hip, "shoulder": shoulder, "head_r": head_r}
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        ang = _u(rng, g.arm_angle_deg)
+        upper = _rot(np.array([sign, 0.0]), -sign * ang)  # + = raise the arm
+        upper = _rot(upper, tilt)
+        elbow = shoulder + upper * _u(rng, g.upper_arm) * s
+        fore = _rot(upper, _u(rng, g.elbow_bend_deg))
+        hand = elbow + fore * _u(rng, g.forearm) * s
+        lang = _u(rng, g.leg_angle_deg)
+        thigh_dir = _rot(down, -sign * lang)
+        knee = hip + thigh_dir * _u(rng, g.thigh) * s
+        shin_dir = _rot(thigh_dir, _u(rng, g.knee_bend_deg))
+        foot = knee + shin_dir * _u(rng, g.shin) * s
+        out[f"{side}_elbow"], out[f"{side}_hand"] = elbow, hand
+        out[f"{side}_knee"], out[f"{side}_foot"] = knee, foot
+    out["scale"] = s
+    return out
+
+
+KEYPOINT_ORDER = ("head", "left_hand", "right_hand", "left_foot", "right_foot")
+
+
+def render_sample(seed: int, index: int, g: GeneratorConfig) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """-> (uint8 image [S, S], keypoints [5, 2] in pixels, metadata)."""
+    rng = np.random.default_rng([int(seed), int(index)])
+    S = g.image_size
+    p = _pose(rng, g)
+    pts = np.stack([p[k] for k in KEYPOINT_ORDER])
+    head_r = float(p["head_r"])
+    # extent including the head circle, then a random placement fully inside the margins
+    lo = np.minimum(pts.min(0), p["head"] - head_r)
+    hi = np.maximum(pts.max(0), p["head"] + head_r)
+    span = hi - lo
+    room = S - 2 * g.margin - span
+    if (room < 0).any():  # too large for the canvas: shrink around the head
+        f = float(np.min((S - 2 * g.margin) / np.maximum(span, 1e-6))) * 0.98
+        for k, v in list(p.items()):
+            if isinstance(v, np.ndarray):
+                p[k] = v * f
+        head_r *= f
+        pts = np.stack([p[k] for k in KEYPOINT_ORDER])
+        lo = np.minimum(pts.min(0), p["head"] - head_r)
+        hi = np.maximum(pts.max(0), p["head"] + head_r)
+        span = hi - lo
+        room = np.maximum(S - 2 * g.margin - span, 0.0)
+    offset = g.margin - lo + rng.uniform(0, 1, size=2) * room
+    for k, v in list(p.items()):
+        if isinstance(v, np.ndarray):
+            p[k] = v + offset
+    kpts = np.stack([p[k] for k in KEYPOINT_ORDER])
+
+    width = _u(rng, g.thickness)
+    fig = _Canvas(S)
+    fig.circle(p["head"], head_r, width, filled=bool(rng.uniform() < g.filled_head_prob))
+    fig.line(p["neck"], p["hip"], width)
+    for side in ("left", "right"):
+        fig.line(p["shoulder"], p[f"{side}_elbow"], width)
+        fig.line(p[f"{side}_elbow"], p[f"{side}_hand"], width)
+        fig.line(p["hip"], p[f"{side}_knee"], width)
+        fig.line(p[f"{side}_knee"], p[f"{side}_foot"], width)
+
+    # distractor strokes (same ink as the figure)
+    n_dis = int(rng.integers(g.distractors[0], g.distractors[1] + 1))
+    dis = _Canvas(S)
+    for _ in range(n_dis):
+        kind = rng.uniform()
+        w = _u(rng, g.distractor_thickness)
+        if kind < 0.5:
+            a = rng.uniform(0, S, 2)
+            b = a + _rot(np.array([1.0, 0.0]), rng.uniform(0, 360)) * rng.uniform(8, 40)
+            dis.line(a, b, w)
+        elif kind < 0.8:
+            a = rng.uniform(0, S, 2)
+            d = _rot(np.array([1.0, 0.0]), rng.uniform(0, 360))
+            for _ in range(int(rng.integers(2, 4))):
+                b = a + d * rng.uniform(6, 18)
+                dis.line(a, b, w)
+                a, d = b, _rot(d, rng.uniform(-60, 60))
+        else:
+            dis.circle(rng.uniform(0, S, 2), rng.uniform(3, 9), w, filled=False)
+    ink = np.maximum(fig.mask, dis.mask)
+
+    # partial occlusions: background patches over the middle of a limb (keypoints stay visible)
+    occ = np.zeros((S, S), dtype=bool)
+    n_occ = 0
+    if rng.uniform() < g.occlusion_prob:
+        limbs = [("shoulder", "left_elbow"), ("shoulder", "right_elbow"), ("hip", "left_knee"),
+                 ("hip", "right_knee"), ("neck", "hip"), ("left_elbow", "left_hand"),
+                 ("right_elbow", "right_hand"), ("left_knee", "left_foot"), ("right_knee", "right_foot")]
+        for _ in range(int(rng.integers(1, 3))):
+            a, b = limbs[int(rng.integers(len(limbs)))]
+            t = rng.uniform(0.3, 0.7)
+            c = p[a] * (1 - t) + p[b] * t
+            half = _u(rng, g.occlusion_size) / 2
+            if np.min(np.max(np.abs(kpts - c), axis=1)) <= half + 2.0:
+                continue  # would hide a keypoint
+            occ |= (np.abs(fig.px - c[0]) <= half) & (np.abs(fig.py - c[1]) <= half)
+            n_occ += 1
+    ink = np.where(occ, 0.0, ink)
+
+    bg = _u(rng, g.background)
+    contrast = _u(rng, g.contrast)
+    fg = min(bg + contrast, 255.0)
+    if rng.uniform() < g.invert_prob:
+        bg, fg = 255.0 - bg, 255.0 - fg
+    amp = _u(rng, g.gradient)
+    gdir = _rot(np.array([1.0, 0.0]), rng.uniform(0, 360))
+    grad = amp * (((fig.px - S / 2) * gdir[0] + (fig.py - S / 2) * gdir[1]) / S)
+    img = bg + grad + (fg - bg) * ink
+
+    sigma = _u(rng, g.blur_sigma)
+    if sigma > 0.05:
+        r = int(math.ceil(3 * sigma))
+        k = np.exp(-(np.arange(-r, r + 1) ** 2) / (2 * sigma * sigma))
+        k /= k.sum()
+        pad = np.pad(img, r, mode="edge")
+        sw = np.lib.stride_tricks.sliding_window_view
+        img = sw(pad, 2 * r + 1, axis=0) @ k          # [S, S + 2r]
+        img = sw(img, 2 * r + 1, axis=1) @ k          # [S, S]
+    noise = _u(rng, g.noise_std)
+    img = img + rng.normal(0.0, noise, size=img.shape)
+    img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    meta = {"scale": round(float(p["scale"]), 4), "thickness": round(width, 3), "distractors": n_dis,
+            "occlusions": n_occ, "noise_std": round(noise, 3), "blur_sigma": round(sigma, 3),
+            "inverted": bool(bg > fg)}
+    return img, kpts, meta

@@ -1,0 +1,61 @@
+"""Named experiments: model kind + options + target codec + loss + decoder.
+
+``heatmap`` and ``regression`` are the seed's two models; the others are the documented
+variants and ablations. A config may add or override experiments in ``[experiments.NAME]``
+tables (keys as below); unknown keys are an error.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+BASE: dict[str, dict[str, Any]] = {
+    # seed models
+    "heatmap": {"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "skip": True, "loss": "mse",
+                "decode": "dark", "description": "HeatmapNet (seed spec), 64x64, sigma 2, MSE, DARK decoding"},
+    "regression": {"kind": "regression", "dropout": 0.5, "loss": "mse", "decode": "direct",
+                   "description": "RegressionNet (seed spec), dropout 0.5, sigmoid, MSE"},
+    # heatmap ablations
+    "hm_res32": {"kind": "heatmap", "heatmap_size": 32, "sigma": 1.0, "skip": True, "loss": "mse", "decode": "dark",
+                 "description": "HeatmapNet, 32x32 heatmaps (sigma 1 cell = 4 px, same as 2 cells at 64)"},
+    "hm_res128": {"kind": "heatmap", "heatmap_size": 128, "sigma": 4.0, "skip": True, "loss": "mse",
+                  "decode": "dark", "description": "HeatmapNet, 128x128 heatmaps (sigma 4 cells = 4 px)"},
+    "hm_sigma1": {"kind": "heatmap", "heatmap_size": 64, "sigma": 1.0, "skip": True, "loss": "mse", "decode": "dark",
+                  "description": "HeatmapNet, sigma 1"},
+    "hm_sigma3": {"kind": "heatmap", "heatmap_size": 64, "sigma": 3.0, "skip": True, "loss": "mse", "decode": "dark",
+                  "description": "HeatmapNet, sigma 3"},
+    "hm_sigma4": {"kind": "heatmap", "heatmap_size": 64, "sigma": 4.0, "skip": True, "loss": "mse", "decode": "dark",
+                  "description": "HeatmapNet, sigma 4"},
+    "hm_noskip": {"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "skip": False, "loss": "mse",
+                  "decode": "dark", "description": "HeatmapNet without the two skip connections"},
+    # variants
+    "soft_argmax": {"kind": "soft_argmax", "heatmap_size": 64, "beta": 1.0, "skip": True, "loss": "l1",
+                    "decode": "direct", "description": "HeatmapNet + spatial soft-argmax (integral regression), L1"},
+    "regression_nodrop": {"kind": "regression", "dropout": 0.0, "loss": "mse", "decode": "direct",
+                          "description": "RegressionNet without dropout, MSE"},
+    "regression_l1": {"kind": "regression", "dropout": 0.0, "loss": "l1", "decode": "direct",
+                      "description": "RegressionNet without dropout, L1 loss (stronger baseline)"},
+}
+
+KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "beta", "description"}
+
+
+def get_experiment(cfg: dict[str, Any], name: str) -> dict[str, Any]:
+    spec = copy.deepcopy(BASE.get(name, {}))
+    over = cfg.get("experiments", {}).get(name, {})
+    unknown = set(over) - KEYS
+    if unknown:
+        raise KeyError(f"unknown keys {sorted(unknown)} in experiments.{name}")
+    spec.update(over)
+    if not spec:
+        raise KeyError(f"unknown experiment {name!r}; known: {sorted(BASE)}")
+    # the seed models follow the config's codec section
+    if name == "heatmap":
+        spec["heatmap_size"] = cfg.get("codec", {}).get("heatmap_size", spec["heatmap_size"])
+        spec["sigma"] = cfg.get("codec", {}).get("sigma", spec["sigma"])
+    spec["name"] = name
+    return spec
+
+
+def target_type(spec: dict[str, Any]) -> str:
+    return "heatmap" if spec["kind"] == "heatmap" else "regression"
