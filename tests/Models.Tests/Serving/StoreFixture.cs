@@ -27,7 +27,9 @@ internal sealed class TempStore : IDisposable
         Directory.CreateDirectory(staging);
         foreach (var file in Directory.EnumerateFiles(source)) File.Copy(file, Path.Combine(staging, Path.GetFileName(file)));
         var manifestPath = Path.Combine(staging, "manifest.json");
-        File.WriteAllText(manifestPath, File.ReadAllText(manifestPath).Replace($"\"version\": \"{fromVersion}\"", $"\"version\": \"{toVersion}\""));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        json["version"] = toVersion;
+        File.WriteAllText(manifestPath, json.ToJsonString());
         edit?.Invoke(staging);
         var final = Path.Combine(Root, model, toVersion);
         Directory.Move(staging, final);
