@@ -17,9 +17,9 @@ public sealed record OrtLibraryCandidate(string Path, OrtLibrarySource Source)
     /// <summary>How the source reads in messages.</summary>
     public string SourceDescription => Source switch
     {
-        OrtLibrarySource.Explicit => "configured path (OnnxRuntime:LibraryPath)",
+        OrtLibrarySource.Explicit => "OnnxRuntime:LibraryPath",
         OrtLibrarySource.EnvironmentVariable => $"environment variable {OrtLibraryLocator.LibraryEnvironmentVariable}",
-        _ => "set-up cache",
+        _ => "the set-up cache",
     };
 }
 

@@ -21,11 +21,14 @@ internal static unsafe class OrtNativeLibrary
         public delegate* unmanaged<byte*> GetVersionString;
     }
 
-    public static (OrtNativeApi Api, string Version) Open(OrtLibraryCandidate candidate, Func<string, string?> environment)
+    /// <param name="candidate">The path to load.</param>
+    /// <param name="environment">Environment lookup, for the cache path named in messages.</param>
+    /// <param name="apiVersion">The C API version to ask for; only tests pass another than <see cref="OrtNativeApi.ApiVersion"/>.</param>
+    public static (OrtNativeApi Api, string Version) Open(OrtLibraryCandidate candidate, Func<string, string?> environment, uint apiVersion = OrtNativeApi.ApiVersion)
     {
         var path = candidate.Path;
         if (!File.Exists(path))
-            throw Failure(candidate, environment, $"ONNX Runtime native library not found at {path} (from the {candidate.SourceDescription}).");
+            throw Failure(candidate, environment, $"ONNX Runtime native library not found at {path} (from {candidate.SourceDescription}).");
 
         IntPtr library;
         try
@@ -34,22 +37,22 @@ internal static unsafe class OrtNativeLibrary
         }
         catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
         {
-            throw Failure(candidate, environment, $"ONNX Runtime native library at {path} (from the {candidate.SourceDescription}) could not be loaded: {e.Message.TrimEnd()}", e);
+            throw Failure(candidate, environment, $"ONNX Runtime native library at {path} (from {candidate.SourceDescription}) could not be loaded: {LoaderError(e)}.", e);
         }
 
         var keepLoaded = false;
         try
         {
             if (!NativeLibrary.TryGetExport(library, EntryPoint, out var getApiBase))
-                throw Failure(candidate, environment, $"{path} (from the {candidate.SourceDescription}) is not an ONNX Runtime library: it does not export {EntryPoint}.");
+                throw Failure(candidate, environment, $"{path} (from {candidate.SourceDescription}) is not an ONNX Runtime library: it does not export {EntryPoint}.");
             var apiBase = ((delegate* unmanaged<OrtApiBase*>)getApiBase)();
             if (apiBase == null || apiBase->GetApi == null || apiBase->GetVersionString == null)
-                throw Failure(candidate, environment, $"{path} (from the {candidate.SourceDescription}) is not a usable ONNX Runtime library: {EntryPoint} returned no API.");
+                throw Failure(candidate, environment, $"{path} (from {candidate.SourceDescription}) is not a usable ONNX Runtime library: {EntryPoint} returned no API.");
             var version = Marshal.PtrToStringUTF8((IntPtr)apiBase->GetVersionString()) ?? "unknown";
-            var table = apiBase->GetApi(OrtNativeApi.ApiVersion);
+            var table = apiBase->GetApi(apiVersion);
             if (table == IntPtr.Zero)
                 throw Failure(candidate, environment,
-                    $"ONNX Runtime {version} at {path} (from the {candidate.SourceDescription}) does not provide C API version {OrtNativeApi.ApiVersion}; ONNX Runtime {OrtLibraryLocator.OrtVersion} or newer is required.");
+                    $"ONNX Runtime {version} at {path} (from {candidate.SourceDescription}) does not provide C API version {apiVersion}; ONNX Runtime 1.{apiVersion} or newer is required.");
             OrtNativeApi api;
             try
             {
@@ -57,7 +60,7 @@ internal static unsafe class OrtNativeLibrary
             }
             catch (Exception e) when (e is InvalidDataException or OrtException)
             {
-                throw Failure(candidate, environment, $"ONNX Runtime {version} at {path} (from the {candidate.SourceDescription}) failed the API self-check: {e.Message}", e);
+                throw Failure(candidate, environment, $"ONNX Runtime {version} at {path} (from {candidate.SourceDescription}) failed the API self-check: {e.Message}", e);
             }
             keepLoaded = true;
             return (api, version);
@@ -67,6 +70,10 @@ internal static unsafe class OrtNativeLibrary
             if (!keepLoaded) NativeLibrary.Free(library);
         }
     }
+
+    /// <summary>The dynamic loader's own error: the last line of .NET's load failure message (the whole message stays in the inner exception).</summary>
+    private static string LoaderError(Exception e) =>
+        e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault()?.TrimEnd('.') ?? e.GetType().Name;
 
     private static OrtLibraryException Failure(OrtLibraryCandidate candidate, Func<string, string?> environment, string problem, Exception? inner = null)
     {
@@ -78,9 +85,9 @@ internal static unsafe class OrtNativeLibrary
         };
         var cachePath = OrtLibraryLocator.GetCachePath(environment);
         var cacheNote = candidate.Source != OrtLibrarySource.SetupCache && File.Exists(cachePath)
-            ? $" (The set-up cache has a library at {cachePath}; it is used only when neither OnnxRuntime:LibraryPath nor {OrtLibraryLocator.LibraryEnvironmentVariable} is set.)"
+            ? $" The set-up cache does have a library at {cachePath}."
             : "";
-        var message = $"{problem} {fix} Paths tried: {candidate.Path} ({candidate.SourceDescription}); resolution order: OnnxRuntime:LibraryPath, then ${OrtLibraryLocator.LibraryEnvironmentVariable}, then {cachePath}.{cacheNote}";
+        var message = $"{problem} {fix} (Resolution order: OnnxRuntime:LibraryPath, then ${OrtLibraryLocator.LibraryEnvironmentVariable}, then {cachePath}; only the first one set is tried.){cacheNote}";
         return new OrtLibraryException(message, inner) { LibraryPath = candidate.Path };
     }
 }

@@ -76,7 +76,8 @@ public class OrtRuntimeTests(OrtTestEnvironment env)
         var path = env.NewPath("libonnxruntime.so.1");
         File.WriteAllText(path, "this is not an ELF shared object\n");
         var e = Assert.Throws<OrtLibraryException>(() => OrtRuntime.Load(path));
-        Assert.Contains($"{path} (from OnnxRuntime:LibraryPath) could not be loaded", e.Message);
+        Assert.Contains($"{path} (from OnnxRuntime:LibraryPath) could not be loaded: {path}: ", e.Message); // dlerror's text
+        Assert.DoesNotContain("\n", e.Message);
         Assert.NotNull(e.InnerException);
     }
 
@@ -87,6 +88,16 @@ public class OrtRuntimeTests(OrtTestEnvironment env)
         var path = Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "libSystem.Native.so");
         var e = Assert.Throws<OrtLibraryException>(() => OrtRuntime.Load(path));
         Assert.Contains("is not an ONNX Runtime library: it does not export OrtGetApiBase", e.Message);
+    }
+
+    [Fact]
+    public void A_library_without_the_requested_api_version_is_rejected()
+    {
+        // GetApi returns null for a version newer than the library: ask 1.30 for version 31.
+        var candidate = new OrtLibraryCandidate(env.Runtime.LibraryPath, OrtLibrarySource.EnvironmentVariable);
+        var e = Assert.Throws<OrtLibraryException>(() => OrtNativeLibrary.Open(candidate, Environment.GetEnvironmentVariable, OrtNativeApi.ApiVersion + 1));
+        Assert.Contains($"ONNX Runtime {env.Runtime.Version} at {env.Runtime.LibraryPath} (from environment variable KPS_ONNXRUNTIME_LIBRARY) does not provide C API version 31; ONNX Runtime 1.31 or newer is required.", e.Message);
+        Assert.Contains("KPS_ONNXRUNTIME_LIBRARY", e.Message);
     }
 
     [Fact]
