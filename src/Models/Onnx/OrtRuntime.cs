@@ -88,6 +88,28 @@ public sealed class OrtRuntime : IDisposable
         }
     }
 
+    /// <summary>
+    /// Asks ORT to add <paramref name="provider"/> to fresh session options, without a model: returns null
+    /// when it can (always for CPU), else ORT's reason. Use it for a start-up check: unlike
+    /// <see cref="AvailableProviders"/> it catches a provider whose libraries are missing (the CPU package
+    /// lists CUDAExecutionProvider but cannot load it). A missing or busy GPU only shows when a session is created.
+    /// </summary>
+    public string? ProbeProvider(OrtExecutionProvider provider, int cudaDeviceId = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(cudaDeviceId);
+        if (!Enum.IsDefined(provider)) throw new ArgumentOutOfRangeException(nameof(provider), provider, "Unknown execution provider.");
+        var added = false;
+        try
+        {
+            _env.DangerousAddRef(ref added); // ObjectDisposedException once disposed
+            return OrtSessionFactory.ProbeProvider(Api, provider, cudaDeviceId);
+        }
+        finally
+        {
+            if (added) _env.DangerousRelease();
+        }
+    }
+
     /// <summary>Releases this runtime's hold on the OrtEnv; sessions still open keep it until they are disposed.</summary>
     public void Dispose() => _env.Dispose();
 

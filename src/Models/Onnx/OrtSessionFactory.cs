@@ -46,6 +46,14 @@ internal static unsafe class OrtSessionFactory
         return CreateSession(api, env, modelPath, cpuOptions, CpuProvider, fallbackReason);
     }
 
+    /// <summary>Null when ORT accepts the provider on fresh session options, else ORT's reason.</summary>
+    public static string? ProbeProvider(OrtNativeApi api, OrtExecutionProvider provider, int cudaDeviceId)
+    {
+        if (provider == OrtExecutionProvider.Cpu) return null;
+        using var options = CreateOptions(api, new OrtSessionSettings());
+        return TryAppendCuda(api, options, cudaDeviceId)?.OrtMessage.TrimEnd();
+    }
+
     /// <summary>Errors that are the model's fault, which another provider would not fix.</summary>
     private static bool IsModelError(OrtErrorCode code) =>
         code is OrtErrorCode.NoSuchFile or OrtErrorCode.NoModel or OrtErrorCode.InvalidProtobuf or OrtErrorCode.InvalidGraph;

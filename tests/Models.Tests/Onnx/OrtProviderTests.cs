@@ -57,6 +57,18 @@ public class OrtProviderTests(OrtTestEnvironment env)
     }
 
     [Fact]
+    public void Probe_tells_whether_cuda_can_be_added_even_though_the_cpu_package_lists_it()
+    {
+        Assert.Null(env.Runtime.ProbeProvider(OrtExecutionProvider.Cpu));
+        var reason = env.Runtime.ProbeProvider(OrtExecutionProvider.Cuda);
+        if (!env.CudaCannotWork) return;
+        Assert.Contains("CUDAExecutionProvider", env.Runtime.AvailableProviders); // listed, yet unusable
+        Assert.False(string.IsNullOrWhiteSpace(reason));
+        using var fallback = env.Runtime.CreateSession(env.AffineRelu, new OrtSessionSettings { Provider = OrtExecutionProvider.Cuda });
+        Assert.Equal(fallback.ProviderFallbackReason, reason);
+    }
+
+    [Fact]
     public void A_model_error_is_not_hidden_by_the_cuda_fallback()
     {
         var path = env.NewPath("missing.onnx");
