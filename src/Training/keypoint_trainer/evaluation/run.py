@@ -1,0 +1,121 @@
+"""``evaluate``: test-split metrics of the trained models, DARK vs argmax, figures.
+
+Writes ``{run.out_dir}/eval/metrics.json``, ``predictions.npz`` and ``figures/*.png``.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from ..manifest import write_json
+from ..training.predict import predict
+from ..training.trainer import load_split, load_trained, run_dir
+from .metrics import THRESHOLDS, normalized_errors, summarize
+
+
+def eval_dir(cfg: dict[str, Any]) -> Path:
+    return Path(cfg["run"]["out_dir"]) / "eval"
+
+
+def evaluate_experiment(cfg: dict[str, Any], name: str, x, gt, *, out_dir: Optional[Path] = None,
+                        thresholds: Sequence[float] = THRESHOLDS) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """-> ({method label: metrics}, {method label: keypoints}) for one trained experiment."""
+    model, spec = load_trained(cfg, name, out_dir)
+    metrics, preds = {}, {}
+    if spec["kind"] == "heatmap":
+        for method in ("dark", "argmax"):
+            t0 = time.monotonic()
+            p = predict(model, spec, x, 64, decode=method)["keypoints"]
+            label = name if method == spec.get("decode", "dark") else f"{name}+{method}"
+            metrics[label] = summarize(p, gt, thresholds)
+            metrics[label]["decode"] = method
+            metrics[label]["inference_s"] = round(time.monotonic() - t0, 2)
+            preds[label] = p
+    else:
+        t0 = time.monotonic()
+        p = predict(model, spec, x, 64)["keypoints"]
+        metrics[name] = summarize(p, gt, thresholds)
+        metrics[name]["decode"] = "direct"
+        metrics[name]["inference_s"] = round(time.monotonic() - t0, 2)
+        preds[name] = p
+    return metrics, preds
+
+
+def failure_categories(hm_pred: np.ndarray, reg_pred: np.ndarray, gt: np.ndarray, threshold: float = 0.05
+                       ) -> dict[str, list[int]]:
+    """Seed Part E: per image, success = every keypoint within ``threshold`` x bbox diagonal."""
+    hm_ok = (normalized_errors(hm_pred, gt) <= threshold).all(axis=1)
+    reg_ok = (normalized_errors(reg_pred, gt) <= threshold).all(axis=1)
+    return {"heatmap right, regression wrong": np.nonzero(hm_ok & ~reg_ok)[0].tolist(),
+            "regression right, heatmap wrong": np.nonzero(~hm_ok & reg_ok)[0].tolist(),
+            "both wrong": np.nonzero(~hm_ok & ~reg_ok)[0].tolist()}
+
+
+def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, figures: bool = True,
+                 log=print) -> dict[str, Any]:
+    names = list(models or cfg["models"]["run"])
+    thresholds = cfg.get("eval", {}).get("thresholds", THRESHOLDS)
+    out = eval_dir(cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    x, _, gt = load_split(cfg, "test", {"kind": "regression"})
+    all_metrics: dict[str, Any] = {}
+    preds: dict[str, np.ndarray] = {}
+    for name in names:
+        m, p = evaluate_experiment(cfg, name, x, gt, thresholds=thresholds)
+        all_metrics.update(m)
+        preds.update(p)
+        for label, mm in m.items():
+            log(f"{label}: PCK@bbox " + " ".join(f"{k}:{v * 100:.1f}%" for k, v in mm["pck_bbox"].items())
+                + f" | AUC {mm['auc_bbox']:.3f} | mean err {mm['mean_pixel_error']:.2f}px")
+    result: dict[str, Any] = {"split": "test", "count": int(len(gt)), "metrics": all_metrics}
+    if "heatmap" in preds and "regression" in preds:
+        cats = failure_categories(preds["heatmap"], preds["regression"], gt)
+        result["failure_cases"] = {k: {"count": len(v), "examples": v[:8]} for k, v in cats.items()}
+    write_json(out / "metrics.json", result)
+    np.savez_compressed(out / "predictions.npz", gt=gt, **{k.replace("+", "_"): v for k, v in preds.items()})
+    if figures:
+        make_figures(cfg, x.numpy(), gt, preds, result, log=log)
+    return result
+
+
+def make_figures(cfg: dict[str, Any], images: np.ndarray, gt: np.ndarray, preds: dict[str, np.ndarray],
+                 result: dict[str, Any], log=print) -> None:
+    import json
+
+    from . import figures as F
+
+    fig_dir = eval_dir(cfg) / "figures"
+    labels = {"heatmap": "HeatmapNet (DARK)", "heatmap+argmax": "HeatmapNet (argmax)",
+              "regression": "RegressionNet"}
+    curves = {labels.get(k, k): F.curves_for(v, gt) for k, v in preds.items()}
+    F.plot_pck_curves(curves, fig_dir / "pck_curves.png")
+    n = int(cfg.get("eval", {}).get("samples", 8))
+    idx = list(range(min(n, len(gt))))
+    main = {labels.get(k, k): v for k, v in preds.items() if "+" not in k}
+    F.plot_sample_predictions(images, gt, main, fig_dir / "sample_predictions.png", idx)
+    if "failure_cases" in result:
+        cats = {k: v["examples"] for k, v in result["failure_cases"].items()}
+        for k in cats:
+            cats[k] = cats[k]
+        # the full lists (not only 8 examples) for the counts in the row labels
+        full = failure_categories(preds["heatmap"], preds["regression"], gt)
+        F.plot_failure_cases(images, gt, preds["heatmap"], preds["regression"], full,
+                             fig_dir / "failure_cases.png")
+    logs = {}
+    for name in cfg["models"]["run"]:
+        p = run_dir(cfg, name) / "training_log.json"
+        if p.is_file():
+            logs[name] = json.loads(p.read_text())
+    if logs:
+        F.plot_training_curves(logs, fig_dir / "training_curves.png")
+    snap_dir = run_dir(cfg, "heatmap") / "snapshots"
+    if snap_dir.is_dir():
+        stages = {int(p.stem.split("_")[1]): np.load(p) for p in sorted(snap_dir.glob("epoch_*.npy"))}
+        if stages:
+            from ..training.trainer import load_split as _ls
+            xv, _, _ = _ls(cfg, "val", {"kind": "regression"})
+            F.plot_heatmap_stages(xv[0].numpy(), stages, fig_dir / "heatmap_stages.png")
+    log(f"figures in {fig_dir}")
