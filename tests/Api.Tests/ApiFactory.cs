@@ -8,7 +8,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
 {
     public ApiFactory() : this(["heatmap", "regression"], new Dictionary<string, string?>()) { }
 
-    public ApiFactory(string[] models, IDictionary<string, string?> settings)
+    internal ApiFactory(string[] models, IDictionary<string, string?> settings)
     {
         StoreRoot = Directory.CreateTempSubdirectory("kps-api-").FullName;
         foreach (var model in models) CopyFixture(model, "1");

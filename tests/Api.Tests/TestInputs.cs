@@ -49,7 +49,7 @@ internal static class TestInputs
     public static ByteArrayContent Content(byte[] bytes, string mediaType)
     {
         var content = new ByteArrayContent(bytes);
-        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(mediaType);
         return content;
     }
 

@@ -10,7 +10,7 @@ public static class HealthApi
     public static RouteGroupBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/health").WithTags("Health");
-        group.MapGet("/live", () => TypedResults.Ok(new { status = "live" }))
+        group.MapGet("/live", () => TypedResults.Ok(new LivenessReport("live")))
             .WithName("Live")
             .WithSummary("Liveness: the process is up")
             .WithDescription("Always 200 while the process serves HTTP; it does not look at models.");

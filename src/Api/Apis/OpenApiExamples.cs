@@ -131,6 +131,7 @@ internal static class OpenApiExamples
         : type == typeof(ModelInfo) ? ModelInfoExample()
         : type == typeof(InputInfo) ? ModelInfoExample()["input"]!.DeepClone()
         : type == typeof(ReadinessReport) ? Success("Ready")
+        : type == typeof(LivenessReport) ? Success("Live")
         : type == typeof(ModelReadiness) ? new JsonObject { ["name"] = "spmkd", ["state"] = "failed", ["optional"] = false, ["error"] = "version 2: sha256 mismatch" }
         : type == typeof(BatchItemResult) ? new JsonObject { ["index"] = 0, ["result"] = PredictResponseExample() }
         : type == typeof(PredictBatchResponse) ? Success("PredictBatch")

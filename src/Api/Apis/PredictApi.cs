@@ -22,14 +22,12 @@ public static class PredictApi
             .WithName("Predict")
             .WithSummary("Predict keypoints for one input")
             .WithDescription(ApiDocs.PredictDescription)
-            .Accepts<PredictRequest>("application/json")
             .DisableAntiforgery();
 
         group.MapPost("/{name}/predict-batch", PredictBatchAsync)
             .WithName("PredictBatch")
             .WithSummary("Predict keypoints for several JSON inputs in one batched inference")
-            .WithDescription(ApiDocs.PredictBatchDescription)
-            .Accepts<PredictBatchRequest>("application/json");
+            .WithDescription(ApiDocs.PredictBatchDescription);
 
         return group;
     }

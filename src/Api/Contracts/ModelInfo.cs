@@ -81,6 +81,9 @@ public sealed record ModelInfo
 /// <summary>The model's input: any size is accepted and resized to height × width.</summary>
 public sealed record InputInfo(string Name, int Height, int Width, string ValueDomain, string Resize, string Normalization, float Scale, float Offset);
 
+/// <summary>Liveness: the process serves HTTP.</summary>
+public sealed record LivenessReport(string Status);
+
 /// <summary>Readiness: whether every non-optional model is loaded, and each model's state.</summary>
 public sealed record ReadinessReport(string Status, IReadOnlyList<ModelReadiness> Models);
 

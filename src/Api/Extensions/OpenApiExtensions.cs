@@ -17,6 +17,13 @@ public static class OpenApiExtensions
             o.SwaggerDoc("v1", new OpenApiInfo { Title = "KeypointService API", Version = "v1", Description = ApiDocs.ServiceDescription });
             var xml = Path.Combine(AppContext.BaseDirectory, $"{Assembly.GetExecutingAssembly().GetName().Name}.xml");
             if (File.Exists(xml)) o.IncludeXmlComments(xml);
+            // Manifest metrics and provenance are free-form JSON objects.
+            o.MapType<JsonObject>(() => new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                Description = "Free-form JSON object copied from the model manifest.",
+                Examples = [new JsonObject { ["pck_bbox@0.05"] = 0.99 }],
+            });
             o.OperationFilter<ExampleOperationFilter>();
             o.SchemaFilter<ExampleSchemaFilter>();
         });
@@ -51,10 +58,20 @@ public static class OpenApiExtensions
                 case "Predict":
                     operation.RequestBody = PredictBody(context);
                     break;
-                case "PredictBatch" when operation.RequestBody is OpenApiRequestBody batch:
-                    batch.Required = true;
-                    batch.Description = "A JSON object with the items to predict.";
-                    foreach (var media in batch.Content?.Values ?? []) media.Example = OpenApiExamples.BatchRequest();
+                case "PredictBatch":
+                    operation.RequestBody = new OpenApiRequestBody
+                    {
+                        Required = true,
+                        Description = "A JSON object with the items to predict.",
+                        Content = new Dictionary<string, IOpenApiMediaType>
+                        {
+                            ["application/json"] = new OpenApiMediaType
+                            {
+                                Schema = context.SchemaGenerator.GenerateSchema(typeof(Contracts.PredictBatchRequest), context.SchemaRepository),
+                                Example = OpenApiExamples.BatchRequest(),
+                            },
+                        },
+                    };
                     break;
             }
 
@@ -64,9 +81,9 @@ public static class OpenApiExtensions
                 operation.Responses[status] = new OpenApiResponse
                 {
                     Description = description,
-                    Content = new Dictionary<string, OpenApiMediaType>
+                    Content = new Dictionary<string, IOpenApiMediaType>
                     {
-                        ["application/problem+json"] = new()
+                        ["application/problem+json"] = new OpenApiMediaType()
                         {
                             Schema = context.SchemaGenerator.GenerateSchema(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), context.SchemaRepository),
                             Example = OpenApiExamples.Problem(int.Parse(status), description),
@@ -75,7 +92,7 @@ public static class OpenApiExtensions
                 };
             }
             if (operation.Responses.TryGetValue("200", out var ok) && ok is OpenApiResponse okResponse)
-                foreach (var media in okResponse.Content?.Values ?? [])
+                foreach (var media in okResponse.Content?.Values.OfType<OpenApiMediaType>() ?? [])
                     media.Example = OpenApiExamples.Success(operation.OperationId);
         }
 
@@ -87,9 +104,9 @@ public static class OpenApiExtensions
             {
                 Required = true,
                 Description = "One input: JSON, an image, CSV, .npy, raw float32, or a multipart form with one such file.",
-                Content = new Dictionary<string, OpenApiMediaType>
+                Content = new Dictionary<string, IOpenApiMediaType>
                 {
-                    ["application/json"] = new()
+                    ["application/json"] = new OpenApiMediaType()
                     {
                         Schema = json,
                         Examples = new Dictionary<string, IOpenApiExample>
@@ -101,10 +118,10 @@ public static class OpenApiExtensions
                     },
                     ["image/png"] = Binary(binary, "A PNG file, 8- or 16-bit, grey or colour."),
                     ["image/jpeg"] = Binary(binary, "A JPEG file, grey or colour."),
-                    ["text/csv"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Rows of numbers." }, Example = JsonValue.Create("0,0.5,1.2\n0.1,3.4,2.0\n0,0.2,0.1\n") },
+                    ["text/csv"] = new OpenApiMediaType() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Rows of numbers." }, Example = JsonValue.Create("0,0.5,1.2\n0.1,3.4,2.0\n0,0.2,0.1\n") },
                     ["application/x-npy"] = Binary(binary, "A NumPy .npy file: 2-D, float32, float64, uint8 or uint16."),
                     ["application/octet-stream"] = Binary(binary, "float32 little-endian, row-major; needs ?width=&height=."),
-                    ["multipart/form-data"] = new()
+                    ["multipart/form-data"] = new OpenApiMediaType()
                     {
                         Schema = new OpenApiSchema
                         {
@@ -118,7 +135,7 @@ public static class OpenApiExtensions
         }
 
         private static OpenApiMediaType Binary(OpenApiSchema schema, string description) =>
-            new() { Schema = new OpenApiSchema { Type = schema.Type, Format = schema.Format, Description = description } };
+            new OpenApiMediaType() { Schema = new OpenApiSchema { Type = schema.Type, Format = schema.Format, Description = description } };
     }
 
     /// <summary>Attaches an example to each contract schema.</summary>
@@ -126,7 +143,7 @@ public static class OpenApiExtensions
     {
         public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
         {
-            if (schema is OpenApiSchema s && OpenApiExamples.ForType(context.Type) is { } example) s.Example = example;
+            if (schema is OpenApiSchema s && OpenApiExamples.ForType(context.Type) is { } example) s.Examples = [example];
         }
     }
 }
