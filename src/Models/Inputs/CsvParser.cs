@@ -166,66 +166,77 @@ internal static class CsvParser
         return sb.Append(cut ? "…'" : "'").ToString();
     }
 
-    /// <summary>Splits one line into fields; an empty span is an empty field (",," or a leading separator).</summary>
+    /// <summary>
+    /// Splits one (trimmed) line into fields. A line that contains the separator is split on it, each
+    /// field trimmed of spaces/tabs (so "Sensor 1,Sensor 2" is two fields); any other line is split on
+    /// runs of spaces/tabs. An empty span is an empty field; one trailing separator is tolerated.
+    /// A field in double quotes is returned without them (and flagged, for decimal commas).
+    /// </summary>
     private ref struct Tokenizer(ReadOnlySpan<byte> line, byte separator)
     {
         private readonly ReadOnlySpan<byte> _line = line;
         private readonly byte _separator = separator;
+        private readonly bool _split = line.IndexOf(separator) >= 0;
         private int _pos;
-        private bool _afterValue;
 
         public bool Next(out ReadOnlySpan<byte> token, out bool quoted)
         {
             quoted = false;
-            while (true)
+            token = default;
+            SkipBlanks();
+            if (_pos >= _line.Length)
+                return false; // end of line, or a single trailing separator
+            int start = _pos;
+            if (_line[_pos] == (byte)'"')
             {
-                while (_pos < _line.Length && (_line[_pos] == (byte)' ' || _line[_pos] == (byte)'\t'))
-                    _pos++;
-                if (_pos >= _line.Length)
+                int close = _line[(_pos + 1)..].IndexOf((byte)'"');
+                if (close >= 0)
                 {
-                    token = default;
-                    return false; // a single trailing separator is tolerated
-                }
-                byte c = _line[_pos];
-                if (c == _separator)
-                {
-                    _pos++;
-                    if (!_afterValue)
+                    int after = _pos + close + 2;
+                    int next = after;
+                    while (next < _line.Length && IsBlank(_line[next]))
+                        next++;
+                    if (next >= _line.Length || (_split ? _line[next] == _separator : next > after))
                     {
-                        token = ReadOnlySpan<byte>.Empty;
-                        return true;
-                    }
-                    _afterValue = false;
-                    continue;
-                }
-                int start = _pos;
-                if (c == (byte)'"')
-                {
-                    int close = _line[(start + 1)..].IndexOf((byte)'"');
-                    if (close >= 0)
-                    {
-                        token = _line.Slice(start + 1, close);
-                        _pos = start + close + 2;
+                        token = _line.Slice(_pos + 1, close);
                         quoted = true;
-                        if (_pos < _line.Length && !IsBoundary(_line[_pos]))
-                            token = _line[start..SkipToBoundary()]; // junk after the quote: report the whole field
-                        _afterValue = true;
+                        _pos = next;
+                        ConsumeSeparator();
                         return true;
                     }
                 }
-                token = _line[start..SkipToBoundary()];
-                _afterValue = true;
-                return true;
             }
+            if (_split)
+            {
+                int sep = _line[_pos..].IndexOf(_separator);
+                int end = sep < 0 ? _line.Length : _pos + sep;
+                token = _line[start..end].TrimEnd(" \t"u8);
+                _pos = end;
+                ConsumeSeparator();
+            }
+            else
+            {
+                while (_pos < _line.Length && !IsBlank(_line[_pos]))
+                    _pos++;
+                token = _line[start.._pos];
+            }
+            return true;
         }
 
-        private readonly bool IsBoundary(byte b) => b == _separator || b == (byte)' ' || b == (byte)'\t';
+        private static bool IsBlank(byte b) => b == (byte)' ' || b == (byte)'\t';
 
-        private int SkipToBoundary()
+        // In separator mode, blanks before a field are skipped; a separator right at the start of a
+        // field means the field is empty, which SkipBlanks leaves for the caller to see.
+        private void SkipBlanks()
         {
-            while (_pos < _line.Length && !IsBoundary(_line[_pos]))
+            while (_pos < _line.Length && IsBlank(_line[_pos]))
                 _pos++;
-            return _pos;
+        }
+
+        private void ConsumeSeparator()
+        {
+            if (_split && _pos < _line.Length && _line[_pos] == _separator)
+                _pos++;
         }
     }
 }

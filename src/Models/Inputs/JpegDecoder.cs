@@ -30,7 +30,7 @@ internal static unsafe class JpegDecoder
             fixed (byte* src = bytes)
             {
                 var size = new CULong((nuint)bytes.Length);
-                int width, height, subsampling, colorspace;
+                int width = 0, height = 0, subsampling = 0, colorspace = 0; // stay 0 for a tables-only stream
                 if (TurboJpeg.tjDecompressHeader3(handle, src, size, &width, &height, &subsampling, &colorspace) != 0)
                     throw Failure(handle, "the JPEG header could not be read");
                 healthy = true; // the header call leaves the decompressor reusable
@@ -61,8 +61,7 @@ internal static unsafe class JpegDecoder
                 var data = GC.AllocateUninitializedArray<float>(width * height);
                 if (channels == 1)
                 {
-                    for (int i = 0; i < data.Length; i++)
-                        data[i] = buffer[i];
+                    PngDecoder.Widen(new ReadOnlySpan<byte>(buffer, data.Length), data);
                 }
                 else
                 {

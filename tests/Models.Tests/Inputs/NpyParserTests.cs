@@ -1,10 +1,11 @@
 using System.Buffers.Binary;
 using KeypointService.Models.Inputs;
+using Xunit.Abstractions;
 using static KeypointService.Models.Tests.Inputs.TestFiles;
 
 namespace KeypointService.Models.Tests.Inputs;
 
-public class NpyParserTests
+public class NpyParserTests(ITestOutputHelper output)
 {
     // A 3 x 4 array with values r * 10 + c.
     private static readonly float[] Expected = [0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23];
@@ -234,9 +235,10 @@ public class NpyParserTests
                 np.save("nchw.npy", a.astype(np.float32)[None, None])
                 np.save("hw1.npy", np.asfortranarray(a.astype(np.float32)[:, :, None]))
                 """;
-            if (!TryPython(script, dir, out string output))
+            if (!TryPython(script, dir, out string log))
             {
-                Assert.True(output.Length == 0, output);
+                Assert.True(log.Length == 0, log); // python present but failing: show why
+                output.WriteLine("skipped: /usr/bin/python3 with NumPy and PIL is not available");
                 return;
             }
             var values = Enumerable.Range(0, 35).Select(i => i * 1.5 - 20).ToArray();

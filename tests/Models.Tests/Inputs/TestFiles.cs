@@ -129,10 +129,11 @@ internal static class TestFiles
 
     // ---------------------------------------------------------------- JPEG, through TurboJPEG's encoder
 
-    /// <summary>Compresses 8-bit pixels (TJPF_GRAY or TJPF_RGB) with tjCompress2.</summary>
-    public static unsafe byte[] Jpeg(int width, int height, byte[] pixels, bool rgb, int quality = 95, int subsampling = -1)
+    /// <summary>Compresses 8-bit pixels (TJPF_GRAY or TJPF_RGB, or the given TJPF_*) with tjCompress2.</summary>
+    public static unsafe byte[] Jpeg(int width, int height, byte[] pixels, bool rgb, int quality = 95, int subsampling = -1, int pixelFormat = -1)
     {
-        int pixelFormat = rgb ? TurboJpeg.PixelFormatRgb : TurboJpeg.PixelFormatGray;
+        if (pixelFormat < 0)
+            pixelFormat = rgb ? TurboJpeg.PixelFormatRgb : TurboJpeg.PixelFormatGray;
         if (subsampling < 0)
             subsampling = rgb ? TurboJpeg.Subsampling444 : TurboJpeg.SubsamplingGray;
         nint handle = TurboJpeg.tjInitCompress();
