@@ -16,14 +16,16 @@ public static class ServiceExtensions
     {
         var services = builder.Services;
         services.AddOptions<ModelStoreOptions>().BindConfiguration(ModelStoreOptions.Section);
-        services.AddOptions<OnnxRuntimeOptions>().BindConfiguration(OnnxRuntimeOptions.Section);
-        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section);
+                services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section);
         services.AddOptions<RequestOptions>().BindConfiguration(RequestOptions.Section);
 
         // Loaded eagerly so that a missing native library stops start-up with one clear message.
+        // Both checked here, before the host starts, so that configuration errors stop start-up with one message.
         var ortOptions = builder.Configuration.GetSection(OnnxRuntimeOptions.Section).Get<OnnxRuntimeOptions>() ?? new();
-        services.AddSingleton(OrtRuntime.Load(ortOptions.LibraryPath));
-        services.AddSingleton(sp => CreateModelStore(sp, builder.Environment.ContentRootPath));
+        var runtime = OrtRuntime.Load(ortOptions.LibraryPath);
+        var sessionSettings = SessionSettings(ortOptions, runtime);
+        services.AddSingleton(runtime);
+        services.AddSingleton(sp => CreateModelStore(sp, sessionSettings, builder.Environment.ContentRootPath));
         services.AddHostedService<ModelStoreHost>();
         services.AddSingleton<InferenceGate>();
         services.AddSingleton<RequestBodyReader>();
@@ -56,12 +58,10 @@ public static class ServiceExtensions
         builder.Logging.AddSerilog(configuration.CreateLogger(), dispose: true);
     }
 
-    private static ModelStore CreateModelStore(IServiceProvider sp, string contentRoot)
+    private static ModelStore CreateModelStore(IServiceProvider sp, OrtSessionSettings settings, string contentRoot)
     {
         var storeOptions = sp.GetRequiredService<IOptions<ModelStoreOptions>>().Value;
-        var ort = sp.GetRequiredService<IOptions<OnnxRuntimeOptions>>().Value;
         var runtime = sp.GetRequiredService<OrtRuntime>();
-        var settings = SessionSettings(ort, runtime);
         var root = Path.IsPathRooted(storeOptions.Path) ? storeOptions.Path : Path.Combine(contentRoot, storeOptions.Path);
         return new ModelStore(root, storeOptions, runtime, settings, sp.GetRequiredService<ILogger<ModelStore>>());
     }
@@ -74,10 +74,14 @@ public static class ServiceExtensions
             "cuda" => OrtExecutionProvider.Cuda,
             _ => throw new InvalidOperationException($"OnnxRuntime:ExecutionProvider must be 'cpu' or 'cuda', got '{o.ExecutionProvider}'"),
         };
-        if (provider == OrtExecutionProvider.Cuda && o.ProviderRequired && !runtime.AvailableProviders.Contains("CUDAExecutionProvider"))
-            throw new InvalidOperationException(
-                $"OnnxRuntime:ExecutionProvider is 'cuda' with ProviderRequired=true, but the ONNX Runtime at {runtime.LibraryPath} offers only " +
-                $"[{string.Join(", ", runtime.AvailableProviders)}]; point OnnxRuntime:LibraryPath at a GPU build or set ProviderRequired=false to fall back to CPU");
+        if (provider == OrtExecutionProvider.Cuda && runtime.ProbeProvider(provider, o.CudaDeviceId) is { } reason)
+        {
+            if (o.ProviderRequired)
+                throw new InvalidOperationException(
+                    $"OnnxRuntime:ExecutionProvider is 'cuda' with ProviderRequired=true, but the ONNX Runtime at {runtime.LibraryPath} cannot use it: {reason}. " +
+                    "Point OnnxRuntime:LibraryPath at a GPU build of ONNX Runtime 1.30+ or set ProviderRequired=false to fall back to CPU");
+            // Otherwise each session falls back to CPU and the store logs the reason per model.
+        }
         var optimization = o.GraphOptimization.ToLowerInvariant() switch
         {
             "disabled" => OrtGraphOptimization.Disabled,

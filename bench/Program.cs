@@ -1,0 +1,17 @@
+using KeypointService.Bench;
+
+// Benchmarks for docs/benchmarks.md; bench/run.sh drives this tool and wrk together.
+//   raw    --store DIR [--iterations N] [--seconds S]   raw ONNX Runtime inference through the binding, per model
+//   inputs --store DIR --out DIR                          write each model's benchmark input (float32 + size) for the HTTP load
+return args.FirstOrDefault() switch
+{
+    "raw" => RawInferenceBenchmark.Run(Arguments.Parse(args[1..])),
+    "inputs" => BenchmarkInputs.Write(Arguments.Parse(args[1..])),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: KeypointService.Bench raw --store DIR [--iterations N] [--seconds S] | inputs --store DIR --out DIR");
+    return 2;
+}

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using KeypointService.Models.Onnx;
+using KeypointService.Models.Processing;
+
+namespace KeypointService.Bench;
+
+/// <summary>
+/// Raw inference through our binding, with the service's session settings (1 intra-op thread):
+/// single-image latency (p50/p99) on one thread, and the raw-inference throughput bound with one
+/// worker per core sharing the session, which is what the service does under load.
+/// </summary>
+internal static class RawInferenceBenchmark
+{
+    public static int Run(Arguments args)
+    {
+        var iterations = args.Get("iterations", 300);
+        var seconds = args.Get("seconds", 5.0);
+        var threads = args.Get("intra-op-threads", 1);
+        using var runtime = OrtRuntime.Load();
+        Console.WriteLine($"# ONNX Runtime {runtime.Version}, {Environment.ProcessorCount} cores, intra-op threads {threads}");
+        Console.WriteLine("model\tinput\tp50_ms\tp99_ms\tbound_per_s");
+        foreach (var input in BenchmarkInputs.Load(args.Get("store", "models")))
+        {
+            var m = input.Manifest;
+            using var session = runtime.CreateSession(Path.Combine(input.VersionDirectory, m.ModelFile), new OrtSessionSettings { IntraOpThreads = threads, InterOpThreads = 1 });
+            var tensorData = new float[m.Input.Height * m.Input.Width];
+            Preprocessor.Prepare(input.Raw, input.Width, input.Height, m.Input, tensorData);
+            var tensor = new OrtTensor(m.Input.Name, [1, 1, m.Input.Height, m.Input.Width], tensorData);
+            var outputs = session.Outputs.Select(o => o.Name).ToArray();
+
+            for (var i = 0; i < 30; i++) session.Run([tensor], outputs); // warm-up
+            var samples = new double[iterations];
+            for (var i = 0; i < iterations; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                session.Run([tensor], outputs);
+                samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+            Array.Sort(samples);
+
+            // Throughput bound: one worker per core, shared session, for a fixed time.
+            long done = 0;
+            var deadline = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+            var clock = Stopwatch.StartNew();
+            var workers = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => new Thread(() =>
+            {
+                while (Stopwatch.GetTimestamp() < deadline) { session.Run([tensor], outputs); Interlocked.Increment(ref done); }
+            })).ToList();
+            workers.ForEach(t => t.Start());
+            workers.ForEach(t => t.Join());
+            var throughput = done / clock.Elapsed.TotalSeconds;
+
+            Console.WriteLine(FormattableString.Invariant(
+                $"{input.Model}\t{m.Input.Width}x{m.Input.Height}\t{Percentile(samples, 0.50):F3}\t{Percentile(samples, 0.99):F3}\t{throughput:F1}"));
+        }
+        return 0;
+    }
+
+    private static double Percentile(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Floor(q * sorted.Length))];
+}
