@@ -22,7 +22,7 @@ public static class InputDecoders
     {
         if (PngChunks.HasSignature(bytes))
             return DecodePng(bytes);
-        if (bytes.Length >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF)
+        if (JpegDecoder.HasMarker(bytes))
             return DecodeJpeg(bytes);
         throw new InputFormatException(DescribeUnknownImage(bytes));
     }

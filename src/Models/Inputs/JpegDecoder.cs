@@ -17,10 +17,14 @@ internal static unsafe class JpegDecoder
     {
         if (bytes.IsEmpty)
             throw new InputFormatException("the JPEG image is empty");
-        if (bytes.Length < 3 || bytes[0] != 0xFF || bytes[1] != 0xD8 || bytes[2] != 0xFF)
-            throw new InputFormatException(bytes.Length < 3
+        if (!HasMarker(bytes))
+        {
+            throw new InputFormatException(bytes.Length < 3 && bytes[0] == 0xFF && (bytes.Length == 1 || bytes[1] == 0xD8)
                 ? $"the JPEG image is truncated ({bytes.Length} bytes)"
-                : "not a JPEG image (the JPEG start-of-image marker is missing)");
+                : PngChunks.HasSignature(bytes)
+                    ? "not a JPEG image (it is a PNG image)"
+                    : "not a JPEG image (the JPEG start-of-image marker is missing)");
+        }
 
         nint handle = TurboJpegDecompressorPool.Rent();
         bool healthy = false;
@@ -80,6 +84,10 @@ internal static unsafe class JpegDecoder
                 TurboJpegDecompressorPool.Discard(handle);
         }
     }
+
+    /// <summary>Starts with SOI followed by another marker (FF D8 FF).</summary>
+    internal static bool HasMarker(ReadOnlySpan<byte> bytes) =>
+        bytes.Length >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF;
 
     private static InputFormatException Failure(nint handle, string what)
     {

@@ -30,9 +30,11 @@ internal static unsafe class PngDecoder
         if (bytes.IsEmpty)
             throw new InputFormatException("the PNG image is empty");
         if (!PngChunks.HasSignature(bytes))
-            throw new InputFormatException(bytes.Length < 8
+            throw new InputFormatException(bytes.Length < 8 && PngChunks.Signature.StartsWith(bytes)
                 ? $"the PNG image is truncated ({bytes.Length} bytes)"
-                : "not a PNG image (the PNG signature is missing)");
+                : JpegDecoder.HasMarker(bytes)
+                    ? "not a PNG image (it is a JPEG image)"
+                    : "not a PNG image (the PNG signature is missing)");
 
         byte[]? edited = stripColorSpaceChunks ? PngChunks.WithoutColorSpaceChunks(bytes) : null;
         ReadOnlySpan<byte> source = edited is null ? bytes : edited;

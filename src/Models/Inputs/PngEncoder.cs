@@ -6,7 +6,7 @@ namespace KeypointService.Models.Inputs;
 /// <summary>
 /// Grayscale PNG encoding through libpng's simplified API (png_image_write_to_memory), for returning
 /// heatmaps and reconstructions. Written for speed (PNG_IMAGE_FLAG_FAST). 16-bit files carry no
-/// gAMA chunk, so every reader (browsers, PIL, this service) sees the stored samples as they are.
+/// gAMA/cHRM chunks, so every reader (browsers, PIL, this service) sees the stored samples as they are.
 /// </summary>
 public static unsafe class PngEncoder
 {
@@ -25,8 +25,8 @@ public static unsafe class PngEncoder
         fixed (ushort* p = pixels)
         {
             byte[] png = Encode(width, height, PngImage.FormatLinearY, p, bytesPerPixel: 2);
-            // libpng tags 16-bit output as linear (gAMA 1.0); without the tag readers take the samples as they are.
-            return PngChunks.Without(png, static type => type == 0x67414D41u /* gAMA */) ?? png;
+            // libpng tags 16-bit output as linear (gAMA 1.0 plus cHRM); without the tags readers take the samples as they are.
+            return PngChunks.Without(png, static type => type is 0x67414D41u /* gAMA */ or 0x6348524Du /* cHRM */) ?? png;
         }
     }
 

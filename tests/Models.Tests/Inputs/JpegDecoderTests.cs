@@ -84,7 +84,9 @@ public class JpegDecoderTests(ITestOutputHelper output)
             corrupt[i] = 0xFF; // markers in the middle of the entropy-coded data
         Assert.Throws<InputFormatException>(() => InputDecoders.DecodeJpeg(corrupt));
 
-        Assert.Contains("start-of-image", Assert.Throws<InputFormatException>(() => InputDecoders.DecodeJpeg(PngEncoder.EncodeGray8(1, 1, [0]))).Message);
+        Assert.Equal("not a JPEG image (it is a PNG image)", Assert.Throws<InputFormatException>(() => InputDecoders.DecodeJpeg(PngEncoder.EncodeGray8(1, 1, [0]))).Message);
+        Assert.Equal("not a PNG image (it is a JPEG image)", Assert.Throws<InputFormatException>(() => InputDecoders.DecodePng(jpeg)).Message);
+        Assert.Contains("start-of-image", Assert.Throws<InputFormatException>(() => InputDecoders.DecodeJpeg("GIF89a"u8)).Message);
     }
 
     [Fact]

@@ -72,7 +72,7 @@ public class PngDecoderTests(ITestOutputHelper output)
         const int w = 64, h = 17;
         ushort[] values = Random16(w * h, 2);
         byte[] png = PngEncoder.EncodeGray16(w, h, values);
-        Assert.DoesNotContain("gAMA", ChunkTypes(png)); // the encoder drops libpng's "linear" tag
+        Assert.Equal(["IHDR", "IDAT", "IEND"], ChunkTypes(png).Distinct()); // the encoder drops libpng's "linear" tags
         InputMap map = InputDecoders.DecodePng(png);
         for (int i = 0; i < values.Length; i++)
             Assert.Equal(values[i] * Scale16, map.Data[i]); // exactly the manifest's float32 scaling
