@@ -79,10 +79,11 @@ class MatConfig:
 SLP_MAT = MatConfig(name="slp", rows=192, cols=84, length_m=1.92, width_m=0.84)
 
 #: The "unfamiliar" mat (in the spirit of SMaL): coarser 32 x 64 cells over 0.80 m x 1.90 m,
-#: raw ADC-like integer units (4 per kPa +-15 %), saturating early at 100 (= 25 kPa, so
-#: bony prominences clip), noisier, more dead cells, and a softer mattress.
+#: raw ADC-like integer units (4 per kPa +-15 %), saturating early at 60 (= 15 kPa, so
+#: bony prominences clip on roughly one map in five), noisier, more dead cells, and a
+#: softer mattress.
 UNFAMILIAR_MAT = MatConfig(name="unfamiliar", rows=64, cols=32, length_m=1.90, width_m=0.80,
-                           gain=4.0, gain_jitter=0.15, saturation=100.0, noise_add=1.5, noise_mult=0.06,
+                           gain=4.0, gain_jitter=0.15, saturation=60.0, noise_add=1.5, noise_mult=0.06,
                            threshold=3.0, quantize=1.0, dead_fraction=0.01, dead_line_prob=0.15,
                            mattress_sigma_cm=(2.0, 3.5), unit="adc")
 

@@ -19,6 +19,7 @@ v = raw / max(raw) (eps 1e-6), clipped to [0, 1]. The same spec goes into the ma
 """
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
@@ -90,7 +91,11 @@ def build_datasets(root: Path, spec: DataSpec, force: bool = False, log=print) -
         path = root / f"{name}_{sp.mat}_s{sp.seed}_{sp.subjects}x{sp.per_subject}.npz"
         paths[name] = path
         if path.is_file() and not force:
-            continue
+            with np.load(path) as z:
+                stored = json.loads(str(z["info"])).get("mat")
+            if stored == MATS[sp.mat].to_dict():
+                continue
+            log(f"{path}: simulator mat configuration changed, re-simulating")
         import time
         t0 = time.monotonic()
         data = generate_dataset(MATS[sp.mat], sp.subjects, sp.per_subject, sp.seed)
