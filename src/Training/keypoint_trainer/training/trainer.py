@@ -115,6 +115,9 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
     else:
         if resume:
             log(f"[{name}] no checkpoint in {out}; starting from scratch")
+        # a fresh run: remove what an earlier run left behind
+        for stale in [last_path, best_path, log_path, *sorted((out / "snapshots").glob("epoch_*.npy"))]:
+            stale.unlink(missing_ok=True)
         (out / "snapshots").mkdir(exist_ok=True)
         if spec["kind"] in ("heatmap", "soft_argmax"):
             np.save(out / "snapshots" / "epoch_000.npy", predict_heatmaps(model, xva[:SNAPSHOT_COUNT]))
