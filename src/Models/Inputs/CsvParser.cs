@@ -7,10 +7,12 @@ namespace KeypointService.Models.Inputs;
 /// A pressure-mat export: rows of numbers, one row per line.
 /// <list type="bullet">
 /// <item>UTF-8 or ASCII (a UTF-8 BOM is skipped); lines end with LF, CRLF or CR.</item>
-/// <item>Separators: commas, tabs or spaces (runs of spaces/tabs count as one). When the text
-/// contains a semicolon anywhere, the separator is the semicolon (plus spaces/tabs) and a comma
-/// inside a number is a decimal comma (<c>1,5;2,25</c>). A quoted value (<c>"1,5"</c>) may also use a
-/// decimal comma. One trailing separator at the end of a line is allowed.</item>
+/// <item>The separator is the comma, or the semicolon when the text contains a semicolon anywhere;
+/// then a comma inside a number is a decimal comma (<c>1,5;2,25</c>). A line containing the
+/// separator is split on it and each field is trimmed of spaces/tabs (so a header
+/// <c>Sensor 1,Sensor 2</c> has two fields); a line without it is split on runs of spaces/tabs
+/// (tab-separated and space-aligned exports). A quoted value (<c>"1,5"</c>) may also use a decimal
+/// comma. One trailing separator at the end of a line is allowed.</item>
 /// <item>Blank lines and lines starting with <c>#</c> are ignored. The first remaining line is
 /// skipped as a header when none of its fields is a number; a line mixing numbers and text is an
 /// error.</item>

@@ -10,6 +10,8 @@ namespace KeypointService.Models.Inputs;
 /// followed by the Python pre-processing gives. CMYK/YCCK JPEGs are refused.
 /// Strict: libjpeg warnings (e.g. "Premature end of JPEG file" for a truncated image, corrupt
 /// entropy data) are errors, and progressive files with an unreasonable number of scans are refused.
+/// Bytes after the end-of-image marker are ignored. EXIF orientation is not applied (nor does PIL's
+/// <c>Image.open</c>, which the trainer uses): pixels are returned in stored order.
 /// </summary>
 internal static unsafe class JpegDecoder
 {

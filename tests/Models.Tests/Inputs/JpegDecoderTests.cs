@@ -90,6 +90,15 @@ public class JpegDecoderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void BytesAfterTheEndOfImageAreIgnored()
+    {
+        // Some cameras and upload paths append data after EOI; libjpeg stops at EOI without a warning.
+        byte[] jpeg = Jpeg(24, 16, SmoothGray(24, 16), rgb: false);
+        byte[] padded = jpeg.Concat(new byte[100]).Concat("trailer"u8.ToArray()).ToArray();
+        Assert.Equal(InputDecoders.DecodeJpeg(jpeg).Data, InputDecoders.DecodeJpeg(padded).Data);
+    }
+
+    [Fact]
     public void OversizedJpegsAreRejected()
     {
         byte[] jpeg = Jpeg(4100, 8, new byte[4100 * 8], rgb: false);

@@ -258,6 +258,14 @@ public class PngDecoderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void BytesAfterIendAreIgnored()
+    {
+        byte[] png = Png(3, 2, 8, Gray, [1, 2, 3, 4, 5, 6], Gama(45455));
+        byte[] padded = png.Concat("trailing junk"u8.ToArray()).ToArray();
+        Assert.Equal(new float[] { 1, 2, 3, 4, 5, 6 }, InputDecoders.DecodePng(padded).Data);
+    }
+
+    [Fact]
     public void CorruptPngsAreRejected()
     {
         byte[] png = PngEncoder.EncodeGray8(32, 32, RandomBytes(32 * 32, 15));
