@@ -132,6 +132,8 @@ def plot_failure_cases(images: np.ndarray, gt: np.ndarray, hm_pred: np.ndarray, 
                 ax = axes[r, 2 * c + m]
                 if c >= len(idx):
                     ax.axis("off")
+                    if c == 0 and m == 0:
+                        ax.text(0.0, 0.5, f"{cat}:\nno images", transform=ax.transAxes, fontsize=8)
                     continue
                 i = idx[c]
                 show_image(ax, images[i])
