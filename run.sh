@@ -6,5 +6,4 @@ cd "$(dirname "$0")"
 ./scripts/setup.sh --no-python
 urls=(--urls http://127.0.0.1:8080)
 for arg in "$@"; do [ "$arg" = "--urls" ] && urls=(); done
-cd src/Api
-exec dotnet bin/Release/net10.0/KeypointService.Api.dll --contentRoot . "${urls[@]}" "$@"
+exec dotnet src/Api/bin/Release/net10.0/KeypointService.Api.dll --contentRoot "$PWD/src/Api" "${urls[@]}" "$@"

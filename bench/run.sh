@@ -26,7 +26,7 @@ echo "[bench] raw inference" >&2
 $bench raw --store "$store" --seconds "$seconds" | tee "$out/raw.tsv" >&2
 
 echo "[bench] starting the service on 127.0.0.1:$port" >&2
-dotnet src/Api/bin/Release/net10.0/KeypointService.Api.dll --contentRoot src/Api --urls "http://127.0.0.1:$port" \
+dotnet src/Api/bin/Release/net10.0/KeypointService.Api.dll --contentRoot "$PWD/src/Api" --urls "http://127.0.0.1:$port" \
   --ModelStore:Path="$store" --ModelStore:Watch=false >"$out/service.log" 2>&1 &
 service=$!
 trap 'kill $service 2>/dev/null || true' EXIT

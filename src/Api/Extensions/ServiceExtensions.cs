@@ -2,6 +2,7 @@ using System.Text.Json;
 using KeypointService.Api.Apis;
 using KeypointService.Api.Infrastructure;
 using KeypointService.Api.Inputs;
+using KeypointService.Models.Inputs;
 using KeypointService.Models.Onnx;
 using KeypointService.Models.Serving;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,7 @@ public static class ServiceExtensions
         var runtime = OrtRuntime.Load(ortOptions.LibraryPath);
         var sessionSettings = SessionSettings(ortOptions, runtime);
         services.AddSingleton(runtime);
+        InputDecoders.VerifyNativeLibraries(); // libpng and TurboJPEG: a missing one stops start-up naming its package
         services.AddSingleton(sp => CreateModelStore(sp, sessionSettings, builder.Environment.ContentRootPath));
         services.AddHostedService<ModelStoreHost>();
         services.AddSingleton<InferenceGate>();

@@ -78,6 +78,8 @@ public static class JsonInputParser
                     throw RequestProblemException.BadInput($"{path}[{r}][{c}]: expected a finite number, got {cell.GetRawText()}");
                 values[c++] = value;
             }
+            if (r > 0 && values.Length != rows[0].Count)
+                throw RequestProblemException.BadInput($"{path}[{r}]: row has {values.Length} values, expected {rows[0].Count} (the length of row 0)");
             rows.Add(values);
             r++;
         }
