@@ -25,11 +25,12 @@ public sealed class RequestLog(RequestDelegate next, ILogger<RequestLog> logger)
         {
             var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             var status = context.Response.StatusCode;
-            var level = status >= 500 ? LogLevel.Error : status >= 400 ? LogLevel.Warning : LogLevel.Information;
+            var probe = context.Request.Path.StartsWithSegments("/health");
+            var level = status >= 500 && !probe ? LogLevel.Error : status >= 400 ? LogLevel.Warning : LogLevel.Information;
             if (context.Items[typeof(Annotation)] is Annotation a)
                 logger.Log(level, "{Method} {Path} {StatusCode} in {ElapsedMs:0.000} ms model={Model} version={Version} size={Width}x{Height} items={Items}",
                     context.Request.Method, context.Request.Path.Value, status, elapsed, a.Model, a.Version, a.Width, a.Height, a.Items);
-            else if (!context.Request.Path.StartsWithSegments("/health") || status >= 400)
+            else if (!probe || status >= 400)
                 logger.Log(level, "{Method} {Path} {StatusCode} in {ElapsedMs:0.000} ms",
                     context.Request.Method, context.Request.Path.Value, status, elapsed);
         }

@@ -29,6 +29,9 @@ public sealed class ModelStore : IDisposable
         _runtime = runtime;
         _sessionSettings = sessionSettings;
         _logger = logger;
+        // Blank names let configuration overrides drop entries of the default list (e.g. --ModelStore:Expected:2=).
+        options.Expected.RemoveAll(string.IsNullOrWhiteSpace);
+        options.Optional.RemoveAll(string.IsNullOrWhiteSpace);
         foreach (var name in options.Expected.Concat(options.Optional)) _entries.TryAdd(name, new Entry(name));
     }
 

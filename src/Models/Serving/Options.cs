@@ -7,7 +7,8 @@ public sealed class ModelStoreOptions
     /// <summary>Store root holding {name}/{version}/manifest.json + model.onnx. Relative paths are resolved against the content root.</summary>
     public string Path { get; set; } = "models";
     /// <summary>Models the service must serve to be ready; a missing one is reported by /health/ready.</summary>
-    public List<string> Expected { get; set; } = ["heatmap", "regression", "spmkd"];
+    /// <remarks>Empty here (appsettings.json lists the defaults): the configuration binder appends to a pre-filled list.</remarks>
+    public List<string> Expected { get; set; } = [];
     /// <summary>Models that may be missing or broken without making the service unready.</summary>
     public List<string> Optional { get; set; } = [];
     /// <summary>Watch the store and hot-reload new versions.</summary>
