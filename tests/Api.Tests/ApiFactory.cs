@@ -29,33 +29,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     public string StoreRoot { get; }
     private Dictionary<string, string?> Settings { get; }
 
-    public static string FixtureModels =>
-        Environment.GetEnvironmentVariable("KPS_FIXTURE_MODELS") is { Length: > 0 } path ? path : Path.Combine(RepositoryRoot, "artifacts", "fixture-models");
-
-    public static string RepositoryRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "KeypointService.sln"))) return dir.FullName;
-            throw new InvalidOperationException("KeypointService.sln not found");
-        }
-    }
-
     /// <summary>Publishes fixture {model}/1 into the store as {version}: temporary directory, then rename.</summary>
-    public void CopyFixture(string model, string version)
-    {
-        var source = Path.Combine(FixtureModels, model, "1");
-        if (!Directory.Exists(source)) throw new InvalidOperationException($"fixture model {source} is missing: run ./test.sh");
-        var staging = Path.Combine(StoreRoot, model, $".tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
-        foreach (var file in Directory.EnumerateFiles(source)) File.Copy(file, Path.Combine(staging, Path.GetFileName(file)));
-        var manifest = Path.Combine(staging, "manifest.json");
-        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
-        json["version"] = version;
-        File.WriteAllText(manifest, json.ToJsonString());
-        Directory.Move(staging, Path.Combine(StoreRoot, model, version));
-    }
+    public void CopyFixture(string model, string version) => FixtureModels.Publish(StoreRoot, model, "1", version);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -14,20 +14,18 @@ namespace KeypointService.Models.Tests.Serving;
 /// </summary>
 public class GoldenParityTests
 {
-    public static TheoryData<string> ModelsWithGoldenSamples()
-    {
-        var data = new TheoryData<string>();
-        foreach (var root in TestPaths.StoreRoots())
-            foreach (var manifest in Directory.EnumerateFiles(root, "manifest.json", SearchOption.AllDirectories))
-                if (JsonNode.Parse(File.ReadAllText(manifest))?["golden_file"] is not null)
-                    data.Add(Path.GetDirectoryName(manifest)!);
-        return data;
-    }
+    private static IEnumerable<string> VersionDirectoriesWithGoldenSamples() =>
+        TestPaths.StoreRoots()
+            .SelectMany(root => Directory.EnumerateFiles(root, "manifest.json", SearchOption.AllDirectories))
+            .Where(manifest => JsonNode.Parse(File.ReadAllText(manifest))?["golden_file"] is not null)
+            .Select(manifest => Path.GetDirectoryName(manifest)!);
+
+    public static TheoryData<string> ModelsWithGoldenSamples() => new(VersionDirectoriesWithGoldenSamples());
 
     [Fact]
     public void Golden_samples_exist_for_every_task()
     {
-        var tasks = ModelsWithGoldenSamples().Select(row => (string)row[0])
+        var tasks = VersionDirectoriesWithGoldenSamples()
             .Select(dir => JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "manifest.json")))!["task"]!.GetValue<string>())
             .ToHashSet();
         Assert.Contains("heatmap", tasks);

@@ -18,23 +18,8 @@ internal sealed class TempStore : IDisposable
     public string Root { get; }
 
     /// <summary>Copies fixture {model}/{fromVersion} into the store as {toVersion}, atomically like the trainer's publish.</summary>
-    public string CopyVersion(string model, string fromVersion, string toVersion, Action<string>? edit = null)
-    {
-        var source = Path.Combine(TestPaths.FixtureModels, model, fromVersion);
-        if (!Directory.Exists(source))
-            throw new InvalidOperationException($"fixture model {source} is missing: run ./test.sh, or export fixtures with `python3 -m keypoint_trainer fixtures --out {TestPaths.FixtureModels}`");
-        var staging = Path.Combine(Root, model, $".tmp-{toVersion}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
-        foreach (var file in Directory.EnumerateFiles(source)) File.Copy(file, Path.Combine(staging, Path.GetFileName(file)));
-        var manifestPath = Path.Combine(staging, "manifest.json");
-        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!;
-        json["version"] = toVersion;
-        File.WriteAllText(manifestPath, json.ToJsonString());
-        edit?.Invoke(staging);
-        var final = Path.Combine(Root, model, toVersion);
-        Directory.Move(staging, final);
-        return final;
-    }
+    public string CopyVersion(string model, string fromVersion, string toVersion, Action<string>? edit = null) =>
+        FixtureModels.Publish(Root, model, fromVersion, toVersion, edit);
 
     public ModelStore Open(ModelStoreOptions? options = null) =>
         new(Root, options ?? new ModelStoreOptions { Expected = [], Watch = false }, Runtime.Value, new OrtSessionSettings { IntraOpThreads = 1 }, NullLogger<ModelStore>.Instance);
