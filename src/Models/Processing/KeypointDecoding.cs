@@ -27,11 +27,15 @@ public static class KeypointDecoding
     // One Newton step on the log-heatmap around the integer peak (DARK, Zhang et al. 2020).
     private static (double Ox, double Oy) NewtonOffset(ReadOnlySpan<float> h, int width, int px, int py)
     {
-        double L(int dx, int dy) => Math.Log(Math.Max(h[(py + dy) * width + px + dx], LogFloor));
-        double c = L(0, 0);
-        double gx = (L(1, 0) - L(-1, 0)) / 2, gy = (L(0, 1) - L(0, -1)) / 2;
-        double hxx = L(1, 0) - 2 * c + L(-1, 0), hyy = L(0, 1) - 2 * c + L(0, -1);
-        double hxy = (L(1, 1) - L(-1, 1) - L(1, -1) + L(-1, -1)) / 4;
+        // L[dy + 1, dx + 1] = ln(max(h(px + dx, py + dy), floor)) on the 3 x 3 neighbourhood.
+        Span<double> L = stackalloc double[9];
+        for (var dy = -1; dy <= 1; dy++)
+            for (var dx = -1; dx <= 1; dx++)
+                L[(dy + 1) * 3 + dx + 1] = Math.Log(Math.Max(h[(py + dy) * width + px + dx], LogFloor));
+        double left = L[3], centre = L[4], right = L[5], up = L[1], down = L[7];
+        double gx = (right - left) / 2, gy = (down - up) / 2;
+        double hxx = right - 2 * centre + left, hyy = down - 2 * centre + up;
+        double hxy = (L[8] - L[6] - L[2] + L[0]) / 4;
         var det = hxx * hyy - hxy * hxy;
         if (!(hxx < 0 && det > 0)) return (0, 0);
         var ox = -(hyy * gx - hxy * gy) / det;
