@@ -44,6 +44,9 @@ public sealed class ModelStore : IDisposable
         if (!Directory.Exists(RootPath))
             _logger.LogWarning("Model store {StorePath} does not exist; no models are loaded until it does", RootPath);
         Rescan();
+        var missing = GetStatuses().Where(s => !s.IsServing).Select(s => $"{s.Name} ({s.State.ToString().ToLowerInvariant()}{(s.Optional ? ", optional" : "")})").ToList();
+        if (missing.Count > 0)
+            _logger.LogWarning("Not serving: {Models}; the service stays up and loads them when they appear in {StorePath}", string.Join(", ", missing), RootPath);
         if (!Options.Watch) return;
         try
         {
