@@ -5,7 +5,7 @@ namespace KeypointService.Models.Manifests;
 // C# view of schemas/model-manifest.schema.json (the contract with the training worker).
 // The JSON Schema is authoritative: ManifestReader validates against it before binding to these records.
 
-public enum ModelTask { Heatmap, Regression, Spmkd }
+public enum ModelTask { Heatmap, Regression, Spmkd, Multi }
 
 public sealed record ModelManifest
 {
@@ -22,6 +22,8 @@ public sealed record ModelManifest
     public required IReadOnlyList<string> Keypoints { get; init; }
     public required IReadOnlyList<int[]> Skeleton { get; init; }
     public JointHeadSpec? Joints { get; init; }
+    /// <summary>Task <c>multi</c>: the outputs and parameters of the grouping step (Processing/Grouping).</summary>
+    public GroupingSpec? Grouping { get; init; }
     public IReadOnlyList<string>? PostureClasses { get; init; }
     public System.Text.Json.Nodes.JsonObject? Metrics { get; init; }
     public System.Text.Json.Nodes.JsonObject? Training { get; init; }
@@ -98,6 +100,33 @@ public sealed record JointHeadSpec
     /// <summary>2J × 2K matrix over interleaved normalised (x, y) keypoints.</summary>
     public required IReadOnlyList<double[]> Weight { get; init; }
     public required IReadOnlyList<double> Bias { get; init; }
+}
+
+/// <summary>
+/// Task <c>multi</c>: names of the four outputs the grouping step reads and its parameters
+/// (docs/model-manifest.md, "Grouping"; Python reference keypoint_trainer/multi/grouping.py).
+/// </summary>
+public sealed record GroupingSpec
+{
+    public required string Method { get; init; }
+    /// <summary>[N, 1, H, W] keypoint probability of any type.</summary>
+    public required string Heatmap { get; init; }
+    /// <summary>[N, 2, H, W] (dx, dy) in cells from the cell centre.</summary>
+    public required string Offsets { get; init; }
+    /// <summary>[N, K, H, W] keypoint-type probabilities.</summary>
+    public required string Types { get; init; }
+    /// <summary>[N, D, H, W] per-keypoint embeddings.</summary>
+    public required string Embeddings { get; init; }
+    public required double PeakThreshold { get; init; }
+    public required int MaxDetections { get; init; }
+    public required double LinkScale { get; init; }
+    public required double LinkBias { get; init; }
+    public required double LinkThreshold { get; init; }
+    public required double MaxLinkLength { get; init; }
+    public required int MinKeypoints { get; init; }
+
+    /// <summary>The model outputs to request from ONNX Runtime, in this order.</summary>
+    public IReadOnlyList<string> OutputNames => [Heatmap, Offsets, Types, Embeddings];
 }
 
 [JsonSerializable(typeof(ModelManifest))]

@@ -199,7 +199,8 @@ def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence
             for j in range(n):
                 if j == i or dets[j].type != b:
                     continue
-                dist = math.hypot(dets[i].x - dets[j].x, dets[i].y - dets[j].y)
+                dx, dy = dets[i].x - dets[j].x, dets[i].y - dets[j].y
+                dist = math.sqrt(dx * dx + dy * dy)
                 if A[i, j] >= spec.link_threshold and dist <= spec.max_link_length:
                     cands.append((A[i, j], l, i, j))
     cands.sort(key=lambda c: (-c[0], c[1], c[2], c[3]))

@@ -1,0 +1,197 @@
+using KeypointService.Models.Manifests;
+
+namespace KeypointService.Models.Processing.Grouping;
+
+/// <summary>One raw model output: row-major float data and its shape (e.g. [N, C, H, W]).</summary>
+public sealed record GroupingTensor(float[] Data, long[] Shape);
+
+/// <summary>A category-implicit detection: a heatmap peak with its sub-cell position, type and score.</summary>
+/// <param name="X">Normalised x in [0, 1] of the model input (= of the caller's image).</param>
+/// <param name="Y">Normalised y.</param>
+/// <param name="Score">Heatmap value at the peak.</param>
+/// <param name="Type">Keypoint-type index (into the manifest's keypoints).</param>
+/// <param name="TypeScore">Probability of that type.</param>
+public sealed record GroupedDetection(double X, double Y, double Score, int Type, double TypeScore);
+
+/// <summary>A keypoint of an instance: name, type index, the detection it came from, normalised position and score.</summary>
+public sealed record InstanceKeypoint(string Name, int Type, int Detection, double X, double Y, double Score);
+
+/// <summary>A link of an instance: the skeleton link index, its keypoint-type pair, the two detections and A_ij.</summary>
+public sealed record InstanceLink(int Link, int From, int To, int FromDetection, int ToDetection, double Score);
+
+/// <summary>One figure: its keypoints (ordered by type, missing types absent), links and score.</summary>
+public sealed record FigureInstance(IReadOnlyList<InstanceKeypoint> Keypoints, IReadOnlyList<InstanceLink> Links, double Score);
+
+/// <summary>The grouping of one image: all detections, the instances (best first) and the outlier detections.</summary>
+public sealed record GroupingResult(IReadOnlyList<GroupedDetection> Detections, IReadOnlyList<FigureInstance> Instances, IReadOnlyList<int> Outliers);
+
+/// <summary>
+/// The grouping step of task <c>multi</c>: heatmap peaks → link scores A = σ(s·ZZᵀ + b) →
+/// greedy assembly into figures, with outliers for detections that fit no figure. A pure function of
+/// the raw outputs and the manifest's <see cref="GroupingSpec"/>; the steps are those of
+/// keypoint_trainer/multi/grouping.py (docs/model-manifest.md, "Grouping"), in float64 and in the same
+/// order, and the golden samples check that both agree.
+/// </summary>
+public static class FigureGrouping
+{
+    /// <summary>Groups batch item <paramref name="item"/> of a <c>multi</c> model's outputs (keyed by output name).</summary>
+    public static GroupingResult Group(ModelManifest manifest, IReadOnlyDictionary<string, GroupingTensor> outputs, int item = 0)
+    {
+        var spec = manifest.Grouping ?? throw new ArgumentException($"model '{manifest.Name}' has no grouping spec (task {manifest.Task})");
+        return Group(spec, manifest.Keypoints, manifest.Skeleton, outputs, item);
+    }
+
+    /// <summary>Groups batch item <paramref name="item"/>; <paramref name="keypointNames"/> and <paramref name="skeleton"/> as in the manifest.</summary>
+    public static GroupingResult Group(GroupingSpec spec, IReadOnlyList<string> keypointNames, IReadOnlyList<int[]> skeleton,
+        IReadOnlyDictionary<string, GroupingTensor> outputs, int item = 0)
+    {
+        var heat = Plane(outputs, spec.Heatmap, 1, item, out var height, out var width);
+        var offsets = Plane(outputs, spec.Offsets, 2, item, out _, out _, height, width);
+        var k = keypointNames.Count;
+        var types = Plane(outputs, spec.Types, k, item, out _, out _, height, width);
+        var embeddingTensor = Get(outputs, spec.Embeddings);
+        if (embeddingTensor.Shape.Length != 4) throw new ArgumentException($"output '{spec.Embeddings}' must be [N, D, H, W]");
+        var d = (int)embeddingTensor.Shape[1];
+        var embeddings = Plane(outputs, spec.Embeddings, d, item, out _, out _, height, width);
+        var plane = height * width;
+
+        // 1-2. Peaks and detections.
+        var peaks = FindPeaks(heat, width, height, spec.PeakThreshold, spec.MaxDetections);
+        var detections = new GroupedDetection[peaks.Count];
+        var cells = new int[peaks.Count];
+        for (var n = 0; n < peaks.Count; n++)
+        {
+            var (score, cell) = peaks[n];
+            int y = cell / width, x = cell % width;
+            var t = 0;
+            for (var c = 1; c < k; c++)
+                if (types[c * plane + cell] > types[t * plane + cell]) t = c;
+            detections[n] = new GroupedDetection(
+                (x + 0.5 + offsets[cell]) / width, (y + 0.5 + offsets[plane + cell]) / height, score, t, types[t * plane + cell]);
+            cells[n] = cell;
+        }
+
+        // 3. Link scores.
+        var count = detections.Length;
+        var a = new double[count, count];
+        for (var i = 0; i < count; i++)
+            for (var j = 0; j < count; j++)
+            {
+                var s = 0.0;
+                for (var c = 0; c < d; c++) s += (double)embeddings[c * plane + cells[i]] * embeddings[c * plane + cells[j]];
+                a[i, j] = Sigmoid(spec.LinkScale * s + spec.LinkBias);
+            }
+
+        // 4. Candidate links, strongest first.
+        var candidates = new List<(double Score, int Link, int I, int J)>();
+        for (var l = 0; l < skeleton.Count; l++)
+            for (var i = 0; i < count; i++)
+            {
+                if (detections[i].Type != skeleton[l][0]) continue;
+                for (var j = 0; j < count; j++)
+                {
+                    if (j == i || detections[j].Type != skeleton[l][1]) continue;
+                    var distance = Hypot(detections[i].X - detections[j].X, detections[i].Y - detections[j].Y);
+                    if (a[i, j] >= spec.LinkThreshold && distance <= spec.MaxLinkLength) candidates.Add((a[i, j], l, i, j));
+                }
+            }
+        candidates.Sort((p, q) =>
+        {
+            var c = q.Score.CompareTo(p.Score);
+            if (c != 0) return c;
+            c = p.Link.CompareTo(q.Link);
+            return c != 0 ? c : p.I != q.I ? p.I.CompareTo(q.I) : p.J.CompareTo(q.J);
+        });
+
+        // 5. Greedy assembly: union-find, at most one keypoint per type in a figure.
+        var parent = new int[count];
+        var members = new SortedDictionary<int, SortedDictionary<int, int>>();
+        var links = new Dictionary<int, List<(int Link, int I, int J, double Score)>>();
+        for (var i = 0; i < count; i++)
+        {
+            parent[i] = i;
+            members[i] = new SortedDictionary<int, int> { [detections[i].Type] = i };
+            links[i] = [];
+        }
+        int Find(int i) { while (parent[i] != i) i = parent[i]; return i; }
+        foreach (var (score, l, i, j) in candidates)
+        {
+            int ri = Find(i), rj = Find(j);
+            if (ri == rj || members[ri].Keys.Any(members[rj].ContainsKey)) continue;
+            var (root, other) = ri < rj ? (ri, rj) : (rj, ri);
+            parent[other] = root;
+            foreach (var (type, det) in members[other]) members[root][type] = det;
+            members.Remove(other);
+            links[root].AddRange(links[other]);
+            links.Remove(other);
+            links[root].Add((l, i, j, score));
+        }
+
+        // 6-7. Instances (scored, best first) and outliers.
+        var instances = new List<(FigureInstance Instance, int First)>();
+        var outliers = new List<int>();
+        foreach (var (root, group) in members)
+        {
+            if (group.Count < spec.MinKeypoints) { outliers.AddRange(group.Values); continue; }
+            var sum = 0.0;
+            foreach (var det in group.Values) sum += detections[det].Score;
+            foreach (var link in links[root]) sum += link.Score;
+            var keypoints = group.Select(p => new InstanceKeypoint(keypointNames[p.Key], p.Key, p.Value, detections[p.Value].X, detections[p.Value].Y, detections[p.Value].Score)).ToArray();
+            var instanceLinks = links[root].Select(x => new InstanceLink(x.Link, skeleton[x.Link][0], skeleton[x.Link][1], x.I, x.J, x.Score)).ToArray();
+            instances.Add((new FigureInstance(keypoints, instanceLinks, sum / (k + skeleton.Count)), group.Values.Min()));
+        }
+        instances.Sort((p, q) => p.Instance.Score != q.Instance.Score ? q.Instance.Score.CompareTo(p.Instance.Score) : p.First.CompareTo(q.First));
+        outliers.Sort();
+        return new GroupingResult(detections, instances.Select(x => x.Instance).ToArray(), outliers);
+    }
+
+    /// <summary>Peaks of a heatmap: value ≥ threshold and beating its 8 neighbours (strictly those earlier in row-major order), best first.</summary>
+    public static List<(double Score, int Cell)> FindPeaks(ReadOnlySpan<float> heat, int width, int height, double threshold, int maxDetections)
+    {
+        var peaks = new List<(double Score, int Cell)>();
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+            {
+                double v = heat[y * width + x];
+                if (!(v >= threshold)) continue;
+                var ok = true;
+                for (var dy = -1; dy <= 1 && ok; dy++)
+                    for (var dx = -1; dx <= 1; dx++)
+                    {
+                        if (dx == 0 && dy == 0) continue;
+                        int yy = y + dy, xx = x + dx;
+                        if (yy < 0 || yy >= height || xx < 0 || xx >= width) continue;
+                        double n = heat[yy * width + xx];
+                        var earlier = dy < 0 || (dy == 0 && dx < 0);
+                        if (earlier ? !(v > n) : !(v >= n)) { ok = false; break; }
+                    }
+                if (ok) peaks.Add((v, y * width + x));
+            }
+        peaks.Sort((p, q) => p.Score != q.Score ? q.Score.CompareTo(p.Score) : p.Cell.CompareTo(q.Cell));
+        return peaks.Count > maxDetections ? peaks.GetRange(0, maxDetections) : peaks;
+    }
+
+    private static double Sigmoid(double v) => 1.0 / (1.0 + Math.Exp(-v));
+
+    // math.hypot in Python; Math.Sqrt(dx*dx+dy*dy) can differ in the last bit, which only matters at the exact length limit.
+    private static double Hypot(double dx, double dy) => Math.Sqrt(dx * dx + dy * dy);
+
+    private static GroupingTensor Get(IReadOnlyDictionary<string, GroupingTensor> outputs, string name) =>
+        outputs.TryGetValue(name, out var t) ? t : throw new ArgumentException($"output '{name}' is missing");
+
+    private static ReadOnlySpan<float> Plane(IReadOnlyDictionary<string, GroupingTensor> outputs, string name, int channels, int item,
+        out int height, out int width, int expectHeight = -1, int expectWidth = -1)
+    {
+        var t = Get(outputs, name);
+        var s = t.Shape;
+        if (s.Length != 4 || s[1] != channels || item < 0 || item >= s[0])
+            throw new ArgumentException($"output '{name}' has shape [{string.Join(", ", s)}], expected [N, {channels}, H, W] with item {item} < N");
+        height = (int)s[2];
+        width = (int)s[3];
+        if (expectHeight >= 0 && (height != expectHeight || width != expectWidth))
+            throw new ArgumentException($"output '{name}' is {height}x{width}, the heatmap {expectHeight}x{expectWidth}");
+        var size = channels * height * width;
+        if (t.Data.Length < (item + 1) * size) throw new ArgumentException($"output '{name}' holds {t.Data.Length} values, fewer than its shape");
+        return t.Data.AsSpan(item * size, size);
+    }
+}
