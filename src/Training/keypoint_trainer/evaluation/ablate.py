@@ -46,15 +46,23 @@ def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log
         tlog = train_experiment(cfg, name, out_dir=exp_dir, train_subset=int(a["train_subset"]),
                                 epochs=int(a["epochs"]), resume=True, log=log)
         metrics, _ = evaluate_experiment(cfg, name, x, gt, out_dir=exp_dir)
-        results["experiments"][name] = {"spec": tlog["spec"], "metrics": metrics,
-                                        "best_epoch": tlog["best_epoch"], "best_val_loss": tlog["best_val_loss"],
-                                        "wall_time_s": tlog["wall_time_s"],
-                                        "seconds_per_step": tlog["seconds_per_step"],
-                                        "final_train_loss": tlog["history"][-1]["train_loss"]}
+        entry = {"spec": tlog["spec"], "metrics": metrics,
+                 "best_epoch": tlog["best_epoch"], "best_val_loss": tlog["best_val_loss"],
+                 "wall_time_s": tlog["wall_time_s"],
+                 "seconds_per_step": tlog["seconds_per_step"],
+                 "final_train_loss": tlog["history"][-1]["train_loss"]}
+        # re-read before writing: several `ablate --only ...` processes may share results.json
+        if res_path.is_file():
+            results["experiments"] = {**json.loads(res_path.read_text()).get("experiments", {}),
+                                      **{k: v for k, v in results["experiments"].items()}}
+        results["experiments"][name] = entry
         write_json(res_path, results)
         for label, m in metrics.items():
             log(f"  {label}: PCK@0.05 bbox {m['pck_bbox']['0.05'] * 100:.1f}% AUC {m['auc_bbox']:.3f} "
                 f"mean err {m['mean_pixel_error']:.2f}px")
-    results["total_wall_time_s"] = round(time.monotonic() - t_all, 1)
+    if res_path.is_file():
+        results["experiments"] = {**json.loads(res_path.read_text()).get("experiments", {}),
+                                  **results["experiments"]}
+    results.setdefault("wall_time_s_per_process", []).append(round(time.monotonic() - t_all, 1))
     write_json(res_path, results)
     return results

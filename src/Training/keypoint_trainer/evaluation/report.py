@@ -213,7 +213,7 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
           f"at that same budget (`heatmap`, `regression`) as its baseline; the numbers are therefore lower than the "
           f"30-epoch results above and must be compared within the tables only. Command: "
           f"`python3 -m keypoint_trainer ablate --config {cfg['run']['name']}`"
-          + (f" (total {format_duration(abl['total_wall_time_s'])})." if abl.get("total_wall_time_s") else "."))
+          + ". Train time per experiment is in the tables (its wall time while sharing the machine).")
         a("")
         a("### Heatmap resolution (sigma scaled to keep 4 input pixels)")
         a("")
