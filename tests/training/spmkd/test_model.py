@@ -69,3 +69,14 @@ def test_mac_counter_matches_the_formula():
     lin = 4 * 16 * 16 * 10
     assert c["per_type_macs"] == {"conv": conv1 + dw, "conv_transpose": convt, "linear": lin}
     assert c["flops"] == 2 * c["macs"]
+
+
+def test_rbf_coordinate_encoding_is_smooth_and_peaks_at_the_keypoint():
+    m = EFD(ModelConfig(num_keypoints=2, coord_encoding=8, **TINY))
+    kp = torch.tensor([[[0.5625, 0.0625], [0.3, 0.9]]], requires_grad=True)
+    enc = m.decoder.encode(kp)  # [1, 2, 2 * 8]
+    assert enc.shape == (1, 2, 16)
+    assert int(enc[0, 0, :8].argmax()) == 4 and float(enc[0, 0, 4]) == 1.0  # centre (4 + 0.5) / 8
+    assert int(enc[0, 0, 8:].argmax()) == 0
+    enc.sum().backward()
+    assert kp.grad.abs().sum() > 0  # differentiable w.r.t. the keypoint location

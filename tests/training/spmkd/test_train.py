@@ -88,3 +88,14 @@ def test_spmkd_training_never_reads_labels(tmp_path, monkeypatch):
             num_keypoints=k, feature_dim=2, fc_hidden=16, dec_channels=(4, 4, 4, 4), fuser=fuser)))
     out = pipeline.train_all(prof, tmp_path / "runs", paths, only=["main", "scratch", "hard"], log=lambda *a: None)
     assert set(out["summaries"]) == {"main", "scratch", "hard"}
+
+
+def test_heatmap_spread():
+    from keypoint_trainer.spmkd.train import heatmap_spread
+
+    p = torch.zeros(1, 1, 4, 4)
+    p[0, 0, 1, 2] = 1.0
+    assert float(heatmap_spread(p)) == pytest.approx(0.0, abs=1e-7)
+    u = torch.full((1, 1, 4, 4), 1 / 16)
+    var = float(((torch.arange(4) + 0.5) / 4).var(unbiased=False))
+    assert float(heatmap_spread(u)) == pytest.approx(2 * var, rel=1e-5)

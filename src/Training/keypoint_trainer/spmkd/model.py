@@ -36,6 +36,7 @@ class ModelConfig:
     fc_hidden: int = 256
     dec_channels: tuple = (16, 32, 16, 8)  # at 16, 32, 64, 128
     fuser: str = "soft"  # "soft" | "hard" (ablation)
+    coord_encoding: int = 16  # Gaussian RBF centres per axis for the FC input (0 = raw x, y)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -166,12 +167,22 @@ class ExpansionLayer(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Sparse keypoint representation [N, K, 2+F] -> reconstruction logits [N,1,256,256]."""
+    """Sparse keypoint representation [N, K, 2+F] -> reconstruction logits [N,1,256,256].
+
+    With ``coord_encoding = R > 0`` each coordinate enters the fully connected block through
+    a fixed, differentiable Gaussian radial-basis encoding (R centres (i + 0.5) / R, sigma
+    1 / R), so the FC layer can place mass at a keypoint's location directly instead of
+    first having to learn that mapping from two raw numbers."""
 
     def __init__(self, num_keypoints: int, feature_dim: int, fc_hidden: int = 256,
-                 channels=(32, 32, 16, 8), out_size: int = 256):
+                 channels=(32, 32, 16, 8), out_size: int = 256, coord_encoding: int = 0):
         super().__init__()
-        d_in = num_keypoints * (2 + feature_dim)
+        self.coord_encoding = int(coord_encoding)
+        per_coord = self.coord_encoding if self.coord_encoding else 1
+        if self.coord_encoding:
+            self.register_buffer("centres", (torch.arange(self.coord_encoding, dtype=torch.float32) + 0.5)
+                                 / self.coord_encoding, persistent=False)
+        d_in = num_keypoints * (2 * per_coord + feature_dim)
         c0 = channels[0]
         self.c0 = c0
         if fc_hidden:
@@ -186,8 +197,14 @@ class Decoder(nn.Module):
         self.head = nn.Conv2d(channels[-1], 1, 3, 1, 1)
         self.out_size = out_size
 
+    def encode(self, kpts):
+        if not self.coord_encoding:
+            return kpts * 2.0 - 1.0
+        d = (kpts[..., None] - self.centres) * self.coord_encoding  # [N, K, 2, R]
+        return torch.exp(-0.5 * d * d).flatten(2)
+
     def forward(self, kpts, feats):
-        z = torch.cat([kpts * 2.0 - 1.0, feats], dim=-1).flatten(1)
+        z = torch.cat([self.encode(kpts), feats], dim=-1).flatten(1)
         x = self.fc(z).reshape(z.shape[0], self.c0, 16, 16)
         x = self.head(self.rebuild(x))
         if x.shape[-1] != self.out_size:
@@ -206,7 +223,7 @@ class EFD(nn.Module):
         self.encoder = Encoder(cfg.num_keypoints, cfg.feature_dim)
         self.fuser = Fuser(cfg.fuser)
         self.decoder = Decoder(cfg.num_keypoints, cfg.feature_dim, cfg.fc_hidden, cfg.dec_channels,
-                               cfg.input_size)
+                               cfg.input_size, cfg.coord_encoding)
 
     def forward(self, x):
         hl, fm = self.encoder(x)

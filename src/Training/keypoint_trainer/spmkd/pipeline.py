@@ -45,6 +45,8 @@ class Profile:
     alpha: float = 10.0
     beta: float = 1.0
     golden: int = 3
+    lr1: float = 2e-3
+    lr2: float = 1e-3
 
     def to_dict(self):
         return asdict(self)
@@ -53,9 +55,10 @@ class Profile:
 PROFILES = {
     "quick": Profile("quick", "quick", batch_size=8, stage1_steps=2, stage2_steps=3, eval_every=2, k_main=8,
                      k_ablation=[4], hard_steps=2, baseline_steps=3),
-    # sized for ~1-1.5 h on 2 CPU cores shared with other training jobs (docs/results/spmkd.md)
-    "full": Profile("full", "full", batch_size=24, stage1_steps=50, stage2_steps=200, eval_every=20, k_main=16,
-                    k_ablation=[8, 32], hard_steps=100, baseline_steps=200),
+    # sized for ~1 h on 2 CPU cores shared with other training jobs (docs/results/spmkd.md):
+    # small batches and many steps learn far more per CPU second here than large batches
+    "full": Profile("full", "full", batch_size=8, stage1_steps=200, stage2_steps=1200, eval_every=100, k_main=16,
+                    k_ablation=[8, 32], hard_steps=600, baseline_steps=1200, lr1=5e-3, lr2=3e-3),
 }
 
 
@@ -70,7 +73,8 @@ def _train_cfg(p: Profile, k: int, init: str = "crwt", fuser: str = "soft", stag
 
     return TrainConfig(model=ModelConfig(num_keypoints=k, feature_dim=p.feature_dim, fuser=fuser),
                        stage1_steps=p.stage1_steps, stage2_steps=stage2_steps or p.stage2_steps,
-                       batch_size=p.batch_size, eval_every=p.eval_every, alpha=p.alpha, beta=p.beta, init=init)
+                       batch_size=p.batch_size, eval_every=p.eval_every, alpha=p.alpha, beta=p.beta, init=init,
+                       lr1=p.lr1, lr2=p.lr2)
 
 
 def run_names(p: Profile) -> list[str]:

@@ -50,6 +50,7 @@ class TrainConfig:
     alpha: float = 10.0  # weight of the L2 term
     beta: float = 1.0  # weight of the (1 - SSIM) term
     presence_threshold: float = 0.03  # stage-1 target: normalised pressure above this
+    concentration: float = 0.0  # weight of the heatmap-spread prior (0 = the paper's loss only)
     eval_every: int = 25
     seed: int = 0
     init: str = "crwt"  # "crwt" (stage 2 starts from stage 1) or "scratch"
@@ -70,15 +71,32 @@ def presence_target(x: torch.Tensor, threshold: float) -> torch.Tensor:
     return (x > threshold).to(x.dtype)
 
 
-def stage_loss(stage: int, logits: torch.Tensor, x: torch.Tensor, cfg: TrainConfig) -> tuple[torch.Tensor, dict]:
+def heatmap_spread(prob: torch.Tensor) -> torch.Tensor:
+    """Mean over keypoints of var_x + var_y of each heatmap (normalised coordinates)."""
+    n, k, h, w = prob.shape
+    xs = (torch.arange(w, dtype=prob.dtype) + 0.5) / w
+    ys = (torch.arange(h, dtype=prob.dtype) + 0.5) / h
+    px, py = prob.sum(2), prob.sum(3)
+    mx, my = (px * xs).sum(-1, keepdim=True), (py * ys).sum(-1, keepdim=True)
+    return ((px * (xs - mx) ** 2).sum(-1) + (py * (ys - my) ** 2).sum(-1)).mean()
+
+
+def stage_loss(stage: int, logits: torch.Tensor, x: torch.Tensor, cfg: TrainConfig,
+               heatmaps: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, dict]:
     if stage == 1:
         loss = F.binary_cross_entropy_with_logits(logits, presence_target(x, cfg.presence_threshold))
-        return loss, {"bce": float(loss.detach())}
-    r = torch.sigmoid(logits)
-    l2 = F.mse_loss(r, x)
-    s = ssim(r, x)
-    loss = cfg.alpha * l2 + cfg.beta * (1.0 - s)
-    return loss, {"l2": float(l2.detach()), "ssim": float(s.detach())}
+        parts = {"bce": float(loss.detach())}
+    else:
+        r = torch.sigmoid(logits)
+        l2 = F.mse_loss(r, x)
+        s = ssim(r, x)
+        loss = cfg.alpha * l2 + cfg.beta * (1.0 - s)
+        parts = {"l2": float(l2.detach()), "ssim": float(s.detach())}
+    if cfg.concentration > 0 and heatmaps is not None:
+        spread = heatmap_spread(heatmaps)
+        loss = loss + cfg.concentration * spread
+        parts["spread"] = float(spread.detach())
+    return loss, parts
 
 
 def lr_at(step: int, total: int, base: float, warmup: int) -> float:
@@ -94,10 +112,12 @@ def validate(model: EFD, maps: np.ndarray, cfg: TrainConfig, batch_size: int = 3
     """Reconstruction metrics on normalised 256 x 256 maps (no labels involved)."""
     was_training = model.training
     model.eval()
-    l2s, ssims, bces, accs = [], [], [], []
+    l2s, ssims, bces, accs, spreads = [], [], [], [], []
     for i in range(0, len(maps), batch_size):
         x = to_model_input(maps[i:i + batch_size])
-        logits = model(x)["logits"]
+        out = model(x)
+        logits = out["logits"]
+        spreads.append(heatmap_spread(out["heatmaps"]).reshape(1) * len(x))
         r = torch.sigmoid(logits)
         tgt = presence_target(x, cfg.presence_threshold)
         l2s.append(((r - x) ** 2).flatten(1).mean(1))
@@ -106,7 +126,8 @@ def validate(model: EFD, maps: np.ndarray, cfg: TrainConfig, batch_size: int = 3
         accs.append(((logits > 0).to(x.dtype) == tgt).to(x.dtype).flatten(1).mean(1))
     model.train(was_training)
     cat = lambda v: float(torch.cat(v).mean())  # noqa: E731
-    return {"l2": cat(l2s), "ssim": cat(ssims), "bce": cat(bces), "presence_acc": cat(accs)}
+    return {"l2": cat(l2s), "ssim": cat(ssims), "bce": cat(bces), "presence_acc": cat(accs),
+            "heatmap_sd": float(math.sqrt(float(torch.cat(spreads).sum()) / max(1, len(maps)) / 2))}
 
 
 def train_stage(stage_dir: Path, stage: int, cfg: TrainConfig, train_maps: np.ndarray, val_maps: np.ndarray,
@@ -162,7 +183,7 @@ def train_stage(stage_dir: Path, stage: int, cfg: TrainConfig, train_maps: np.nd
         for g in opt.param_groups:
             g["lr"] = lr_at(step, total, base_lr, cfg.warmup)
         out = model(x)
-        loss, parts = stage_loss(stage, out["logits"], x, cfg)
+        loss, parts = stage_loss(stage, out["logits"], x, cfg, out["heatmaps"])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
