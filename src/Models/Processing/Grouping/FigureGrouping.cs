@@ -173,7 +173,7 @@ public static class FigureGrouping
 
     private static double Sigmoid(double v) => 1.0 / (1.0 + Math.Exp(-v));
 
-    // math.hypot in Python; Math.Sqrt(dx*dx+dy*dy) can differ in the last bit, which only matters at the exact length limit.
+    // Same expression as the Python reference (math.sqrt(dx * dx + dy * dy)), so both compare the same double with the limit.
     private static double Hypot(double dx, double dy) => Math.Sqrt(dx * dx + dy * dy);
 
     private static GroupingTensor Get(IReadOnlyDictionary<string, GroupingTensor> outputs, string name) =>
