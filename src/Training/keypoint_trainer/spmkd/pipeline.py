@@ -291,6 +291,8 @@ def run_pipeline(profile: str, *, data_root: Path, run_root: Path, publish: Opti
                            "train_session": trained.get("session_wall_s", {}) if trained else {}}})
     # per-run training wall time from the runs' own summaries (sums over resumed sessions)
     res["wall_s"]["train_runs"] = {n: r.get("summary", {}).get("wall_s") for n, r in res["runs"].items()}
+    tc = run_root / "train_commands.txt"
+    res["train_commands"] = tc.read_text().splitlines() if tc.is_file() else []
     if "main" in objects:
         mo = objects["main"]
         export_dir = Path(publish) if publish else run_root / "export"
