@@ -27,6 +27,33 @@ def test_peaks_threshold_plateau_and_order():
     assert find_peaks(h, 0.3, 1) == [(1.0, 6)]
 
 
+def _peaks_loop(h, threshold):
+    H, W = h.shape
+    out = []
+    for y in range(H):
+        for x in range(W):
+            v = h[y, x]
+            if v < threshold:
+                continue
+            good = True
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    yy, xx = y + dy, x + dx
+                    if (dx or dy) and 0 <= yy < H and 0 <= xx < W:
+                        earlier = dy < 0 or (dy == 0 and dx < 0)
+                        good &= bool(v > h[yy, xx]) if earlier else bool(v >= h[yy, xx])
+            if good:
+                out.append((float(v), y * W + x))
+    return sorted(out, key=lambda p: (-p[0], p[1]))
+
+
+def test_vectorised_peaks_equal_the_loop_definition():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        h = np.round(rng.uniform(0, 1, (16, 20)), 1)  # many ties and plateaus
+        assert find_peaks(h, 0.3, 1000) == _peaks_loop(h, 0.3)
+
+
 def test_link_scores_are_the_inner_product_decoder():
     outs = synthetic_outputs([figure(0.3, 0.3), figure(0.7, 0.7)], embed_dim=4)
     rng = np.random.default_rng(0)

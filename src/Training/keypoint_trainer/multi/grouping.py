@@ -130,33 +130,25 @@ def sigmoid(v: float) -> float:
 
 
 def find_peaks(heat: np.ndarray, threshold: float, max_detections: int) -> list[tuple[float, int]]:
-    """``heat`` [H, W] -> [(score, cell)] sorted by score desc, then cell asc."""
+    """``heat`` [H, W] -> [(score, cell)] sorted by score desc, then cell asc (step 1 of the module doc).
+
+    Vectorised; the same comparisons as the C# loop: ``>`` against neighbours earlier in
+    row-major order, ``>=`` against later ones, borders ignored."""
     h = np.asarray(heat, dtype=np.float64)
     H, W = h.shape
-    peaks = []
-    for y in range(H):
-        for x in range(W):
-            v = h[y, x]
-            if not v >= threshold:
+    p = np.pad(h, 1, constant_values=-np.inf)
+    ok = h >= threshold
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dx == 0 and dy == 0:
                 continue
-            ok = True
-            for dy in (-1, 0, 1):
-                for dx in (-1, 0, 1):
-                    if dx == 0 and dy == 0:
-                        continue
-                    yy, xx = y + dy, x + dx
-                    if 0 <= yy < H and 0 <= xx < W:
-                        n = h[yy, xx]
-                        earlier = (dy < 0) or (dy == 0 and dx < 0)
-                        if (earlier and not v > n) or (not earlier and not v >= n):
-                            ok = False
-                            break
-                if not ok:
-                    break
-            if ok:
-                peaks.append((float(v), y * W + x))
-    peaks.sort(key=lambda p: (-p[0], p[1]))
-    return peaks[:max_detections]
+            n = p[1 + dy:1 + dy + H, 1 + dx:1 + dx + W]
+            earlier = (dy < 0) or (dy == 0 and dx < 0)
+            ok &= (h > n) if earlier else (h >= n)
+    cells = np.flatnonzero(ok)
+    vals = h.reshape(-1)[cells]
+    order = np.lexsort((cells, -vals))[:max_detections]
+    return [(float(vals[i]), int(cells[i])) for i in order]
 
 
 def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence[Sequence[int]],

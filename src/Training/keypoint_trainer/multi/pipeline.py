@@ -25,10 +25,11 @@ def model_names(cfg: dict[str, Any]) -> dict[str, int]:
 
 def evaluate_all(cfg: dict[str, Any], only=None, log=print) -> dict[str, Any]:
     from ..spmkd.flops import count_macs
-    from .evaluate import evaluate_model
+    from .evaluate import calibrate, evaluate_model
     from .train import load_model, load_splits
 
-    test = load_splits(cfg, ("test",), log=log)["test"]
+    splits = load_splits(cfg, ("val", "test"), log=log)
+    val, test = splits["val"], splits["test"]
     out_dir = Path(cfg["run"]["out_dir"])
     results = {}
     for name, stages in model_names(cfg).items():
@@ -39,7 +40,10 @@ def evaluate_all(cfg: dict[str, Any], only=None, log=print) -> dict[str, Any]:
             continue
         model = load_model(cfg, name)
         t0 = time.monotonic()
-        r = evaluate_model(model, test, cfg)
+        cal = calibrate(model, val, cfg)
+        write_json(out_dir / name / "grouping_calibration.json", cal)
+        r = evaluate_model(model, test, cfg, cal["chosen"])
+        r["calibration"] = cal
         r["eval_seconds"] = round(time.monotonic() - t0, 1)
         r["stages"] = stages
         r["complexity"] = count_macs(model, (1, 1, 128, 128))
@@ -106,7 +110,9 @@ def export_main(cfg: dict[str, Any], out: Path, command: str = "") -> dict[str, 
         metrics = {"split": "test", "images": m["all"]["images"], "alpha": m["alpha"], **{
             k: m["all"][k] for k in ("pck_pred_id", "pck_oracle_id", "link_precision", "link_recall", "link_f1",
                                      "figure_accuracy", "count_accuracy")}}
-    man = write_model_dir(model, out, grouping_spec(cfg, model), raws, name="multi", version="0", metrics=metrics,
+    cal_file = Path(cfg["run"]["out_dir"]) / "main" / "grouping_calibration.json"
+    cal = json.loads(cal_file.read_text())["chosen"] if cal_file.is_file() else None
+    man = write_model_dir(model, out, grouping_spec(cfg, model, cal), raws, name="multi", version="0", metrics=metrics,
                           training={"command": command, "profile": cfg["profile"], "seed": cfg["run"]["seed"],
                                     "data": cfg["data"], "train": cfg["train"], "model": cfg["model"],
                                     "versions": versions(), "git_commit": git_commit()})

@@ -42,7 +42,7 @@ def write_report(cfg: dict[str, Any], path: Path, command: str = "") -> Path:
     if main:
         a = main["all"]
         al = main["alphas"]
-        L += ["## Main model (3 stages)", "", "| metric | " + " | ".join(f"α = {x:g}" for x in al) + " |",
+        L += [f"## Main model ({main['stages']} stages)", "", "| metric | " + " | ".join(f"α = {x:g}" for x in al) + " |",
               "|---|" + "---|" * len(al),
               "| PCK, predicted identities (grouped instances) | " + " | ".join(_f(a["pck_pred_id"][f"{x:g}"]) for x in al) + " |",
               "| PCK, oracle identities (any detection) | " + " | ".join(_f(a["pck_oracle_id"][f"{x:g}"]) for x in al) + " |",
@@ -50,6 +50,10 @@ def write_report(cfg: dict[str, Any], path: Path, command: str = "") -> Path:
               f"F1 {_f(a['link_f1'])}; figure accuracy (all 5 keypoints of a figure correct) {_f(a['figure_accuracy'])}; "
               f"images with the right number of instances {_f(a['count_accuracy'])}; per image {a['mean_detections']:.1f} "
               f"detections, {a['mean_instances']:.2f} instances, {a['mean_outliers']:.2f} outliers.", "",
+              f"Grouping thresholds chosen on the {main['calibration']['images']} validation images "
+              f"({main['calibration']['criterion']}): peak {main['grouping']['peak_threshold']:g}, link "
+              f"{main['grouping']['link_threshold']:g}; learnt link decoder A = σ({main['grouping']['link_scale']:.3f}·z·z "
+              f"{main['grouping']['link_bias']:+.3f}).", "",
               "## By occlusion level (main model, α = %g)" % main["alpha"], "",
               "| level | images | figures | PCK pred-id | PCK oracle-id | PCK pred-id visible / occluded kp | link P | link R | link F1 | figure acc | count acc |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
