@@ -21,7 +21,8 @@ from .run import eval_dir
 
 SEED_REPORTED = {"HeatmapNet": [98.9, 100.0, 100.0, 100.0], "RegressionNet": [3.9, 14.6, 29.1, 43.4]}
 LABELS = {"heatmap": "HeatmapNet + DARK", "heatmap+argmax": "HeatmapNet + argmax",
-          "regression": "RegressionNet (seed: dropout 0.5, MSE)"}
+          "regression": "RegressionNet (seed: dropout 0.5, MSE)",
+          "mean_pose_baseline": "reference: mean training pose (ignores the image)"}
 
 
 def _read(path: Path) -> Optional[Any]:
@@ -136,8 +137,22 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
                 f"{h[-1]['train_loss']:.3g}", format_duration(lg["wall_time_s"]), lg["seconds_per_step"]]))
     total = sum(lg["wall_time_s"] for lg in logs.values() if lg)
     a("")
-    a(f"Total wall time of the two full runs: {format_duration(total)}.")
+    a(f"Total wall time of the two full runs: {format_duration(total)} (the two ran side by side, so the "
+      "elapsed time was shorter than the sum). Steps per run = epochs × ceil(train images / 32).")
     a("")
+    a("Validation PCK@0.05 (bbox, %) and loss during training:")
+    a("")
+    present = {n: lg for n, lg in logs.items() if lg}
+    if present:
+        n_ep = max(len(lg["history"]) for lg in present.values())
+        marks = sorted({1, 2, 5, 10, 15, 20, 25, 30, n_ep} & set(range(1, n_ep + 1)))
+        a(_row(["epoch"] + [str(e) for e in marks]))
+        a(_row(["---"] * (len(marks) + 1)))
+        for n, lg in present.items():
+            h = {x["epoch"]: x for x in lg["history"]}
+            a(_row([f"{n} PCK"] + [_pct(h[e]["val_pck_bbox_0.05"]) if e in h else "" for e in marks]))
+            a(_row([f"{n} val loss"] + [f"{h[e]['val_loss']:.3g}" if e in h else "" for e in marks]))
+        a("")
     # ---- main results
     a("## Test results")
     a("")
@@ -145,7 +160,8 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
         a("_No evaluation found (run `evaluate`)._")
     else:
         ms = ev["metrics"]
-        rows = [(LABELS.get(k, k), ms[k]) for k in ("heatmap", "heatmap+argmax", "regression") if k in ms]
+        rows = [(LABELS.get(k, k), ms[k]) for k in ("heatmap", "heatmap+argmax", "regression", "mean_pose_baseline")
+                if k in ms]
         L.extend(_metrics_table(rows, thresholds))
         a("")
         a(f"PCK values in %, {ev['count']} test images × 5 keypoints.")

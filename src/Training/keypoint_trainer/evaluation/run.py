@@ -75,6 +75,15 @@ def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, fi
         for label, mm in m.items():
             log(f"{label}: PCK@bbox " + " ".join(f"{k}:{v * 100:.1f}%" for k, v in mm["pck_bbox"].items())
                 + f" | AUC {mm['auc_bbox']:.3f} | mean err {mm['mean_pixel_error']:.2f}px")
+    # reference: predict the mean training pose for every image (what a model that ignores the
+    # image would score)
+    import json as _json
+    from ..data.generate import split_paths
+    _, train_ann = split_paths(cfg, "train")
+    train_kp = np.array([r["keypoints"] for r in _json.loads(train_ann.read_text())["images"]], dtype=np.float64)
+    mean_pose = np.broadcast_to(train_kp.mean(axis=0), gt.shape)
+    all_metrics["mean_pose_baseline"] = summarize(mean_pose, gt, thresholds)
+    all_metrics["mean_pose_baseline"]["decode"] = "none"
     result: dict[str, Any] = {"split": "test", "count": int(len(gt)), "metrics": all_metrics}
     if "heatmap" in preds and "regression" in preds:
         cats = failure_categories(preds["heatmap"], preds["regression"], gt)
