@@ -12,7 +12,7 @@ from keypoint_trainer.multi.profile import load_profile
 def test_full_plan_covers_the_paper_rows():
     cfg = load_profile(CONFIG_DIR, "full")
     jobs = {j["name"]: j for j in plan(cfg)}
-    assert {f"p{n}" for n in range(2, 7)} <= set(jobs) and {"p3c", "p6c", "p6sp"} <= set(jobs)
+    assert {f"p{n}" for n in range(2, 7)} <= set(jobs) and {"p6c", "p6sp"} <= set(jobs)
     for f in (10, 25, 50, 100):
         assert jobs[f"scratch_f{f}"]["init"] is None and jobs[f"hsjp6_f{f}"]["init"] == "p6"
     long = jobs["scratch_long_f100"]
