@@ -20,6 +20,8 @@ public sealed record PredictResponse
     public required IReadOnlyList<KeypointDto> Keypoints { get; init; }
     /// <summary>Skeleton links as index pairs into <c>keypoints</c>.</summary>
     public required IReadOnlyList<int[]> Links { get; init; }
+    /// <summary>Multi-figure models only: every figure found, best first; <c>keypoints</c> is then empty.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<InstanceDto>? Instances { get; init; }
     /// <summary>SPMKD only: named body joints mapped from the discovered keypoints by the model's linear joint head.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<KeypointDto>? Joints { get; init; }
     /// <summary>SPMKD only: skeleton links as index pairs into <c>joints</c>.</summary>
@@ -40,6 +42,12 @@ public sealed record PredictResponse
 /// <param name="YNorm">y / height.</param>
 /// <param name="Confidence">Heatmap peak value (heatmap and SPMKD models); null for regression models and mapped joints.</param>
 public sealed record KeypointDto(string Name, double X, double Y, double XNorm, double YNorm, double? Confidence);
+
+/// <summary>One figure of a multi-figure model.</summary>
+/// <param name="Score">Instance score: (sum of keypoint scores + sum of link scores) / (keypoint types + skeleton links); missing parts count 0.</param>
+/// <param name="Keypoints">The figure's keypoints; types it lacks are absent.</param>
+/// <param name="Links">Skeleton links found, as keypoint-index pairs (indices into the model's keypoint names).</param>
+public sealed record InstanceDto(double Score, IReadOnlyList<KeypointDto> Keypoints, IReadOnlyList<int[]> Links);
 
 /// <summary>A 2-D map, either as an array of rows or as a 16-bit grayscale PNG.</summary>
 public sealed record MapDto

@@ -19,6 +19,7 @@ public static class ResponseMapper
         Height = p.Height,
         Keypoints = p.Keypoints.Select(ToDto).ToList(),
         Links = manifest.Skeleton,
+        Instances = p.Instances?.Select(i => new InstanceDto(i.Score, i.Keypoints.Select(ToDto).ToList(), i.Links)).ToList(),
         Joints = p.Joints?.Select(ToDto).ToList(),
         JointLinks = p.Joints is null ? null : manifest.Joints?.Skeleton,
         Heatmaps = p.Heatmaps?.Select(m => ToDto(m, format)).ToList(),

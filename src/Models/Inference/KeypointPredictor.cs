@@ -3,6 +3,7 @@ using KeypointService.Models.Inputs;
 using KeypointService.Models.Manifests;
 using KeypointService.Models.Onnx;
 using KeypointService.Models.Processing;
+using KeypointService.Models.Processing.Grouping;
 using KeypointService.Models.Serving;
 
 namespace KeypointService.Models.Inference;
@@ -30,6 +31,8 @@ public static class KeypointPredictor
             scales[i] = Preprocessor.Prepare(inputs[i].Data, inputs[i].Width, inputs[i].Height, spec, batch.AsSpan(i * plane, plane));
         var tensor = new OrtTensor(spec.Name, [inputs.Count, 1, spec.Height, spec.Width], batch);
         var preprocessMs = clock.Elapsed.TotalMilliseconds;
+
+        if (manifest.Task == ModelTask.Multi) return PredictFigures(model, inputs, options, tensor, preprocessMs);
 
         clock.Restart();
         var outputNames = new List<string>(2);
@@ -71,6 +74,39 @@ public static class KeypointPredictor
                 Timings = timings,
             };
         return results;
+    }
+
+    // Task multi: category-implicit outputs grouped into figures by link prediction (Processing/Grouping).
+    private static IReadOnlyList<Prediction> PredictFigures(LoadedModel model, IReadOnlyList<InputMap> inputs, PredictionOptions options, OrtTensor tensor, double preprocessMs)
+    {
+        var manifest = model.Manifest;
+        var spec = manifest.Grouping!;
+        var clock = Stopwatch.StartNew();
+        var outputs = model.Session.Run([tensor], spec.OutputNames);
+        var inferenceMs = clock.Elapsed.TotalMilliseconds;
+
+        clock.Restart();
+        var byName = spec.OutputNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => new GroupingTensor(outputs[p.i].Data, outputs[p.i].Shape));
+        var heatmap = outputs[0];
+        var figures = new List<InstanceResult>[inputs.Count];
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var input = inputs[i];
+            figures[i] = FigureGrouping.Group(manifest, byName, i).Instances.Select(instance => new InstanceResult(
+                instance.Score,
+                instance.Keypoints.Select(k => new KeypointResult(k.Name, k.X * input.Width, k.Y * input.Height, k.X, k.Y, k.Score)).ToList(),
+                instance.Links.Select(l => new[] { l.From, l.To }).ToList())).ToList();
+        }
+        var timings = new InferenceTimings(preprocessMs, inferenceMs, clock.Elapsed.TotalMilliseconds);
+        return inputs.Select((input, i) => new Prediction
+        {
+            Width = input.Width,
+            Height = input.Height,
+            Keypoints = [],
+            Instances = figures[i],
+            Heatmaps = options.IncludeHeatmaps ? SplitHeatmaps(heatmap, ["any_keypoint"], i) : null,
+            Timings = timings,
+        }).ToList();
     }
 
     private static NormalizedKeypoint[] DecodeKeypoints(ModelManifest manifest, OrtTensor? heatmaps, OrtTensor? coordinates, int item)

@@ -9,6 +9,9 @@ public sealed record KeypointResult(string Name, double X, double Y, double XNor
 /// <summary>A 2-D map (heatmap or reconstruction), row-major.</summary>
 public sealed record MapResult(string Name, int Width, int Height, float[] Data);
 
+/// <summary>Task multi: one figure with its keypoints (caller pixels), links as keypoint-index pairs, and score.</summary>
+public sealed record InstanceResult(double Score, IReadOnlyList<KeypointResult> Keypoints, IReadOnlyList<int[]> Links);
+
 public sealed record InferenceTimings(double PreprocessMs, double InferenceMs, double PostprocessMs);
 
 public sealed record Prediction
@@ -16,6 +19,8 @@ public sealed record Prediction
     public required int Width { get; init; }
     public required int Height { get; init; }
     public required IReadOnlyList<KeypointResult> Keypoints { get; init; }
+    /// <summary>Task multi: the figures found, best first (<see cref="Keypoints"/> is then empty).</summary>
+    public IReadOnlyList<InstanceResult>? Instances { get; init; }
     /// <summary>SPMKD: the named body joints mapped from the discovered keypoints.</summary>
     public IReadOnlyList<KeypointResult>? Joints { get; init; }
     public IReadOnlyList<MapResult>? Heatmaps { get; init; }

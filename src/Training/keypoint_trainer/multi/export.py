@@ -10,10 +10,9 @@ from ground truth (``synthetic_outputs``, several figures and stray detections t
 become outliers) with their grouping result, so the C# twin is checked on non-trivial
 assemblies even with an untrained fixture.
 
-The manifest does not reference ``golden.json`` through ``golden_file`` unless
-``reference_golden=True``: the service's generic golden-parity test decodes every model
-with a ``golden_file`` through the single-figure predictor, which does not know ``multi``
-yet. Turn it on when the predictor serves ``multi`` (docs/klpnet.md, "Serving").
+The manifest references ``golden.json`` through ``golden_file`` (``reference_golden``), so the
+service's golden-parity test runs the whole served path (pre-processing, ONNX Runtime,
+grouping) against these samples.
 """
 from __future__ import annotations
 
@@ -107,7 +106,7 @@ def golden(model: KLPNet, spec: GroupingSpec, raws: Sequence[tuple[str, np.ndarr
 def write_model_dir(model: KLPNet, out_dir: Path, spec: GroupingSpec, raws: Sequence[tuple[str, np.ndarray]], *,
                     name: str = "multi", version: str = "0", metrics: Optional[dict] = None,
                     training: Optional[dict] = None, description: Optional[str] = None,
-                    reference_golden: bool = False) -> dict[str, Any]:
+                    reference_golden: bool = True) -> dict[str, Any]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.eval()
