@@ -47,34 +47,29 @@ public static class KeypointPredictor
         clock.Restart();
         var heatmaps = manifest.Outputs.Heatmaps is { } h ? outputs[outputNames.IndexOf(h.Name)] : null;
         var coordinates = manifest.Decoding.Method == DecodingMethod.Direct ? outputs[^1] : null;
-        var results = new Prediction[inputs.Count];
-        var partial = new (IReadOnlyList<KeypointResult> Keypoints, IReadOnlyList<KeypointResult>? Joints, IReadOnlyList<MapResult>? Heatmaps, MapResult? Reconstruction)[inputs.Count];
+        var predictions = new Prediction[inputs.Count];
         for (var i = 0; i < inputs.Count; i++)
         {
             var input = inputs[i];
             var normalized = DecodeKeypoints(manifest, heatmaps, coordinates, i);
-            var keypoints = ToCaller(normalized, manifest.Keypoints, input);
-            var joints = manifest.Joints is { } head
-                ? ToCaller(KeypointDecoding.ApplyJointHead(normalized, head.Weight, head.Bias), head.Names, input)
-                : null;
-            var maps = options.IncludeHeatmaps && heatmaps is not null ? SplitHeatmaps(heatmaps, manifest.Keypoints, i) : null;
-            var rebuilt = reconstruction is not null ? ReconstructionToCaller(reconstruction, i, input, spec.Normalization, scales[i]) : null;
-            partial[i] = (keypoints, joints, maps, rebuilt);
+            predictions[i] = new Prediction
+            {
+                Width = input.Width,
+                Height = input.Height,
+                Keypoints = ToCaller(normalized, manifest.Keypoints, input),
+                Joints = manifest.Joints is { } head
+                    ? ToCaller(KeypointDecoding.ApplyJointHead(normalized, head.Weight, head.Bias), head.Names, input)
+                    : null,
+                Heatmaps = options.IncludeHeatmaps && heatmaps is not null ? SplitHeatmaps(heatmaps, manifest.Keypoints, i) : null,
+                Reconstruction = reconstruction is not null ? ReconstructionToCaller(reconstruction, i, input, spec.Normalization, scales[i]) : null,
+                Timings = NoTimings,
+            };
         }
         var timings = new InferenceTimings(preprocessMs, inferenceMs, clock.Elapsed.TotalMilliseconds);
-        for (var i = 0; i < inputs.Count; i++)
-            results[i] = new Prediction
-            {
-                Width = inputs[i].Width,
-                Height = inputs[i].Height,
-                Keypoints = partial[i].Keypoints,
-                Joints = partial[i].Joints,
-                Heatmaps = partial[i].Heatmaps,
-                Reconstruction = partial[i].Reconstruction,
-                Timings = timings,
-            };
-        return results;
+        return predictions.Select(p => p with { Timings = timings }).ToList();
     }
+
+    private static readonly InferenceTimings NoTimings = new(0, 0, 0);
 
     // Task multi: category-implicit outputs grouped into figures by link prediction (Processing/Grouping).
     private static IReadOnlyList<Prediction> PredictFigures(LoadedModel model, IReadOnlyList<InputMap> inputs, PredictionOptions options, OrtTensor tensor, double preprocessMs)
@@ -88,25 +83,20 @@ public static class KeypointPredictor
         clock.Restart();
         var byName = spec.OutputNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => new GroupingTensor(outputs[p.i].Data, outputs[p.i].Shape));
         var heatmap = outputs[0];
-        var figures = new List<InstanceResult>[inputs.Count];
-        for (var i = 0; i < inputs.Count; i++)
-        {
-            var input = inputs[i];
-            figures[i] = FigureGrouping.Group(manifest, byName, i).Instances.Select(instance => new InstanceResult(
-                instance.Score,
-                instance.Keypoints.Select(k => new KeypointResult(k.Name, k.X * input.Width, k.Y * input.Height, k.X, k.Y, k.Score)).ToList(),
-                instance.Links.Select(l => new[] { l.From, l.To }).ToList())).ToList();
-        }
-        var timings = new InferenceTimings(preprocessMs, inferenceMs, clock.Elapsed.TotalMilliseconds);
-        return inputs.Select((input, i) => new Prediction
+        var predictions = inputs.Select((input, i) => new Prediction
         {
             Width = input.Width,
             Height = input.Height,
             Keypoints = [],
-            Instances = figures[i],
+            Instances = FigureGrouping.Group(manifest, byName, i).Instances.Select(instance => new InstanceResult(
+                instance.Score,
+                instance.Keypoints.Select(k => new KeypointResult(k.Name, k.X * input.Width, k.Y * input.Height, k.X, k.Y, k.Score)).ToList(),
+                instance.Links.Select(l => new[] { l.From, l.To }).ToList())).ToList(),
             Heatmaps = options.IncludeHeatmaps ? SplitHeatmaps(heatmap, ["any_keypoint"], i) : null,
-            Timings = timings,
+            Timings = NoTimings,
         }).ToList();
+        var timings = new InferenceTimings(preprocessMs, inferenceMs, clock.Elapsed.TotalMilliseconds);
+        return predictions.Select(p => p with { Timings = timings }).ToList();
     }
 
     private static NormalizedKeypoint[] DecodeKeypoints(ModelManifest manifest, OrtTensor? heatmaps, OrtTensor? coordinates, int item)
