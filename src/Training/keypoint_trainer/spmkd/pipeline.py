@@ -327,8 +327,7 @@ def run_pipeline(profile: str, *, data_root: Path, run_root: Path, publish: Opti
                     f"head ({res['labelled']} labelled maps)"}
         manifest = write_model_dir(mo["model"], export_dir, head=mo["head"], golden_maps=golden, metrics=metrics,
                                    training=training)
-        (export_dir / "metrics.json").write_text(json.dumps({k: v for k, v in res.items()
-                                                             if k not in ("gt_examples",)}, indent=1, default=_js))
+        (export_dir / "metrics.json").write_text(json.dumps(_compact(res), indent=1, default=_js))
         res["export"] = {"dir": str(export_dir), "wall_s": time.monotonic() - t0,
                          "files": sorted(f.name for f in export_dir.iterdir())}
     res["wall_s"]["total_this_invocation"] = time.monotonic() - t_all
@@ -336,6 +335,19 @@ def run_pipeline(profile: str, *, data_root: Path, run_root: Path, publish: Opti
     if report:
         write_report(res, objects, examples, Path(report))
     return res
+
+
+def _compact(res: dict) -> dict:
+    """results without per-step training losses and example predictions (for metrics.json)."""
+    out = {k: v for k, v in res.items() if k not in ("gt_examples",)}
+    runs = {}
+    for n, r in res.get("runs", {}).items():
+        r = {k: v for k, v in r.items() if k not in ("pred_test", "pred_unf_test")}
+        if "curves" in r:
+            r["curves"] = {st: {"val": c.get("val", [])} for st, c in r["curves"].items()}
+        runs[n] = r
+    out["runs"] = runs
+    return out
 
 
 def _js(o):
