@@ -122,6 +122,26 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
     a(f"/usr/bin/python3 -m keypoint_trainer report   --config {cfg['run']['name']}")
     a("```")
     a("")
+    scripts = sorted(run.glob("*.sh"))
+    if scripts:
+        a("How this run was actually executed (the launcher scripts in the run directory, each started with "
+          "`nohup`; the `ablate --only` processes ran side by side with disjoint experiment lists):")
+        a("")
+        a("```")
+        for sc in scripts:
+            cmds = [ln.strip() for ln in sc.read_text().splitlines()
+                    if ln.strip() and not ln.startswith(("#", "cd ", "export ", "date ", "rc=", "set ", "done_", "for ",
+                                                         "done", "while "))]
+            comment = next((ln[1:].strip() for ln in sc.read_text().splitlines()[1:] if ln.startswith("#")), "")
+            a(f"# {sc.name}: {comment}")
+            for c in cmds:
+                a(f"  {c}")
+        for lg in sorted(run.glob("ablate_p*.log")):
+            first = lg.read_text().splitlines()[:1]
+            if first:
+                a(f"# {lg.stem}: run_ablate2.sh {first[0].split(' ', 2)[-1]}")
+        a("```")
+        a("")
     # ---- training
     a("## Training runs")
     a("")
