@@ -115,6 +115,23 @@ def train_all(p: Profile, run_root: Path, data_paths: dict[str, Path], only: Opt
     return {"summaries": out, "session_wall_s": walls}
 
 
+def loss_trend(train_curve: list, window: int = 100) -> Optional[dict]:
+    """Mean training loss of the last ``window`` steps vs the ``window`` before them."""
+    losses = [float(e[1]) for e in train_curve]
+    if len(losses) < 2 * window:
+        return None
+    last, prev = float(np.mean(losses[-window:])), float(np.mean(losses[-2 * window:-window]))
+    return {"window": window, "previous": prev, "last": last, "falling": last < prev}
+
+
+def add_loss_trends(res: dict, run_root: Path) -> dict:
+    for name, r in res.get("runs", {}).items():
+        f = run_root / name / ("curves.json" if name == "baseline" else "stage2/curves.json")
+        if f.is_file():
+            r["loss_trend"] = loss_trend(json.loads(f.read_text()).get("train", []))
+    return res
+
+
 def _curves(run_dir: Path) -> dict[str, Any]:
     c = {}
     for st in ("stage1", "stage2"):
@@ -204,6 +221,7 @@ def evaluate_all(p: Profile, run_root: Path, data_paths: dict[str, Path], spec: 
         log(f"[evaluate] {name}: " + json.dumps({s: {k: round(v, 4) for k, v in r['joints'].items()
                                                      if k.startswith('pck') or k == 'mean_err_cm'}
                                                  for s, r in ev['splits'].items()}))
+    add_loss_trends(res, run_root)
     res["_objects"] = objects
     res["gt_examples"] = {s: data[s]["joints"][:4].tolist() for s in ("test", "unf_test")}
     res["examples"] = {s: data[s]["pressure"][:4] for s in ("test", "unf_test")}
@@ -295,8 +313,11 @@ def run_pipeline(profile: str, *, data_root: Path, run_root: Path, publish: Opti
     res["train_commands"] = tc.read_text().splitlines() if tc.is_file() else []
     if "main" in objects:
         mo = objects["main"]
-        export_dir = Path(publish) if publish else run_root / "export"
-        export_dir.mkdir(parents=True, exist_ok=True)
+        export_dir = run_root / "export"
+        if export_dir.exists():
+            import shutil
+            shutil.rmtree(export_dir)
+        export_dir.mkdir(parents=True)
         t0 = time.monotonic()
         tst, _ = load_dataset(paths["test"])
         unf, _ = load_dataset(paths["unf_test"])
@@ -328,8 +349,14 @@ def run_pipeline(profile: str, *, data_root: Path, run_root: Path, publish: Opti
         manifest = write_model_dir(mo["model"], export_dir, head=mo["head"], golden_maps=golden, metrics=metrics,
                                    training=training)
         (export_dir / "metrics.json").write_text(json.dumps(_compact(res), indent=1, default=_js))
-        res["export"] = {"dir": str(export_dir), "wall_s": time.monotonic() - t0,
-                         "files": sorted(f.name for f in export_dir.iterdir())}
+        final_dir = export_dir
+        if publish:  # atomic publish into {store}/{name}/{version} (export/publish.py)
+            from ..export.publish import publish as publish_dir
+
+            pub = Path(publish)
+            final_dir = publish_dir(export_dir, pub.parent.parent, pub.parent.name, pub.name, replace=True)
+        res["export"] = {"dir": str(final_dir), "wall_s": time.monotonic() - t0,
+                         "files": sorted(f.name for f in Path(final_dir).iterdir())}
     res["wall_s"]["total_this_invocation"] = time.monotonic() - t_all
     (run_root / "results.json").write_text(json.dumps(res, indent=1, default=_js))
     if report:

@@ -37,6 +37,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: KEYPOINT_THREADS or cores)")
     p.add_argument("--preview", type=Path, default=None, help="simulate: also write a preview PNG")
     p.add_argument("--force", action="store_true", help="simulate: regenerate existing splits")
+    p.add_argument("--render-only", action="store_true",
+                   help="report: re-render the markdown from <run-root>/results.json (no evaluation, no export)")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -64,6 +66,11 @@ def _run(args: argparse.Namespace) -> int:
             f.write(f"{_t.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")
         paths = build_datasets(data_root, data_spec(prof.data))
         train_all(prof, run_root, paths, only=args.only)
+        return 0
+    if args.action == "report" and args.render_only:
+        from .report import render_from_results
+
+        print(render_from_results(run_root / "results.json", args.report or Path("docs/results/spmkd.md")))
         return 0
     run_pipeline(args.profile, data_root=data_root, run_root=run_root, publish=args.publish, report=args.report,
                  only=args.only, skip_train=args.action == "report", command=command)

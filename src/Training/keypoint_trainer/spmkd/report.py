@@ -185,6 +185,7 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
             a(f"| encoder parameters / MACs | {ce['params']:,} / {ce['macs'] / 1e6:.1f} M | {cb['params']:,} / "
               f"{cb['macs'] / 1e6:.1f} M (128 x 128) |")
         a("")
+    a(_findings(res))
     a("## Run")
     a("")
     for c in res.get("train_commands", []):
@@ -195,7 +196,10 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
     a(f"- git commit at run time: `{res.get('git_commit')}`")
     w = res["wall_s"]
     tr = w.get("train_runs", {})
-    a(f"- wall times: data simulation {_dur(w.get('data'))}; training " +
+    tot = sum(v for v in tr.values() if v)
+    a(f"- total training time of all runs: {_dur(tot)} (one after another in one process)")
+    a(f"- wall times: data simulation {_dur(w.get('data'))}"
+      + (" (cached: simulated by the training command)" if (w.get('data') or 0) < 1 else "") + "; training " +
       ", ".join(f"{n} {_dur(v)}" for n, v in tr.items()) +
       f"; evaluation {_dur(w.get('evaluate'))}; export {_dur(res.get('export', {}).get('wall_s'))}; "
       f"this invocation {_dur(w.get('total_this_invocation'))} (training times are summed over resumed sessions)")
@@ -436,6 +440,98 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
         a("not exported (main run missing).")
     a("")
     return "\n".join(L) + "\n"
+
+
+def _cmp(x, y, tol=0.005):
+    return "higher than" if x > y + tol else "lower than" if x < y - tol else "about equal to"
+
+
+def _top_confusion(cm) -> str:
+    cm = np.asarray(cm)
+    off = cm.copy()
+    np.fill_diagonal(off, -1)
+    t, p_ = np.unravel_index(int(off.argmax()), off.shape)
+    return f"{POSTURES[t]} taken for {POSTURES[p_]} ({int(cm[t, p_])} of {int(cm[t].sum())})"
+
+
+def _findings(res: dict) -> str:
+    """Short analysis whose every number and direction is computed from the results."""
+    runs = res["runs"]
+    m, b, sc, hd = runs.get("main"), runs.get("baseline"), runs.get("scratch"), runs.get("hard")
+    if not m:
+        return ""
+    L = ["## Findings (computed from the tables below)", ""]
+    J = lambda r, s, k: r["splits"][s]["joints"][k]  # noqa: E731
+    P = lambda r, s: r["splits"][s]["posture"]["accuracy"]  # noqa: E731
+    pct = lambda v: f"{100 * v:.1f} %"  # noqa: E731
+    if b:
+        L.append(f"- **SPMKD vs the supervised baseline (SLP mat).** With {res['labelled']} labelled maps for the linear "
+                 f"head, SPMKD's PCK@0.2 torso is {pct(J(m, 'test', 'pck_torso@0.2'))}, "
+                 f"{_cmp(J(m, 'test', 'pck_torso@0.2'), J(b, 'test', 'pck_torso@0.2'))} the baseline's "
+                 f"{pct(J(b, 'test', 'pck_torso@0.2'))}; at the stricter PCK@0.1 torso it is "
+                 f"{pct(J(m, 'test', 'pck_torso@0.1'))} vs {pct(J(b, 'test', 'pck_torso@0.1'))}. Mean error: "
+                 f"{J(m, 'test', 'mean_err_cm'):.1f} vs {J(b, 'test', 'mean_err_cm'):.1f} cm."
+                 + (" The baseline is the more precise one where it is right (higher PCK@0.1) but makes gross limb "
+                    "errors (higher mean error; see the per-joint table)."
+                    if J(b, 'test', 'pck_torso@0.1') > J(m, 'test', 'pck_torso@0.1')
+                    and J(b, 'test', 'mean_err_cm') > J(m, 'test', 'mean_err_cm') else "")
+                 + f" Both were trained for a short schedule ({res['profile']['baseline_steps']} steps of batch "
+                 f"{res['profile']['batch_size']} for the baseline, the same for SPMKD's stage 2)"
+                 + (f"; mean training loss over the last 100 steps vs the 100 before: baseline "
+                    f"{b['loss_trend']['previous']:.3f} -> {b['loss_trend']['last']:.3f}, SPMKD "
+                    f"{m['loss_trend']['previous']:.4f} -> {m['loss_trend']['last']:.4f}"
+                    if b.get("loss_trend") and m.get("loss_trend") else "")
+                 + ", so this comparison describes a short CPU schedule, not converged models.")
+        dm = J(m, "test", "pck_torso@0.2") - J(m, "unf_test", "pck_torso@0.2")
+        db = J(b, "test", "pck_torso@0.2") - J(b, "unf_test", "pck_torso@0.2")
+        L.append(f"- **Across mats** (no re-training): PCK@0.2 torso drops by {100 * dm:.1f} points for SPMKD and "
+                 f"{100 * db:.1f} points for the baseline; posture accuracy goes {pct(P(m, 'test'))} -> "
+                 f"{pct(P(m, 'unf_test'))} (SPMKD) and {pct(P(b, 'test'))} -> {pct(P(b, 'unf_test'))} (baseline). Largest confusion on the unfamiliar mat: "
+                 + "; ".join(f"{nm}: {_top_confusion(r['splits']['unf_test']['posture']['confusion'])}"
+                             for nm, r in (("SPMKD", m), ("baseline", b))) + ".")
+    if sc:
+        L.append(f"- **CRWT vs scratch.** CRWT's validation L2 is {_cmp(m['curves']['stage2']['val'][-1]['l2'], sc['curves']['stage2']['val'][-1]['l2'], 1e-5)} "
+                 f"scratch's at the end of stage 2 ({m['curves']['stage2']['val'][-1]['l2']:.4f} vs "
+                 f"{sc['curves']['stage2']['val'][-1]['l2']:.4f}; test SSIM {m['recon']['test']['ssim']:.3f} vs "
+                 f"{sc['recon']['test']['ssim']:.3f}), i.e. the transfer helps reconstruction (CRWT also had "
+                 f"{res['profile']['stage1_steps']} extra stage-1 steps). The keypoints tell a mixed story: PCK@0.2 torso "
+                 f"{pct(J(m, 'test', 'pck_torso@0.2'))} (CRWT) vs {pct(J(sc, 'test', 'pck_torso@0.2'))} (scratch) on the SLP "
+                 f"mat, {pct(J(m, 'unf_test', 'pck_torso@0.2'))} vs {pct(J(sc, 'unf_test', 'pck_torso@0.2'))} on the "
+                 "unfamiliar mat.")
+    if hd:
+        L.append(f"- **Soft vs hard argmax.** Soft-argmax keypoints reach {pct(J(m, 'test', 'pck_torso@0.2'))}; hard argmax "
+                 f"in training {pct(J(hd, 'test', 'pck_torso@0.2'))}; hard decoding of the soft model "
+                 f"{pct(m['hard_decode']['test']['joints']['pck_torso@0.2'])} (its heatmaps are broad, so their "
+                 "argmax is a poor summary of them).")
+    ks = sorted(((r["summary"]["stage2"]["config"]["model"]["num_keypoints"], r) for n, r in runs.items()
+                 if n == "main" or n.startswith("k")), key=lambda t: t[0])
+    if len(ks) > 1:
+        L.append("- **K.** PCK@0.2 torso on the SLP mat for K = " + ", ".join(str(k) for k, _ in ks) + ": "
+                 + ", ".join(pct(J(r, 'test', 'pck_torso@0.2')) for _, r in ks) + "; on the unfamiliar mat: "
+                 + ", ".join(pct(J(r, 'unf_test', 'pck_torso@0.2')) for _, r in ks) + ".")
+    sd = m.get("curves", {}).get("stage2", {}).get("val", [{}])[-1].get("heatmap_sd")
+    if sd is not None:
+        L.append(f"- **What the keypoints are.** After {res['profile']['stage2_steps']} stage-2 steps the heatmaps are "
+                 f"still broad (rms spread {sd:.2f} of the map per axis; a uniform map has 0.29) and most keypoints sit "
+                 "on the trunk (figure below): they encode the body's position, orientation and posture well enough for "
+                 "a linear head and the posture classifier, but they are not yet sharp part detectors. The paper trains "
+                 "far longer; this run is ~4 epochs on CPU.")
+    if b:
+        ce, cb = m["complexity"]["encoder"], b["complexity"]["128"]
+        L.append(f"- **Cost.** The encoder has {100 * ce['params'] / cb['params']:.2f} % of the baseline's parameters and "
+                 f"{100 * ce['macs'] / cb['macs']:.2f} % of its MACs (at the baseline's 128 x 128 input).")
+    L.append("")
+    return "\n".join(L) + "\n"
+
+
+def render_from_results(results_path: Path, report_path: Path) -> Path:
+    """Re-render the markdown from a saved results.json, reusing the figures on disk."""
+    res = json.loads(Path(results_path).read_text())
+    report_path = Path(report_path)
+    fig_dir = report_path.parent / report_path.stem
+    figs = {n: f"{n}.png" for n in ("examples", "heatmaps", "curves") if (fig_dir / f"{n}.png").is_file()}
+    report_path.write_text(render(res, figs, fig_dir.name, fig_dir))
+    return report_path
 
 
 def write_report(res: dict, objects: dict, examples: dict, report_path: Path) -> Path:
