@@ -196,6 +196,7 @@ class Decoder(nn.Module):
         self.rebuild = nn.Sequential(*layers)
         self.head = nn.Conv2d(channels[-1], 1, 3, 1, 1)
         self.out_size = out_size
+        self.upsample = 16 * 2 ** (len(channels) - 1) != out_size  # static, so tracing needs no shape test
 
     def encode(self, kpts):
         if not self.coord_encoding:
@@ -207,7 +208,7 @@ class Decoder(nn.Module):
         z = torch.cat([self.encode(kpts), feats], dim=-1).flatten(1)
         x = self.fc(z).reshape(z.shape[0], self.c0, 16, 16)
         x = self.head(self.rebuild(x))
-        if x.shape[-1] != self.out_size:
+        if self.upsample:
             x = F.interpolate(x, size=(self.out_size, self.out_size), mode="bilinear", align_corners=False)
         return x
 
