@@ -49,17 +49,25 @@ internal static class RawInferenceBenchmark
             }
             Array.Sort(batchSamples);
 
-            // Throughput bound: one worker per core, shared session, for a fixed time.
+            // Throughput bound: one worker per core, shared session, for a fixed time after a warm-up.
             long done = 0;
-            var deadline = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+            var deadline = long.MaxValue;
             var clock = Stopwatch.StartNew();
+            using var warm = new Barrier(Environment.ProcessorCount + 1);
             var workers = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => new Thread(() =>
             {
-                while (Stopwatch.GetTimestamp() < deadline) { session.Run([tensor], outputs); Interlocked.Increment(ref done); }
+                for (var i = 0; i < 10; i++) session.Run([tensor], outputs); // per-thread warm-up
+                warm.SignalAndWait();
+                while (Stopwatch.GetTimestamp() < Volatile.Read(ref deadline)) { session.Run([tensor], outputs); Interlocked.Increment(ref done); }
             })).ToList();
             workers.ForEach(t => t.Start());
+            warm.SignalAndWait();
+            Volatile.Write(ref deadline, Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency));
+            clock.Restart();
             workers.ForEach(t => t.Join());
-            var throughput = done / clock.Elapsed.TotalSeconds;
+            var measured = done / clock.Elapsed.TotalSeconds;
+            // The bound is the larger of the measured parallel rate and cores / p50 (perfect scaling): the stricter goal.
+            var throughput = Math.Max(measured, Environment.ProcessorCount * 1000 / Percentile(samples, 0.50));
 
             Console.WriteLine(FormattableString.Invariant(
                 $"{input.Model}\t{m.Input.Width}x{m.Input.Height}\t{Percentile(samples, 0.50):F3}\t{Percentile(samples, 0.99):F3}\t{throughput:F1}\t{Percentile(batchSamples, 0.5):F3}"));
