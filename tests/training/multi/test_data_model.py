@@ -98,7 +98,7 @@ def test_fixture_export_manifest_and_golden_grouping(tmp_path):
     build_multi_fixture(tmp_path, name="multi", version="1", seed=0)
     m = json.loads((tmp_path / "manifest.json").read_text())
     validate_manifest(m, tmp_path)
-    assert m["task"] == "multi" and m["grouping"]["method"] == "link_prediction" and "golden_file" not in m
+    assert m["task"] == "multi" and m["grouping"]["method"] == "link_prediction" and m["golden_file"] == "golden.json"
     g = onnx.load(str(tmp_path / "model.onnx")).graph
     assert [o.name for o in g.output] == ["heatmap", "offsets", "types", "embeddings"]
     golden = json.loads((tmp_path / "golden.json").read_text())
