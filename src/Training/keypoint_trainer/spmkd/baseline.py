@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from ..codecs import decode_heatmaps, encode_heatmaps
-from ..utils import Progress, epoch_permutation, get_rng_state, seed_everything, set_rng_state
-from ..utils.checkpoint import load_checkpoint, save_checkpoint
+from ..utils import Progress, epoch_permutation, get_rng_state, seed_everything
+from ..utils.checkpoint import restore_training_state, save_checkpoint
 from .data import baseline_input, to_model_input
 
 
@@ -73,11 +73,7 @@ def train_baseline(run_dir: Path, cfg: BaselineConfig, maps: np.ndarray, joints_
     step, curves, wall = 0, {"train": []}, 0.0
     last = run_dir / "last.pth"
     if resume and last.is_file():
-        ck = load_checkpoint(last)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        step, curves, wall = ck["step"], ck["curves"], ck.get("wall_s", 0.0)
-        set_rng_state(ck["rng"])
+        step, curves, wall = restore_training_state(last, model, opt)
         log(f"[{run_dir}] resumed at step {step}/{cfg.steps}")
     n = len(maps)
     bs = min(cfg.batch_size, n)

@@ -30,8 +30,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..utils import Progress, epoch_permutation, get_rng_state, seed_everything, set_rng_state
-from ..utils.checkpoint import load_checkpoint, save_checkpoint
+from ..utils import Progress, epoch_permutation, get_rng_state, seed_everything
+from ..utils.checkpoint import restore_training_state, save_checkpoint
 from .data import SPMKD_INPUT, to_model_input
 from .model import EFD, ModelConfig
 from .ssim import ssim
@@ -153,11 +153,7 @@ def train_stage(stage_dir: Path, stage: int, cfg: TrainConfig, train_maps: np.nd
     wall = 0.0
     last = stage_dir / "last.pth"
     if resume and last.is_file():
-        ck = load_checkpoint(last)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        step, curves, wall = ck["step"], ck["curves"], ck.get("wall_s", 0.0)
-        set_rng_state(ck["rng"])
+        step, curves, wall = restore_training_state(last, model, opt)
         log(f"[{stage_dir}] resumed at step {step}/{total}")
     elif init_state is None and stage == 2:
         log(f"[{stage_dir}] stage 2 from scratch (no weight transfer)")
