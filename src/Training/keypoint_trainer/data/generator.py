@@ -90,6 +90,19 @@ def _segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarr
     return np.sqrt(dx * dx + dy * dy)
 
 
+def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    """Separable Gaussian blur (radius 3 sigma, edge padding); sigma <= 0.05 returns the image."""
+    if sigma <= 0.05:
+        return img
+    r = int(math.ceil(3 * sigma))
+    k = np.exp(-(np.arange(-r, r + 1) ** 2) / (2 * sigma * sigma))
+    k /= k.sum()
+    pad = np.pad(img, r, mode="edge")
+    sw = np.lib.stride_tricks.sliding_window_view
+    img = sw(pad, 2 * r + 1, axis=0) @ k          # [S, S + 2r]
+    return sw(img, 2 * r + 1, axis=1) @ k         # [S, S]
+
+
 class _Canvas:
     """Coverage mask (0..1) built from anti-aliased strokes at pixel centres."""
 
@@ -230,14 +243,7 @@ def render_sample(seed: int, index: int, g: GeneratorConfig) -> tuple[np.ndarray
     img = bg + grad + (fg - bg) * ink
 
     sigma = _u(rng, g.blur_sigma)
-    if sigma > 0.05:
-        r = int(math.ceil(3 * sigma))
-        k = np.exp(-(np.arange(-r, r + 1) ** 2) / (2 * sigma * sigma))
-        k /= k.sum()
-        pad = np.pad(img, r, mode="edge")
-        sw = np.lib.stride_tricks.sliding_window_view
-        img = sw(pad, 2 * r + 1, axis=0) @ k          # [S, S + 2r]
-        img = sw(img, 2 * r + 1, axis=1) @ k          # [S, S]
+    img = gaussian_blur(img, sigma)
     noise = _u(rng, g.noise_std)
     img = img + rng.normal(0.0, noise, size=img.shape)
     img = np.clip(np.rint(img), 0, 255).astype(np.uint8)

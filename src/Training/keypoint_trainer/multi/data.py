@@ -18,7 +18,6 @@ count [N], occluded [N, 4, 5], level [N], max_iou [N]); every image is a pure fu
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..data.generator import GeneratorConfig, _Canvas, _pose, _u, KEYPOINT_ORDER
+from ..data.generator import GeneratorConfig, _Canvas, _pose, _u, KEYPOINT_ORDER, gaussian_blur
 
 MAX_FIGURES = 4
 NUM_TYPES = len(KEYPOINT_ORDER)
@@ -137,14 +136,7 @@ def render_multi(seed: int, index: int, mc: MultiConfig) -> dict[str, Any]:
         fg = min(bg + _u(rng, mc.contrast), 255.0)
         img = img * (1 - cover) + bg * cover
         img = img * (1 - ink.mask) + fg * ink.mask
-    sigma = _u(rng, mc.blur_sigma)
-    if sigma > 0.05:
-        r = int(math.ceil(3 * sigma))
-        k = np.exp(-(np.arange(-r, r + 1) ** 2) / (2 * sigma * sigma))
-        k /= k.sum()
-        pad = np.pad(img, r, mode="edge")
-        sw = np.lib.stride_tricks.sliding_window_view
-        img = sw(sw(pad, 2 * r + 1, axis=0) @ k, 2 * r + 1, axis=1) @ k
+    img = gaussian_blur(img, _u(rng, mc.blur_sigma))
     img = img + rng.normal(0.0, _u(rng, mc.noise_std), size=img.shape)
     img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
     max_iou = max([box_iou(boxes[a], boxes[b]) for a in range(n) for b in range(a + 1, n)], default=0.0)
