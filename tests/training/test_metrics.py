@@ -57,3 +57,23 @@ def test_summarize_keys():
     assert s["mean_pixel_error"] == pytest.approx(np.sqrt(2))
     assert set(s["pck_bbox"]) == {"0.05", "0.1", "0.15", "0.2"}
     assert s["keypoints"] == list(STICK_FIGURE.keypoints)
+
+
+def test_nuisance_breakdown_groups_test_images_by_generator_metadata(tmp_path):
+    import json
+
+    from keypoint_trainer.evaluation.run import nuisance_breakdown
+
+    g = np.concatenate([gt_one()] * 3)
+    p = g.copy()
+    p[1, 1] += [30, 40]  # image 1 (two distractors): one keypoint off by 50 px
+    (tmp_path / "test").mkdir()
+    metas = [{"distractors": 0, "occlusions": 0}, {"distractors": 2, "occlusions": 0},
+             {"distractors": 2, "occlusions": 1}]
+    (tmp_path / "test" / "annotations.json").write_text(json.dumps({"images": [{"meta": m} for m in metas]}))
+    out = nuisance_breakdown({"data": {"root": str(tmp_path)}}, {"heatmap": p}, g)
+    m = out["methods"]["heatmap"]
+    assert m["distractors=0"] == {"images": 1, "pck": 1.0}
+    assert m["distractors=2"] == {"images": 2, "pck": 0.9}
+    assert m["occlusions=1"] == {"images": 1, "pck": 1.0}
+    assert m["clean (no distractors, no occlusions)"] == {"images": 1, "pck": 1.0}

@@ -225,6 +225,18 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
         for label, m in rows:
             a(_row([label] + [f"{v:.2f}" for v in m["mean_pixel_error_per_keypoint"]]))
         a("")
+        bd = ev.get("breakdown", {}).get("methods")
+        if bd:
+            labels = [k for k in ("heatmap", "regression") if k in bd]
+            subsets = list(bd[labels[0]].keys())
+            a(f"PCK@{ev['breakdown']['threshold']:g} (bbox, %) by the generator's nuisances (test images grouped by "
+              "the per-image metadata in annotations.json):")
+            a("")
+            a(_row(["test subset", "images"] + [LABELS.get(k, k) for k in labels]))
+            a(_row(["---"] * (len(labels) + 2)))
+            for sname in subsets:
+                a(_row([sname, bd[labels[0]][sname]["images"]] + [_pct(bd[k][sname]["pck"]) for k in labels]))
+            a("")
         if "failure_cases" in ev:
             a("Failure cases (an image fails when any of its keypoints is farther than 0.05 × bbox diagonal):")
             a("")

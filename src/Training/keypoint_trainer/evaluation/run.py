@@ -59,6 +59,31 @@ def failure_categories(hm_pred: np.ndarray, reg_pred: np.ndarray, gt: np.ndarray
             "both wrong": np.nonzero(~hm_ok & ~reg_ok)[0].tolist()}
 
 
+def nuisance_breakdown(cfg: dict[str, Any], preds: dict[str, np.ndarray], gt: np.ndarray,
+                       threshold: float = 0.05) -> dict[str, Any]:
+    """PCK@threshold (bbox) of each method on test subsets by the generator's nuisances (from the
+    annotations' per-image ``meta``): where the remaining errors come from."""
+    import json as _json
+    from ..data.generate import split_paths
+
+    _, ann = split_paths(cfg, "test")
+    meta = [r.get("meta", {}) for r in _json.loads(ann.read_text())["images"]]
+    if len(meta) != len(gt) or not all("distractors" in m and "occlusions" in m for m in meta):
+        return {}
+    dis = np.array([m["distractors"] for m in meta])
+    occ = np.array([m["occlusions"] for m in meta])
+    subsets = {f"distractors={d}": dis == d for d in sorted(set(dis.tolist()))}
+    subsets |= {f"occlusions={o}": occ == o for o in sorted(set(occ.tolist()))}
+    subsets["clean (no distractors, no occlusions)"] = (dis == 0) & (occ == 0)
+    out: dict[str, Any] = {}
+    for label, p in preds.items():
+        ok = normalized_errors(p, gt) <= threshold
+        out[label] = {name: {"images": int(mask.sum()),
+                             "pck": round(float(ok[mask].mean()), 4) if mask.any() else None}
+                      for name, mask in subsets.items()}
+    return {"threshold": threshold, "methods": out}
+
+
 def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, figures: bool = True,
                  log=print) -> dict[str, Any]:
     names = list(models or cfg["models"]["run"])
@@ -84,7 +109,8 @@ def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, fi
     mean_pose = np.broadcast_to(train_kp.mean(axis=0), gt.shape)
     all_metrics["mean_pose_baseline"] = summarize(mean_pose, gt, thresholds)
     all_metrics["mean_pose_baseline"]["decode"] = "none"
-    result: dict[str, Any] = {"split": "test", "count": int(len(gt)), "metrics": all_metrics}
+    result: dict[str, Any] = {"split": "test", "count": int(len(gt)), "metrics": all_metrics,
+                              "breakdown": nuisance_breakdown(cfg, preds, gt)}
     if "heatmap" in preds and "regression" in preds:
         cats = failure_categories(preds["heatmap"], preds["regression"], gt)
         result["failure_cases"] = {k: {"count": len(v), "examples": v[:8]} for k, v in cats.items()}
