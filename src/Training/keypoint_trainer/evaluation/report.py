@@ -95,8 +95,8 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
     a("## Set-up")
     a("")
     a(f"* Machine: {mi.get('cpu')}, {mi.get('cores')} cores, {mi.get('memory_gib')} GiB, no GPU; "
-      f"torch threads {mi.get('torch_threads')}. The cores were shared with other engineers' builds and "
-      "trainings during the run, so wall times are upper bounds of what an idle machine needs "
+      f"torch threads {mi.get('torch_threads')}. The cores were shared with other builds and "
+      "trainings during the run (see the commands section), so wall times are upper bounds of what an idle machine needs "
       "(idle: ~1.1 s per HeatmapNet step, ~0.36 s per RegressionNet step of 32 images).")
     a(f"* Software: Python {ve.get('python')}, PyTorch {ve.get('torch')} (CPU), NumPy {ve.get('numpy')}, "
       f"ONNX {ve.get('onnx')}. Code: git `{(git_commit() or 'unknown')[:12]}` (at report time).")
@@ -204,6 +204,17 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
                          f"and the validation loss was still falling ({h[-6]['val_loss']:.3g} → {h[-1]['val_loss']:.3g})"
                          ", so the network is under-trained at this budget; the per-keypoint table shows where the "
                          "error is.")
+            clean = ev.get("breakdown", {}).get("methods", {}).get("heatmap", {})
+            c = clean.get("clean (no distractors, no occlusions)")
+            if v < 99.0 and c and c["pck"] is not None:
+                worst = min((k for k in clean if k.startswith("distractors=") and clean[k]["pck"] is not None),
+                            key=lambda k: clean[k]["pck"], default=None)
+                line += (f" On the {c['images']} clean test images (no distractor strokes, no occlusions) it is "
+                         f"{_pct(c['pck'])} %" + (f"; on the images with {worst.split('=')[1]} distractors "
+                                                  f"{_pct(clean[worst]['pck'])} %" if worst else "")
+                         + " (breakdown below)"
+                         + (": the distractor strokes, drawn in the figure's own ink, account for much of the "
+                            "remaining error." if c["pck"] * 100 - v >= 2.0 else "."))
             a(line)
             a("")
         a("The seed report's numbers (its own data, bbox PCK at 0.05/0.1/0.15/0.2): HeatmapNet "
