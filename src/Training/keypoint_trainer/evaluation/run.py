@@ -4,6 +4,7 @@ Writes ``{run.out_dir}/eval/metrics.json``, ``predictions.npz`` and ``figures/*.
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -11,6 +12,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from ..codecs.heatmap import decode_heatmaps
+from ..data.generate import split_paths
 from ..manifest import write_json
 from ..training.predict import predict
 from ..training.trainer import load_split, load_trained, run_dir
@@ -63,11 +65,8 @@ def nuisance_breakdown(cfg: dict[str, Any], preds: dict[str, np.ndarray], gt: np
                        threshold: float = 0.05) -> dict[str, Any]:
     """PCK@threshold (bbox) of each method on test subsets by the generator's nuisances (from the
     annotations' per-image ``meta``): where the remaining errors come from."""
-    import json as _json
-    from ..data.generate import split_paths
-
     _, ann = split_paths(cfg, "test")
-    meta = [r.get("meta", {}) for r in _json.loads(ann.read_text())["images"]]
+    meta = [r.get("meta", {}) for r in json.loads(ann.read_text())["images"]]
     if len(meta) != len(gt) or not all("distractors" in m and "occlusions" in m for m in meta):
         return {}
     dis = np.array([m["distractors"] for m in meta])
@@ -102,10 +101,8 @@ def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, fi
                 + f" | AUC {mm['auc_bbox']:.3f} | mean err {mm['mean_pixel_error']:.2f}px")
     # reference: predict the mean training pose for every image (what a model that ignores the
     # image would score)
-    import json as _json
-    from ..data.generate import split_paths
     _, train_ann = split_paths(cfg, "train")
-    train_kp = np.array([r["keypoints"] for r in _json.loads(train_ann.read_text())["images"]], dtype=np.float64)
+    train_kp = np.array([r["keypoints"] for r in json.loads(train_ann.read_text())["images"]], dtype=np.float64)
     mean_pose = np.broadcast_to(train_kp.mean(axis=0), gt.shape)
     all_metrics["mean_pose_baseline"] = summarize(mean_pose, gt, thresholds)
     all_metrics["mean_pose_baseline"]["decode"] = "none"
@@ -123,8 +120,6 @@ def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, fi
 
 def make_figures(cfg: dict[str, Any], images: np.ndarray, gt: np.ndarray, preds: dict[str, np.ndarray],
                  result: dict[str, Any], log=print) -> None:
-    import json
-
     from . import figures as F
 
     fig_dir = eval_dir(cfg) / "figures"

@@ -146,13 +146,10 @@ def _reading(cfg: dict[str, Any], res: dict, pre: dict, long: Optional[dict]) ->
                  f"{'worth less than' if _pck(long) > best else 'worth at least'} spending the same steps on labels.")
     if pre_runs:
         solved = max(ev["puzzle_precision"] for _, ev in pre_runs)
-        above = [name for name, ev in pre_runs if ev["patch_accuracy"] > 1.5 / ev["n"] ** 2] \
-            if all("n" in ev for _, ev in pre_runs) else None
-        L.append(f"* No pretext run learned to solve puzzles: the best puzzle precision is {solved:.3f}"
-                 + ("" if above is None else
-                    f", and {len(above)} of {len(pre_runs)} runs located patches clearly above chance "
-                    "(more than 1.5 × 1/N²)")
-                 + f". The paper trains its pretext for 240 epochs; {pc['steps']} steps of {pc['batch_size']} "
+        above = [name for name, ev in pre_runs if ev["patch_accuracy"] > 1.5 / ev["n"] ** 2]
+        L.append(f"* No pretext run learned to solve puzzles: the best puzzle precision is {solved:.3f}, and "
+                 f"{len(above)} of {len(pre_runs)} runs located patches clearly above chance (more than 1.5 × 1/N²)"
+                 f". The paper trains its pretext for 240 epochs; {pc['steps']} steps of {pc['batch_size']} "
                  "images stay in the \"predict zeros\" phase of heatmap MSE (docs/hsjp.md), so whatever the "
                  "pretrained weights contribute here is a generic initialisation (feature and normalisation "
                  "statistics of the domain), not a learned part-layout model.")
