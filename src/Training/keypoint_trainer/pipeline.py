@@ -17,7 +17,7 @@ def run_pipeline(cfg: dict[str, Any], *, resume: bool = False, skip: set[str] = 
     from .evaluation.report import write_report
     from .evaluation.run import evaluate_run
     from .export.onnx_export import export_experiment
-    from .export.publish import publish
+    from .export.publish import publish, published_models
     from .training.trainer import train_experiment
 
     t0 = time.monotonic()
@@ -42,7 +42,7 @@ def run_pipeline(cfg: dict[str, Any], *, resume: bool = False, skip: set[str] = 
     if stage("export"):
         for name in cfg["models"]["run"]:
             export_experiment(cfg, name, out / "export" / name)
-            if store is not None:
+            if store is not None and name in published_models(cfg):
                 log(f"published {publish(out / 'export' / name, store)}")
     if stage("report"):
         write_report(cfg)

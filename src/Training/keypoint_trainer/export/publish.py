@@ -89,3 +89,9 @@ def publish(export_dir: Path, store: Path, name: Optional[str] = None, version: 
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def published_models(cfg: dict) -> list[str]:
+    """Experiments whose exports go into the model store: ``[export] publish`` (default: all of
+    ``[models] run``). Lists one experiment per task when several train the same task."""
+    return list(cfg.get("export", {}).get("publish") or cfg["models"]["run"])

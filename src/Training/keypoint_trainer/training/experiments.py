@@ -33,11 +33,20 @@ BASE: dict[str, dict[str, Any]] = {
                     "decode": "direct", "description": "HeatmapNet + spatial soft-argmax (integral regression), L1"},
     "regression_nodrop": {"kind": "regression", "dropout": 0.0, "loss": "mse", "decode": "direct",
                           "description": "RegressionNet without dropout, MSE"},
+    "heatmap_fresh": {"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "skip": True, "loss": "mse",
+                      "decode": "dark", "train_data": "fresh",
+                      "description": "HeatmapNet (seed recipe), fresh synthetic training images every epoch"},
+    "heatmap_fresh_cosine": {"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "skip": True, "loss": "mse",
+                             "decode": "dark", "train_data": "fresh", "lr_schedule": "cosine",
+                             "description": "HeatmapNet (seed architecture and loss), fresh synthetic training "
+                                            "images every epoch, cosine learning-rate decay"},
     "regression_l1": {"kind": "regression", "dropout": 0.0, "loss": "l1", "decode": "direct",
                       "description": "RegressionNet without dropout, L1 loss (stronger baseline)"},
 }
 
-KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "beta", "description"}
+KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "beta", "description",
+        "train_data",    # "split" (the stored training split every epoch) or "fresh" (training/fresh_data.py)
+        "lr_schedule"}   # "constant" (seed) or "cosine" (training/trainer.py learning_rate)
 
 
 def get_experiment(cfg: dict[str, Any], name: str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from ..utils.progress import Progress, format_duration
 from ..utils.seeding import epoch_permutation, get_rng_state, seed_everything, set_rng_state
 from ..utils.system import machine_info, versions
 from .experiments import get_experiment, target_type
+from .fresh_data import FreshEpochs
 from .predict import predict, predict_heatmaps
 
 SNAPSHOT_COUNT = 4
@@ -101,6 +102,11 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     criterion = make_criterion(spec)
     steps_per_epoch = math.ceil(len(xtr) / bs)
+    total_steps = epochs * steps_per_epoch
+    schedule = spec.get("lr_schedule", "constant")
+    fresh = None
+    if spec.get("train_data", "split") == "fresh":
+        fresh = FreshEpochs(cfg, spec, target_type(spec), len(xtr), (xtr, ytr))
     st: dict[str, Any] = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "loss_sum": 0.0, "loss_count": 0,
                           "history": [], "best_val_loss": float("inf"), "best_epoch": None, "wall_s": 0.0,
                           "train_s": 0.0}
@@ -148,6 +154,8 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
 
     while st["epoch"] < epochs:
         epoch = st["epoch"]
+        if fresh is not None:
+            xtr, ytr = fresh.get(epoch, epochs)
         perm = torch.from_numpy(epoch_permutation(len(xtr), seed, epoch))
         model.train()
         t_ep = time.monotonic()
@@ -155,6 +163,8 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
             idx = perm[s * bs:(s + 1) * bs]
             xb, yb = xtr[idx], ytr[idx]
             t0 = time.monotonic()
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(lr, schedule, st["global_step"], total_steps)
             optimizer.zero_grad(set_to_none=True)
             loss = criterion(model(xb), yb)
             loss.backward()
@@ -171,6 +181,8 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
                 save_checkpoint(last_path, snapshot_state())
             if stop_after_steps is not None and st["global_step"] >= stop_after_steps:
                 log(f"[{name}] stopping after {st['global_step']} steps (--stop-after-steps)")
+                if fresh is not None:
+                    fresh.close()
                 return None
         train_loss = st["loss_sum"] / max(st["loss_count"], 1)
         val_loss = evaluate_loss(model, criterion, xva, yva, 64)
@@ -193,11 +205,23 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
         progress.log(f"epoch {epoch + 1}/{epochs} train_loss {train_loss:.6g} val_loss {val_loss:.6g} "
                      f"val_pck@0.05 {val_pck[0.05]:.4f}{' *best*' if improved else ''} "
                      f"elapsed {format_duration(st['wall_s'])}")
+    if fresh is not None:
+        fresh.close()
     st["wall_s"] = elapsed()
     result = write_log(True)
     log(f"[{name}] done: best epoch {st['best_epoch']} val_loss {st['best_val_loss']:.6g}, "
         f"wall {format_duration(st['wall_s'])}")
     return result
+
+
+def learning_rate(base: float, schedule: str, step: int, total_steps: int) -> float:
+    """Learning rate for optimizer step ``step`` (0-based): the seed's constant rate, or a
+    cosine decay from ``base`` to 0 over the run (a pure function of the step, so resume-safe)."""
+    if schedule == "constant":
+        return base
+    if schedule == "cosine":
+        return base * 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / max(total_steps, 1)))
+    raise ValueError(f"unknown lr_schedule {schedule!r} (constant or cosine)")
 
 
 def load_trained(cfg: dict[str, Any], name: str, out_dir: Optional[Path] = None) -> tuple[nn.Module, dict[str, Any]]:
