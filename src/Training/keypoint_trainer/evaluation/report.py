@@ -22,8 +22,11 @@ from ..utils.system import git_commit, machine_info, versions
 from .ablate import ablate_dir
 from .run import eval_dir
 
+# HeatmapNet trained beyond the seed recipe (same network and loss; training/experiments.py)
+HEATMAP_VARIANTS = ("heatmap_fresh", "heatmap_fresh_cosine")
 SEED_REPORTED = {"HeatmapNet": [98.9, 100.0, 100.0, 100.0], "RegressionNet": [3.9, 14.6, 29.1, 43.4]}
 LABELS = {"heatmap": "HeatmapNet + DARK", "heatmap+argmax": "HeatmapNet + argmax",
+          "heatmap_fresh": "HeatmapNet + fresh images, DARK", "heatmap_fresh+argmax": "HeatmapNet + fresh images, argmax",
           "heatmap_fresh_cosine": "HeatmapNet + fresh images + cosine lr, DARK",
           "heatmap_fresh_cosine+argmax": "HeatmapNet + fresh images + cosine lr, argmax",
           "regression": "RegressionNet (seed: dropout 0.5, MSE)",
@@ -109,12 +112,13 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
     a(f"* Training: seed {cfg['run']['seed']}, Adam lr {cfg['train']['lr']}, batch {cfg['train']['batch_size']}, "
       f"{cfg['train']['epochs']} epochs, best checkpoint by validation loss; HeatmapNet: MSE on 64×64 Gaussian "
       f"heatmaps (sigma {cfg.get('codec', {}).get('sigma', 2.0)} cells); RegressionNet: MSE on normalised coordinates.")
-    if "heatmap_fresh_cosine" in cfg["models"]["run"]:
-        a("* Beyond the seed recipe, `heatmap_fresh_cosine`: the same HeatmapNet, loss, optimiser, batch and number of "
-          "steps, but every epoch after the first trains on newly rendered images from the training seed's generator "
-          "stream (epoch e uses images e·N … (e+1)·N − 1; epoch 1 is the stored split), and the learning rate decays "
-          "from 1e-3 to 0 on a cosine over the run (`training/fresh_data.py`, `training/trainer.py`). Validation and "
-          "test splits are the same files as for the seed models.")
+    variants = [n for n in HEATMAP_VARIANTS if n in cfg["models"]["run"]]
+    if variants:
+        a(f"* Beyond the seed recipe ({', '.join(f'`{n}`' for n in variants)}): the same HeatmapNet, loss, optimiser, "
+          "batch and number of steps, but every epoch after the first trains on newly rendered images from the "
+          "training seed's generator stream (epoch e uses images e·N … (e+1)·N − 1; epoch 1 is the stored split; "
+          "`training/fresh_data.py`); `heatmap_fresh_cosine` also decays the learning rate from 1e-3 to 0 on a cosine "
+          "over the run (`training/trainer.py`). Validation and test splits are the same files as for the seed models.")
     a("* Metrics on the **test** split: PCK normalised by the diagonal of the ground-truth keypoints' bounding "
       "box (`bbox`) and by the torso length (`torso` = distance from the head to the midpoint of the two feet); "
       "AUC = area under the PCK curve over thresholds 0–0.2 divided by 0.2; errors in pixels of the 128×128 input.")
@@ -194,9 +198,9 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
         a("_No evaluation found (run `evaluate`)._")
     else:
         ms = ev["metrics"]
-        rows = [(LABELS.get(k, k), ms[k]) for k in ("heatmap", "heatmap+argmax", "heatmap_fresh_cosine",
-                                                    "heatmap_fresh_cosine+argmax", "regression", "mean_pose_baseline")
-                if k in ms]
+        order = ["heatmap", "heatmap+argmax"] + [f"{v}{d}" for v in HEATMAP_VARIANTS for d in ("", "+argmax")] \
+            + ["regression", "mean_pose_baseline"]
+        rows = [(LABELS.get(k, k), ms[k]) for k in order if k in ms]
         L.extend(_metrics_table(rows, thresholds))
         a("")
         a(f"PCK values in %, {ev['count']} test images × 5 keypoints.")
@@ -230,9 +234,9 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
                             "remaining error." if c["pck"] * 100 - v >= 2.0 else "."))
             a(line)
             a("")
-        if "heatmap_fresh_cosine" in ms:
-            v2 = ms["heatmap_fresh_cosine"]["pck_bbox"]["0.05"] * 100
-            a(f"**Target** with the beyond-seed training recipe (`heatmap_fresh_cosine`, same network): measured "
+        for vname in (n for n in HEATMAP_VARIANTS if n in ms):
+            v2 = ms[vname]["pck_bbox"]["0.05"] * 100
+            a(f"**Target** with a beyond-seed training recipe (`{vname}`, same network): measured "
               f"{v2:.2f} % — {'met' if v2 >= 99.0 else 'NOT met'}.")
             a("")
         a("The seed report's numbers (its own data, bbox PCK at 0.05/0.1/0.15/0.2): HeatmapNet "
@@ -256,7 +260,7 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
         a("")
         bd = ev.get("breakdown", {}).get("methods")
         if bd:
-            labels = [k for k in ("heatmap", "heatmap_fresh_cosine", "regression") if k in bd]
+            labels = [k for k in ("heatmap", *HEATMAP_VARIANTS, "regression") if k in bd]
             subsets = list(bd[labels[0]].keys())
             a(f"PCK@{ev['breakdown']['threshold']:g} (bbox, %) by the generator's nuisances (test images grouped by "
               "the per-image metadata in annotations.json):")
@@ -335,7 +339,7 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
     # ---- analysis (numbers only from the data above)
     a("## Analysis")
     a("")
-    L.extend(_analysis(ev, abl, int(cfg['train']['epochs'])))
+    L.extend(_analysis(ev, abl, int(cfg['train']['epochs']), logs))
     # ---- exports
     a("## Exported models")
     a("")
@@ -371,9 +375,32 @@ def _best(abl, names):
     return max(vals, key=lambda v: (v[1], -v[2]))
 
 
-def _analysis(ev: Optional[dict], abl: Optional[dict], epochs: int = 30) -> list[str]:
+def _variant_lines(ms: dict[str, Any], logs: dict[str, Any]) -> list[str]:
+    """Seed recipe vs the beyond-seed HeatmapNet recipes, from metrics and training logs."""
+    out = []
+    base, blog = ms.get("heatmap"), logs.get("heatmap")
+    for n in (v for v in HEATMAP_VARIANTS if v in ms and base):
+        m, lg = ms[n], logs.get(n)
+        line = (f"* **`{n}` vs the seed recipe** (same network, loss and number of steps): PCK@0.05 "
+                f"{_pct(m['pck_bbox']['0.05'])} % vs {_pct(base['pck_bbox']['0.05'])} % "
+                f"({(m['pck_bbox']['0.05'] - base['pck_bbox']['0.05']) * 100:+.1f} points), mean error "
+                f"{m['mean_pixel_error']:.2f} px vs {base['mean_pixel_error']:.2f} px.")
+        if lg and blog and lg["history"] and blog["history"]:
+            h, b = lg["history"][-1], blog["history"][-1]
+            line += (f" At the last epoch: train loss (average over the epoch) {h['train_loss']:.3g} vs {b['train_loss']:.3g}, validation loss "
+                     f"{h['val_loss']:.3g} vs {b['val_loss']:.3g} (the seed run's train/val ratio "
+                     f"{b['train_loss'] / b['val_loss']:.2f}, this run's {h['train_loss'] / h['val_loss']:.2f}: "
+                     "below 1 means the training images are fitted better than unseen ones).")
+        out.append(line)
+    return out
+
+
+def _analysis(ev: Optional[dict], abl: Optional[dict], epochs: int = 30,
+              logs: Optional[dict[str, Any]] = None) -> list[str]:
     """Statements computed from the numbers above (no hand-written results)."""
     out: list[str] = []
+    if ev:
+        out.extend(_variant_lines(ev["metrics"], logs or {}))
     if ev and "heatmap" in ev["metrics"] and "regression" in ev["metrics"]:
         ms = ev["metrics"]
         h, r = ms["heatmap"], ms["regression"]
