@@ -26,6 +26,9 @@ from .run import eval_dir
 HEATMAP_VARIANTS = ("heatmap_fresh", "heatmap_fresh_cosine")
 SEED_REPORTED = {"HeatmapNet": [98.9, 100.0, 100.0, 100.0], "RegressionNet": [3.9, 14.6, 29.1, 43.4]}
 LABELS = {"heatmap": "HeatmapNet + DARK", "heatmap+argmax": "HeatmapNet + argmax",
+          "heatmap+flip": "HeatmapNet + DARK + flip test",
+          "heatmap_fresh+flip": "HeatmapNet + fresh images, DARK + flip test",
+          "heatmap_fresh_cosine+flip": "HeatmapNet + fresh images + cosine lr, DARK + flip test",
           "heatmap_fresh": "HeatmapNet + fresh images, DARK", "heatmap_fresh+argmax": "HeatmapNet + fresh images, argmax",
           "heatmap_fresh_cosine": "HeatmapNet + fresh images + cosine lr, DARK",
           "heatmap_fresh_cosine+argmax": "HeatmapNet + fresh images + cosine lr, argmax",
@@ -198,7 +201,7 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
         a("_No evaluation found (run `evaluate`)._")
     else:
         ms = ev["metrics"]
-        order = ["heatmap", "heatmap+argmax"] + [f"{v}{d}" for v in HEATMAP_VARIANTS for d in ("", "+argmax")] \
+        order = [f"{v}{d}" for v in ("heatmap", *HEATMAP_VARIANTS) for d in ("", "+argmax", "+flip")] \
             + ["regression", "mean_pose_baseline"]
         rows = [(LABELS.get(k, k), ms[k]) for k in order if k in ms]
         L.extend(_metrics_table(rows, thresholds))
@@ -239,6 +242,13 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
             a(f"**Target** with a beyond-seed training recipe (`{vname}`, same network): measured "
               f"{v2:.2f} % — {'met' if v2 >= 99.0 else 'NOT met'}.")
             a("")
+        flips = [(k, ms[f"{k}+flip"]["pck_bbox"]["0.05"] * 100) for k in ("heatmap", *HEATMAP_VARIANTS)
+                 if f"{k}+flip" in ms]
+        if flips:
+            a("With test-time flip averaging (the mean of the heatmaps of the image and of its mirror image with "
+              "left/right channels swapped, `models/flip_test.py`; twice the inference cost): "
+              + "; ".join(f"`{k}` {v:.2f} % — {'met' if v >= 99.0 else 'NOT met'}" for k, v in flips) + ".")
+            a("")
         a("The seed report's numbers (its own data, bbox PCK at 0.05/0.1/0.15/0.2): HeatmapNet "
           f"{' / '.join(map(str, SEED_REPORTED['HeatmapNet']))} %, RegressionNet "
           f"{' / '.join(map(str, SEED_REPORTED['RegressionNet']))} %.")
@@ -260,7 +270,8 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
         a("")
         bd = ev.get("breakdown", {}).get("methods")
         if bd:
-            labels = [k for k in ("heatmap", *HEATMAP_VARIANTS, "regression") if k in bd]
+            served_flip = [f"{n}+flip" for n in cfg.get("export", {}).get("flip_test", [])]
+            labels = [k for k in ("heatmap", *HEATMAP_VARIANTS, *served_flip, "regression") if k in bd]
             subsets = list(bd[labels[0]].keys())
             a(f"PCK@{ev['breakdown']['threshold']:g} (bbox, %) by the generator's nuisances (test images grouped by "
               "the per-image metadata in annotations.json):")
@@ -348,6 +359,8 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
         if man:
             where = (f"published to `models/{man['name']}/<version>/` with `golden.json`" if n in published_models(cfg)
                      else "not published (a better export of the same task is)")
+            if man.get("training", {}).get("flip_test"):
+                where += "; the graph includes the test-time flip averaging"
             a(f"* `{n}`: ONNX opset 17, input `{man['input']['name']}` [N, 1, 128, 128] (raw/255), output "
               f"`{next(iter(man['outputs'].values()))['name']}`, decoding `{man['decoding']['method']}`, "
               f"sha256 `{man['sha256']}`; {where}.")

@@ -13,7 +13,9 @@ import numpy as np
 
 from ..codecs.heatmap import decode_heatmaps
 from ..data.generate import split_paths
+from ..keypoints import STICK_FIGURE
 from ..manifest import write_json
+from ..models.flip_test import FlipTest
 from ..training.predict import predict
 from ..training.trainer import load_split, load_trained, run_dir
 from .metrics import THRESHOLDS, normalized_errors, summarize
@@ -25,7 +27,11 @@ def eval_dir(cfg: dict[str, Any]) -> Path:
 
 def evaluate_experiment(cfg: dict[str, Any], name: str, x, gt, *, out_dir: Optional[Path] = None,
                         thresholds: Sequence[float] = THRESHOLDS) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """-> ({method label: metrics}, {method label: keypoints}) for one trained experiment."""
+    """-> ({method label: metrics}, {method label: keypoints}) for one trained experiment.
+
+    Heatmap models give three methods: ``name`` (the spec's decoder), ``name+argmax`` (the
+    other decoder on the same heatmaps) and ``name+flip`` (the spec's decoder on flip-test
+    heatmaps, models/flip_test.py: what an export with ``[export] flip_test`` serves)."""
     model, spec = load_trained(cfg, name, out_dir)
     metrics, preds = {}, {}
     if spec["kind"] == "heatmap":
@@ -41,6 +47,13 @@ def evaluate_experiment(cfg: dict[str, Any], name: str, x, gt, *, out_dir: Optio
             metrics[label]["decode"] = method
             metrics[label]["inference_s"] = round(t_fwd + time.monotonic() - t0, 2)
             preds[label] = p
+        t0 = time.monotonic()
+        flipped = FlipTest(model, STICK_FIGURE.num_keypoints, STICK_FIGURE.flip_pairs)
+        p = predict(flipped, spec, x, 64)["keypoints"]
+        metrics[f"{name}+flip"] = summarize(p, gt, thresholds)
+        metrics[f"{name}+flip"]["decode"] = spec.get("decode", "dark") + "+flip"
+        metrics[f"{name}+flip"]["inference_s"] = round(time.monotonic() - t0, 2)
+        preds[f"{name}+flip"] = p
     else:
         t0 = time.monotonic()
         p = predict(model, spec, x, 64)["keypoints"]

@@ -21,6 +21,7 @@ import torch
 from ..codecs.heatmap import HeatmapCodec, decode_heatmaps
 from ..keypoints import STICK_FIGURE, Skeleton
 from ..manifest import build_manifest, validate_manifest, write_json
+from ..models.flip_test import FlipTest
 from ..preprocessing import STICK_FIGURE_INPUT, InputSpec, preprocess
 
 OPSET = 17
@@ -212,6 +213,11 @@ def export_experiment(cfg: dict[str, Any], exp: str, out: Path, *, name: Optiona
 
     model, spec = load_trained(cfg, exp)
     name = name or task_of(spec)
+    # test-time flip averaging exported inside the graph ([export] flip_test lists experiments)
+    flip = spec["kind"] == "heatmap" and exp in cfg.get("export", {}).get("flip_test", [])
+    if flip:
+        model = FlipTest(model, STICK_FIGURE.num_keypoints, STICK_FIGURE.flip_pairs).eval()
+    metric_key = f"{exp}+flip" if flip else exp
     image_dir, ann = split_paths(cfg, "test")
     ds = KeypointDataset(str(image_dir), str(ann), output_type="regression", cache=False)
     count = int(cfg.get("export", {}).get("golden_samples", 4))
@@ -229,15 +235,16 @@ def export_experiment(cfg: dict[str, Any], exp: str, out: Path, *, name: Optiona
     mfile = eval_dir(cfg) / "metrics.json"
     if mfile.is_file():
         allm = json.loads(mfile.read_text())
-        if exp in allm["metrics"]:
-            metrics = _manifest_metrics(allm["metrics"][exp], allm["metrics"].get(f"{exp}+argmax"), allm["count"])
+        if metric_key in allm["metrics"]:
+            metrics = _manifest_metrics(allm["metrics"][metric_key],
+                                        None if flip else allm["metrics"].get(f"{exp}+argmax"), allm["count"])
     tlog_path = run_dir(cfg, exp) / "training_log.json"
     tlog = json.loads(tlog_path.read_text()) if tlog_path.is_file() else {}
     d = cfg["data"]
     training = {
         "command": f"PYTHONPATH=src/Training python3 -m keypoint_trainer train --config {cfg['run']['name']} --model {exp}",
         "config": cfg.get("_source"), "profile": cfg["run"]["name"], "experiment": exp, "spec": spec,
-        "seed": cfg["run"]["seed"],
+        "seed": cfg["run"]["seed"], "flip_test": flip,
         "data": {"generator": "keypoint_trainer.data.generator (defaults + [generator] overrides)",
                  "generator_overrides": cfg.get("generator", {}), "train": d["train"], "val": d["val"],
                  "test": d["test"], "seeds": d["seeds"]},
@@ -249,14 +256,17 @@ def export_experiment(cfg: dict[str, Any], exp: str, out: Path, *, name: Optiona
     }
     extra = {}
     if metrics:
-        extra["metrics.json"] = json.loads(mfile.read_text())["metrics"][exp] | {"split": "test"}
+        extra["metrics.json"] = json.loads(mfile.read_text())["metrics"][metric_key] | {"split": "test"}
     if tlog:
         extra["training_log.json"] = tlog
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
+    description = spec.get("description", "") + (
+        "; test-time flip averaging inside the graph (models/flip_test.py)" if flip else "")
     manifest = write_export(model, spec, out, name=name, version=version, candidates=cands, golden_count=count,
-                            metrics=metrics, training=training, ground_truth=gts, extra_files=extra)
+                            metrics=metrics, training=training, ground_truth=gts, extra_files=extra,
+                            description=description)
     log(f"exported {exp} -> {out} (sha256 {manifest['sha256'][:12]}..., golden "
         f"{len(json.loads((out / GOLDEN_FILE).read_text())['samples'])} samples)")
     return manifest
