@@ -361,11 +361,17 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
                      else "not published (a better export of the same task is)")
             if man.get("training", {}).get("flip_test"):
                 where += "; the graph includes the test-time flip averaging"
+            lg = logs.get(n)
+            val = f", best validation loss {lg['best_val_loss']:.3g}" if lg and lg.get("best_val_loss") else ""
             a(f"* `{n}`: ONNX opset 17, input `{man['input']['name']}` [N, 1, 128, 128] (raw/255), output "
               f"`{next(iter(man['outputs'].values()))['name']}`, decoding `{man['decoding']['method']}`, "
-              f"sha256 `{man['sha256']}`; {where}.")
+              f"sha256 `{man['sha256']}`{val}; {where}.")
         else:
             a(f"* `{n}`: not exported yet.")
+    a("")
+    a("Which export is published is set in the config (`[export] publish`, `[export] flip_test`); of several "
+      "experiments of one task, the one with the lowest validation loss is published (validation, not test, "
+      "numbers decide).")
     a("")
     out.write_text("\n".join(L) + "\n", encoding="utf-8")
     log(f"report: {out}")
