@@ -156,6 +156,14 @@ KEYPOINT_ORDER = ("head", "left_hand", "right_hand", "left_foot", "right_foot")
 
 def render_sample(seed: int, index: int, g: GeneratorConfig) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """-> (uint8 image [S, S], keypoints [5, 2] in pixels, metadata)."""
+    img, kpts, meta, _ = render_layers(seed, index, g)
+    return img, kpts, meta
+
+
+def render_layers(seed: int, index: int, g: GeneratorConfig
+                  ) -> tuple[np.ndarray, np.ndarray, dict[str, Any], dict[str, np.ndarray]]:
+    """:func:`render_sample` plus the coverage masks (0..1, before occlusion) of the figure's and
+    the distractors' ink: ``{"figure": [S, S], "distractors": [S, S]}`` (error analysis)."""
     rng = np.random.default_rng([int(seed), int(index)])
     S = g.image_size
     p = _pose(rng, g)
@@ -250,4 +258,4 @@ def render_sample(seed: int, index: int, g: GeneratorConfig) -> tuple[np.ndarray
     meta = {"scale": round(float(p["scale"]), 4), "thickness": round(width, 3), "distractors": n_dis,
             "occlusions": n_occ, "noise_std": round(noise, 3), "blur_sigma": round(sigma, 3),
             "inverted": bool(bg > fg)}
-    return img, kpts, meta
+    return img, kpts, meta, {"figure": fig.mask, "distractors": dis.mask}

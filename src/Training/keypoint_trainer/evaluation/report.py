@@ -281,6 +281,21 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
             for sname in subsets:
                 a(_row([sname, bd[labels[0]][sname]["images"]] + [_pct(bd[k][sname]["pck"]) for k in labels]))
             a("")
+        es = {k: v for k, v in ev.get("error_sources", {}).items() if v}
+        if es:
+            a(f"Where the keypoints farther than 0.05 × bbox diagonal go (`evaluation/run.py: error_sources`): a "
+              f"*near miss* is within {next(iter(es.values()))['gross_factor']:g}× that threshold; a *gross* error's "
+              f"prediction lies on distractor ink, on the figure's own ink (another limb) or on neither (ink within "
+              f"{next(iter(es.values()))['ink_radius_px']} px, re-rendered from the generator). The last column counts "
+              "gross errors where a distractor stroke touches the true keypoint itself.")
+            a("")
+            cols = ["correct", "near_miss", "gross_on_distractor", "gross_on_figure", "gross_elsewhere",
+                    "gross_with_distractor_at_truth"]
+            a(_row(["method", "keypoints"] + [c.replace("_", " ") for c in cols]))
+            a(_row(["---"] * (len(cols) + 2)))
+            for k, v in es.items():
+                a(_row([LABELS.get(k, k), v["keypoints"]] + [v[c] for c in cols]))
+            a("")
         if "failure_cases" in ev:
             a("Failure cases (an image fails when any of its keypoints is farther than 0.05 × bbox diagonal):")
             a("")

@@ -18,7 +18,7 @@ from ..manifest import write_json
 from ..models.flip_test import FlipTest
 from ..training.predict import predict
 from ..training.trainer import load_split, load_trained, run_dir
-from .metrics import THRESHOLDS, normalized_errors, summarize
+from .metrics import THRESHOLDS, bbox_diagonal, normalized_errors, summarize
 
 
 def eval_dir(cfg: dict[str, Any]) -> Path:
@@ -96,6 +96,56 @@ def nuisance_breakdown(cfg: dict[str, Any], preds: dict[str, np.ndarray], gt: np
     return {"threshold": threshold, "methods": out}
 
 
+GROSS_FACTOR = 3.0     # an error beyond 3x the PCK threshold is "gross": the peak is on another structure
+INK_RADIUS = 2         # px around a point searched for ink
+INK_LEVEL = 0.3        # coverage that counts as ink
+
+
+def _ink_near(mask: np.ndarray, xy: np.ndarray, r: int = INK_RADIUS) -> float:
+    h, w = mask.shape
+    x, y = int(np.clip(xy[0], 0, w - 1)), int(np.clip(xy[1], 0, h - 1))
+    return float(mask[max(y - r, 0):y + r + 1, max(x - r, 0):x + r + 1].max())
+
+
+def error_sources(cfg: dict[str, Any], pred: np.ndarray, gt: np.ndarray, threshold: float = 0.05
+                  ) -> dict[str, Any]:
+    """Where the failing keypoints of one method go: near misses (<= 3x the threshold) and gross
+    errors whose prediction lies on distractor ink, on the figure's own ink (another limb), or on
+    neither. Re-renders the test images' ink layers from the generator (each image is a pure
+    function of (seed, index)); also counts gross errors whose true keypoint has distractor ink
+    within INK_RADIUS px, where a distractor touches the keypoint itself."""
+    from ..data.generator import GeneratorConfig, render_layers
+
+    _, ann = split_paths(cfg, "test")
+    info = json.loads(ann.read_text()).get("info", {})
+    if "generator" not in info or "seed" not in info:
+        return {}  # not a generated split: no ink layers to attribute errors to
+    g = GeneratorConfig.from_dict(info["generator"])
+    err = np.linalg.norm(pred - gt, axis=-1)
+    thr = threshold * bbox_diagonal(gt)[:, None]
+    fail = err > thr
+    gross = err > GROSS_FACTOR * thr
+    names = list(STICK_FIGURE.keypoints)
+    counts = {"keypoints": int(err.size), "correct": int((~fail).sum()), "near_miss": int((fail & ~gross).sum()),
+              "gross_on_distractor": 0, "gross_on_figure": 0, "gross_elsewhere": 0,
+              "gross_with_distractor_at_truth": 0}
+    per_kp = {n: {"gross_on_distractor": 0, "gross_on_figure": 0, "gross_elsewhere": 0} for n in names}
+    for i in np.nonzero(gross.any(axis=1))[0]:
+        _, kpts, _, layers = render_layers(int(info["seed"]), int(i), g)
+        if not np.allclose(kpts, gt[i], atol=1e-3):
+            raise ValueError(f"test image {i} does not match its generator seed; cannot attribute errors")
+        for j in np.nonzero(gross[i])[0]:
+            d, f = _ink_near(layers["distractors"], pred[i, j]), _ink_near(layers["figure"], pred[i, j])
+            where = ("gross_on_distractor" if d >= INK_LEVEL and d >= f else
+                     "gross_on_figure" if f >= INK_LEVEL else "gross_elsewhere")
+            counts[where] += 1
+            per_kp[names[j]][where] += 1
+            if _ink_near(layers["distractors"], gt[i, j]) >= INK_LEVEL:
+                counts["gross_with_distractor_at_truth"] += 1
+    return {"threshold": threshold, "gross_factor": GROSS_FACTOR, "ink_radius_px": INK_RADIUS, **counts,
+            "gross_per_keypoint": per_kp}
+
+
 def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, figures: bool = True,
                  log=print) -> dict[str, Any]:
     names = list(models or cfg["models"]["run"])
@@ -120,7 +170,9 @@ def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, fi
     all_metrics["mean_pose_baseline"] = summarize(mean_pose, gt, thresholds)
     all_metrics["mean_pose_baseline"]["decode"] = "none"
     result: dict[str, Any] = {"split": "test", "count": int(len(gt)), "metrics": all_metrics,
-                              "breakdown": nuisance_breakdown(cfg, preds, gt)}
+                              "breakdown": nuisance_breakdown(cfg, preds, gt),
+                              "error_sources": {k: error_sources(cfg, preds[k], gt) for k in names
+                                                if k in preds and all_metrics[k].get("decode") != "direct"}}
     if "heatmap" in preds and "regression" in preds:
         cats = failure_categories(preds["heatmap"], preds["regression"], gt)
         result["failure_cases"] = {k: {"count": len(v), "examples": v[:8]} for k, v in cats.items()}
