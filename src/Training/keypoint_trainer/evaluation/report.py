@@ -173,7 +173,10 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
             a(_row([n, "not trained"] + [""] * 6))
             continue
         h = lg["history"]
-        a(_row([n, f"{len(h)}/{lg['epochs']}", lg["train_size"], lg["best_epoch"], f"{lg['best_val_loss']:.3g}",
+        images = lg["train_size"]
+        if lg["spec"].get("train_data") == "fresh":  # a new set of train_size images every epoch
+            images = f"{images} per epoch, {images * len(h):,} distinct"
+        a(_row([n, f"{len(h)}/{lg['epochs']}", images, lg["best_epoch"], f"{lg['best_val_loss']:.3g}",
                 f"{h[-1]['train_loss']:.3g}", format_duration(lg["wall_time_s"]), lg["seconds_per_step"]]))
     present_logs = [lg for lg in logs.values() if lg]
     total = sum(lg["wall_time_s"] for lg in present_logs)
