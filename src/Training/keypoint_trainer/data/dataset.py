@@ -11,7 +11,17 @@ from torch.utils.data import Dataset
 
 from ..codecs.heatmap import encode_heatmaps
 from ..codecs.regression import RegressionCodec
-from ..preprocessing import STICK_FIGURE_INPUT, InputSpec, normalize, resize_bilinear, to_raw
+from ..preprocessing import STICK_FIGURE_INPUT, InputSpec, preprocess, to_raw
+
+
+def encode_targets(keypoints: np.ndarray, output_type: str, heatmap_size: int = 64, sigma: float = 2.0,
+                   input_spec: InputSpec = STICK_FIGURE_INPUT) -> np.ndarray:
+    """Training targets of one image's keypoints ``[K, 2]`` (model-input pixels): Gaussian
+    heatmaps ``[K, hs, hs]`` (``'heatmap'``) or normalised (x, y) in [0, 1] ``[2K]``."""
+    size = (input_spec.height, input_spec.width)
+    if output_type == "heatmap":
+        return encode_heatmaps(keypoints, size, (heatmap_size, heatmap_size), sigma)[0]
+    return RegressionCodec(size).encode(keypoints)
 
 
 class KeypointDataset(Dataset):
@@ -45,7 +55,6 @@ class KeypointDataset(Dataset):
         self.visible = np.array([r.get("visible", [1] * len(r["keypoints"])) for r in records])
         self.sizes = np.array([(r["height"], r["width"]) for r in records])
         self._cache: dict[int, torch.Tensor] = {} if cache else None
-        self._regression = RegressionCodec((input_spec.height, input_spec.width))
 
     def __len__(self) -> int:
         return len(self.records)
@@ -59,10 +68,7 @@ class KeypointDataset(Dataset):
     def load_image(self, idx: int) -> torch.Tensor:
         if self._cache is not None and idx in self._cache:
             return self._cache[idx]
-        raw = self.load_raw(idx)
-        x = normalize(resize_bilinear(raw, self.input_spec.height, self.input_spec.width),
-                      self.input_spec.normalization)
-        t = torch.from_numpy(x)[None]
+        t = torch.from_numpy(preprocess(self.load_raw(idx), self.input_spec)[0])
         if self._cache is not None:
             self._cache[idx] = t
         return t
@@ -86,10 +92,6 @@ class KeypointDataset(Dataset):
         return torch.from_numpy(hm)
 
     def __getitem__(self, idx):
-        image = self.load_image(idx)
-        kp = self.model_keypoints(idx)
-        if self.output_type == "heatmap":
-            targets = self.generate_heatmap(kp, self.heatmap_size, self.heatmap_size)
-        else:
-            targets = torch.from_numpy(self._regression.encode(kp))
-        return image, targets
+        targets = encode_targets(self.model_keypoints(idx), self.output_type, self.heatmap_size, self.sigma,
+                                 self.input_spec)
+        return self.load_image(idx), torch.from_numpy(targets)

@@ -18,7 +18,7 @@ from ..manifest import write_json
 from ..models.flip_test import FlipTest
 from ..training.predict import predict
 from ..training.trainer import load_split, load_trained, run_dir
-from .metrics import THRESHOLDS, bbox_diagonal, normalized_errors, summarize
+from .metrics import THRESHOLDS, normalized_errors, summarize
 
 
 def eval_dir(cfg: dict[str, Any]) -> Path:
@@ -121,10 +121,9 @@ def error_sources(cfg: dict[str, Any], pred: np.ndarray, gt: np.ndarray, thresho
     if "generator" not in info or "seed" not in info:
         return {}  # not a generated split: no ink layers to attribute errors to
     g = GeneratorConfig.from_dict(info["generator"])
-    err = np.linalg.norm(pred - gt, axis=-1)
-    thr = threshold * bbox_diagonal(gt)[:, None]
-    fail = err > thr
-    gross = err > GROSS_FACTOR * thr
+    err = normalized_errors(pred, gt)  # bbox-normalised, as PCK
+    fail = err > threshold
+    gross = err > GROSS_FACTOR * threshold
     names = list(STICK_FIGURE.keypoints)
     counts = {"keypoints": int(err.size), "correct": int((~fail).sum()), "near_miss": int((fail & ~gross).sum()),
               "gross_on_distractor": 0, "gross_on_figure": 0, "gross_elsewhere": 0,

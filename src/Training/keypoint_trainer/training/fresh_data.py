@@ -16,28 +16,20 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
-from ..codecs.heatmap import encode_heatmaps
-from ..codecs.regression import RegressionCodec
+from ..data.dataset import encode_targets
 from ..data.generator import GeneratorConfig, render_sample
-from ..preprocessing import STICK_FIGURE_INPUT, normalize, resize_bilinear, to_raw
+from ..preprocessing import preprocess
 
 
 def render_epoch(seed: int, start: int, count: int, generator: dict[str, Any], target: str,
                  heatmap_size: int, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """Images ``start .. start+count-1`` of the stream -> (x [N,1,H,W], targets) as the dataset makes them."""
     g = GeneratorConfig.from_dict(generator)
-    spec = STICK_FIGURE_INPUT
-    codec = RegressionCodec((spec.height, spec.width))
     xs, ys = [], []
     for i in range(start, start + count):
         img, kpts, _ = render_sample(seed, i, g)
-        kpts = np.round(kpts, 4)  # as written to annotations.json
-        raw = to_raw(img, spec.value_domain)
-        xs.append(normalize(resize_bilinear(raw, spec.height, spec.width), spec.normalization)[None])
-        if target == "heatmap":
-            ys.append(encode_heatmaps(kpts, (spec.height, spec.width), (heatmap_size, heatmap_size), sigma)[0])
-        else:
-            ys.append(codec.encode(kpts))
+        xs.append(preprocess(img)[0])
+        ys.append(encode_targets(np.round(kpts, 4), target, heatmap_size, sigma))  # rounded as in annotations.json
     return np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32)
 
 
