@@ -26,14 +26,18 @@ from .run import eval_dir
 HEATMAP_VARIANTS = ("heatmap_fresh", "heatmap_fresh_cosine")
 SEED_REPORTED = {"HeatmapNet": [98.9, 100.0, 100.0, 100.0], "RegressionNet": [3.9, 14.6, 29.1, 43.4]}
 LABELS = {"heatmap": "HeatmapNet + DARK", "heatmap+argmax": "HeatmapNet + argmax",
-          "heatmap+flip": "HeatmapNet + DARK + flip test",
-          "heatmap_fresh+flip": "HeatmapNet + fresh images, DARK + flip test",
-          "heatmap_fresh_cosine+flip": "HeatmapNet + fresh images + cosine lr, DARK + flip test",
           "heatmap_fresh": "HeatmapNet + fresh images, DARK", "heatmap_fresh+argmax": "HeatmapNet + fresh images, argmax",
           "heatmap_fresh_cosine": "HeatmapNet + fresh images + cosine lr, DARK",
           "heatmap_fresh_cosine+argmax": "HeatmapNet + fresh images + cosine lr, argmax",
           "regression": "RegressionNet (seed: dropout 0.5, MSE)",
           "mean_pose_baseline": "reference: mean training pose (ignores the image)"}
+
+
+def _label(key: str) -> str:
+    """Table label of a metrics key; ``NAME+flip`` is NAME's label plus the flip test."""
+    if key.endswith("+flip") and key[:-5] in LABELS:
+        return LABELS[key[:-5]] + " + flip test"
+    return LABELS.get(key, key)
 
 
 def _read(path: Path) -> Optional[Any]:
@@ -206,7 +210,7 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
         ms = ev["metrics"]
         order = [f"{v}{d}" for v in ("heatmap", *HEATMAP_VARIANTS) for d in ("", "+argmax", "+flip")] \
             + ["regression", "mean_pose_baseline"]
-        rows = [(LABELS.get(k, k), ms[k]) for k in order if k in ms]
+        rows = [(_label(k), ms[k]) for k in order if k in ms]
         L.extend(_metrics_table(rows, thresholds))
         a("")
         a(f"PCK values in %, {ev['count']} test images × 5 keypoints.")
@@ -279,7 +283,7 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
             a(f"PCK@{ev['breakdown']['threshold']:g} (bbox, %) by the generator's nuisances (test images grouped by "
               "the per-image metadata in annotations.json):")
             a("")
-            a(_row(["test subset", "images"] + [LABELS.get(k, k) for k in labels]))
+            a(_row(["test subset", "images"] + [_label(k) for k in labels]))
             a(_row(["---"] * (len(labels) + 2)))
             for sname in subsets:
                 a(_row([sname, bd[labels[0]][sname]["images"]] + [_pct(bd[k][sname]["pck"]) for k in labels]))
@@ -297,7 +301,7 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
             a(_row(["method", "keypoints"] + [c.replace("_", " ") for c in cols]))
             a(_row(["---"] * (len(cols) + 2)))
             for k, v in es.items():
-                a(_row([LABELS.get(k, k), v["keypoints"]] + [v[c] for c in cols]))
+                a(_row([_label(k), v["keypoints"]] + [v[c] for c in cols]))
             a("")
         if "failure_cases" in ev:
             a("Failure cases (an image fails when any of its keypoints is farther than 0.05 × bbox diagonal):")
@@ -424,8 +428,8 @@ def _variant_lines(ms: dict[str, Any], logs: dict[str, Any]) -> list[str]:
                 f"{m['mean_pixel_error']:.2f} px vs {base['mean_pixel_error']:.2f} px.")
         if lg and blog and lg["history"] and blog["history"]:
             h, b = lg["history"][-1], blog["history"][-1]
-            line += (f" At the last epoch: train loss (average over the epoch) {h['train_loss']:.3g} vs {b['train_loss']:.3g}, validation loss "
-                     f"{h['val_loss']:.3g} vs {b['val_loss']:.3g} (the seed run's train/val ratio "
+            line += (f" At the last epoch: train loss (average over the epoch) {h['train_loss']:.3g} vs "
+                     f"{b['train_loss']:.3g}, validation loss {h['val_loss']:.3g} vs {b['val_loss']:.3g} (the seed run's train/val ratio "
                      f"{b['train_loss'] / b['val_loss']:.2f}, this run's {h['train_loss'] / h['val_loss']:.2f}: "
                      "below 1 means the training images are fitted better than unseen ones).")
         out.append(line)
