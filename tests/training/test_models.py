@@ -51,3 +51,26 @@ def test_all_experiments_build(x):
         with torch.no_grad():
             out = m(x[:1])
         assert out.shape[0] == 1
+
+
+def _corner_sensitivity(model: torch.nn.Module) -> float:
+    """Gradient of the top-left heatmap cell w.r.t. the bottom-right 16x16 input patch."""
+    model.eval()
+    x = torch.rand(1, 1, 128, 128, requires_grad=True)
+    model(x)[0, :, 0, 0].sum().backward()
+    return float(x.grad[0, 0, -16:, -16:].abs().sum())
+
+
+def test_context_blocks_see_the_whole_image():
+    torch.manual_seed(0)
+    seed = HeatmapNet()
+    torch.manual_seed(0)
+    wide = HeatmapNet(context=2)
+    assert seed.context is not None and len(seed.context) == 0
+    assert [b.body[0].dilation for b in wide.context] == [(2, 2), (4, 4)]
+    # the seed's bottleneck cannot see the opposite corner; the context blocks can
+    assert _corner_sensitivity(seed) == 0.0
+    assert _corner_sensitivity(wide) > 0.0
+    assert get_experiment({}, "heatmap_fresh_context")["context"] == 2
+    with pytest.raises(ValueError):
+        HeatmapNet(context=-1)

@@ -12,7 +12,8 @@ from .regression_net import RegressionNet
 def build_model(spec: dict[str, Any], num_keypoints: int = 5) -> nn.Module:
     kind = spec["kind"]
     if kind == "heatmap":
-        return HeatmapNet(num_keypoints, heatmap_size=spec.get("heatmap_size", 64), skip=spec.get("skip", True))
+        return HeatmapNet(num_keypoints, heatmap_size=spec.get("heatmap_size", 64), skip=spec.get("skip", True),
+                          context=spec.get("context", 0))
     if kind == "soft_argmax":
         return HeatmapNet(num_keypoints, heatmap_size=spec.get("heatmap_size", 64), skip=spec.get("skip", True),
                           head="soft_argmax", beta=spec.get("beta", 1.0))

@@ -11,6 +11,9 @@ Options (ablations / variants, documented in docs/training.md):
 * ``skip=False``: no concatenations (Deconv3 takes 128, Deconv2 takes 64 channels).
 * ``heatmap_size=32``: the final conv is applied after Deconv3 (+ Conv2 skip): Conv1x1(128->K).
 * ``heatmap_size=128``: one more stage Deconv1 ConvT(32->32) BN ReLU (64->128) before the final conv.
+* ``context=N`` (variant, not seed): N residual dilated 3x3 conv blocks (dilation 2, 4, ...) on the
+  8x8 bottleneck before Deconv4, so every heatmap cell sees the whole 128x128 image (the seed's
+  bottleneck sees about 60 px) -- meant for telling a distractor stroke's end from a limb's end.
 * ``head='soft_argmax'``: integral regression; the heatmaps are treated as logits and the
   forward returns normalised coordinates [N, 2K] from a spatial soft-argmax (beta).
 """
@@ -28,9 +31,21 @@ def deconv_block(cin: int, cout: int) -> nn.Sequential:
                          nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
+class ContextBlock(nn.Module):
+    """Residual dilated 3x3 conv (keeps shape; the identity path keeps the seed's features)."""
+
+    def __init__(self, channels: int, dilation: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(channels, channels, 3, padding=dilation, dilation=dilation, bias=False),
+                                  nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
 class HeatmapNet(nn.Module):
     def __init__(self, num_keypoints: int = 5, heatmap_size: int = 64, skip: bool = True,
-                 head: str = "heatmap", beta: float = 1.0):
+                 head: str = "heatmap", beta: float = 1.0, context: int = 0):
         super().__init__()
         if heatmap_size not in (32, 64, 128):
             raise ValueError("heatmap_size must be 32, 64 or 128 for a 128x128 input")
@@ -42,6 +57,10 @@ class HeatmapNet(nn.Module):
         self.head = head
         self.beta = beta
         self.encoder = Encoder(1)
+        if context < 0:
+            raise ValueError("context must be >= 0")
+        # dilations 2, 4, 8, ...: two blocks already span the 8x8 bottleneck
+        self.context = nn.Sequential(*(ContextBlock(Encoder.channels[-1], 2 ** (i + 1)) for i in range(context)))
         self.deconv4 = deconv_block(256, 128)
         self.deconv3 = deconv_block(256 if skip else 128, 64)
         if heatmap_size == 32:
@@ -54,7 +73,7 @@ class HeatmapNet(nn.Module):
 
     def heatmaps(self, x: torch.Tensor) -> torch.Tensor:
         f1, f2, f3, f4 = self.encoder(x)
-        d = self.deconv4(f4)
+        d = self.deconv4(self.context(f4))
         if self.skip:
             d = torch.cat([d, f3], dim=1)
         d = self.deconv3(d)

@@ -40,13 +40,18 @@ BASE: dict[str, dict[str, Any]] = {
                              "decode": "dark", "train_data": "fresh", "lr_schedule": "cosine",
                              "description": "HeatmapNet (seed architecture and loss), fresh synthetic training "
                                             "images every epoch, cosine learning-rate decay"},
+    "heatmap_fresh_context": {"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "skip": True, "loss": "mse",
+                              "decode": "dark", "train_data": "fresh", "context": 2,
+                              "description": "HeatmapNet + 2 dilated residual context blocks at the bottleneck "
+                                             "(not the seed architecture), fresh synthetic training images"},
     "regression_l1": {"kind": "regression", "dropout": 0.0, "loss": "l1", "decode": "direct",
                       "description": "RegressionNet without dropout, L1 loss (stronger baseline)"},
 }
 
 KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "beta", "description",
         "train_data",    # "split" (the stored training split every epoch) or "fresh" (training/fresh_data.py)
-        "lr_schedule"}   # "constant" (seed) or "cosine" (training/trainer.py learning_rate)
+        "lr_schedule",   # "constant" (seed) or "cosine" (training/trainer.py learning_rate)
+        "context"}       # dilated context blocks at the HeatmapNet bottleneck (models/heatmap_net.py)
 
 
 def get_experiment(cfg: dict[str, Any], name: str) -> dict[str, Any]:
