@@ -71,3 +71,47 @@ def test_fresh_cosine_run_resumes_to_identical_results(quick_cfg, tmp_path):
     a = torch.load(tmp_path / "cut" / "heatmap_fresh_cosine_model.pth")["model"]
     b = torch.load(tmp_path / "ref" / "heatmap_fresh_cosine_model.pth")["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+_ORPHAN_SCRIPT = """
+import sys, time
+from keypoint_trainer.training.fresh_data import FreshEpochs
+cfg = {"data": {"seeds": {"train": 7}}, "generator": {}}
+fresh = FreshEpochs(cfg, {"heatmap_size": 64, "sigma": 2.0}, "heatmap", 5000, (None, None))
+fresh.get(0, 3)  # starts rendering epoch 1 (5,000 images: far longer than this test waits)
+print(next(iter(fresh._pool._processes)), flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return not any(line.startswith("State:") and "Z" in line for line in f)
+    except FileNotFoundError:
+        return False
+
+
+def test_render_worker_exits_when_the_trainer_is_killed():
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    trainer = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        worker = int(trainer.stdout.readline())
+        time.sleep(1.0)
+        assert _alive(worker)
+        trainer.send_signal(signal.SIGKILL)  # no shutdown code runs in the trainer
+        trainer.wait(10)
+        deadline = time.monotonic() + 15
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(worker), "the render worker outlived its trainer"
+    finally:
+        trainer.kill()
+        if _alive(worker if "worker" in locals() else -1):
+            os.kill(worker, signal.SIGKILL)

@@ -23,3 +23,18 @@ def test_report_from_quick_run(trained_quick, tmp_path):
     assert "| heatmap | 2/2 |" in text and "heatmap_fresh | not trained" in text
     assert "gross on distractor" in text and "HeatmapNet + DARK + flip test" in text
     assert "`heatmap`: not exported yet." in text
+
+
+def test_variant_labels_and_what_they_share_with_the_seed():
+    from keypoint_trainer.evaluation.report import _label, _same_as_seed, heatmap_variants
+
+    cfg = {"models": {"run": ["heatmap", "regression", "heatmap_fresh", "heatmap_fresh_90", "heatmap_fresh_context"]}}
+    assert heatmap_variants(cfg) == ["heatmap_fresh", "heatmap_fresh_90", "heatmap_fresh_context"]
+    assert _label("heatmap+argmax") == "HeatmapNet + argmax"
+    assert _label("heatmap_fresh_90+flip") == "HeatmapNet + fresh images, 90 epochs, DARK + flip test"
+    assert _label("unknown+flip") == "unknown+flip"
+    log30 = {"epochs": 30, "steps_per_epoch": 125}
+    log90 = {"epochs": 90, "steps_per_epoch": 125}
+    assert _same_as_seed(cfg, "heatmap_fresh", log30, log30) == "same network, loss and number of steps"
+    assert _same_as_seed(cfg, "heatmap_fresh_90", log90, log30) == "same network and loss"
+    assert _same_as_seed(cfg, "heatmap_fresh_context", log30, log30) == "same loss and number of steps"

@@ -16,28 +16,37 @@ import numpy as np
 
 from ..export.publish import published_models
 from ..manifest import repo_root
+from ..training.experiments import get_experiment
 from ..training.trainer import run_dir
 from ..utils.progress import format_duration
 from ..utils.system import git_commit, machine_info, versions
 from .ablate import ablate_dir
 from .run import eval_dir
 
-# HeatmapNet trained beyond the seed recipe (same network and loss; training/experiments.py)
-HEATMAP_VARIANTS = ("heatmap_fresh", "heatmap_fresh_cosine")
 SEED_REPORTED = {"HeatmapNet": [98.9, 100.0, 100.0, 100.0], "RegressionNet": [3.9, 14.6, 29.1, 43.4]}
-LABELS = {"heatmap": "HeatmapNet + DARK", "heatmap+argmax": "HeatmapNet + argmax",
-          "heatmap_fresh": "HeatmapNet + fresh images, DARK", "heatmap_fresh+argmax": "HeatmapNet + fresh images, argmax",
+# short table labels; "+argmax" and "+flip" rows derive theirs (see _label)
+LABELS = {"heatmap": "HeatmapNet + DARK",
+          "heatmap_fresh": "HeatmapNet + fresh images, DARK",
           "heatmap_fresh_cosine": "HeatmapNet + fresh images + cosine lr, DARK",
-          "heatmap_fresh_cosine+argmax": "HeatmapNet + fresh images + cosine lr, argmax",
+          "heatmap_fresh_90": "HeatmapNet + fresh images, 90 epochs, DARK",
+          "heatmap_fresh_context": "HeatmapNet + context blocks (not seed) + fresh images, DARK",
           "regression": "RegressionNet (seed: dropout 0.5, MSE)",
           "mean_pose_baseline": "reference: mean training pose (ignores the image)"}
 
 
+def heatmap_variants(cfg: dict[str, Any]) -> list[str]:
+    """The heatmap experiments of ``models.run`` beyond the seed's ``heatmap``, in config order."""
+    return [n for n in cfg["models"]["run"] if n != "heatmap" and get_experiment(cfg, n)["kind"] == "heatmap"]
+
+
 def _label(key: str) -> str:
-    """Table label of a metrics key; ``NAME+flip`` is NAME's label plus the flip test."""
-    if key.endswith("+flip") and key[:-5] in LABELS:
-        return LABELS[key[:-5]] + " + flip test"
-    return LABELS.get(key, key)
+    """Table label of a metrics key: ``NAME+argmax`` swaps NAME's decoder, ``NAME+flip`` adds the flip test."""
+    base, _, suffix = key.partition("+")
+    if base not in LABELS or not suffix:
+        return LABELS.get(key, key)
+    if suffix == "argmax":
+        return LABELS[base].replace("DARK", "argmax")
+    return LABELS[base] + (" + flip test" if suffix == "flip" else f" + {suffix}")
 
 
 def _read(path: Path) -> Optional[Any]:
@@ -119,13 +128,15 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
     a(f"* Training: seed {cfg['run']['seed']}, Adam lr {cfg['train']['lr']}, batch {cfg['train']['batch_size']}, "
       f"{cfg['train']['epochs']} epochs, best checkpoint by validation loss; HeatmapNet: MSE on 64×64 Gaussian "
       f"heatmaps (sigma {cfg.get('codec', {}).get('sigma', 2.0)} cells); RegressionNet: MSE on normalised coordinates.")
-    variants = [n for n in HEATMAP_VARIANTS if n in cfg["models"]["run"]]
+    variants = heatmap_variants(cfg)
     if variants:
-        a(f"* Beyond the seed recipe ({', '.join(f'`{n}`' for n in variants)}): the same HeatmapNet, loss, optimiser, "
-          "batch and number of steps, but every epoch after the first trains on newly rendered images from the "
-          "training seed's generator stream (epoch e uses images e·N … (e+1)·N − 1; epoch 1 is the stored split; "
-          "`training/fresh_data.py`); `heatmap_fresh_cosine` also decays the learning rate from 1e-3 to 0 on a cosine "
-          "over the run (`training/trainer.py`). Validation and test splits are the same files as for the seed models.")
+        a("* Beyond the seed recipe (`training/experiments.py`, docs/training.md; validation and test splits are the "
+          "same files as for the seed models; `fresh images` = every epoch after the first trains on newly rendered "
+          "images from the training seed's generator stream, epoch e on images e·N … (e+1)·N − 1, "
+          "`training/fresh_data.py`):")
+        for n in variants:
+            spec = get_experiment(cfg, n)
+            a(f"  * `{n}`: {spec['description']}; {spec.get('epochs', cfg['train']['epochs'])} epochs.")
     a("* Metrics on the **test** split: PCK normalised by the diagonal of the ground-truth keypoints' bounding "
       "box (`bbox`) and by the torso length (`torso` = distance from the head to the midpoint of the two feet); "
       "AUC = area under the PCK curve over thresholds 0–0.2 divided by 0.2; errors in pixels of the 128×128 input.")
@@ -193,7 +204,7 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
     present = {n: lg for n, lg in logs.items() if lg}
     if present:
         n_ep = max(len(lg["history"]) for lg in present.values())
-        marks = sorted({1, 2, 5, 10, 15, 20, 25, 30, n_ep} & set(range(1, n_ep + 1)))
+        marks = sorted(({1, 2, 5, 10, 15, 20, 25, 30, n_ep} | set(range(45, n_ep, 15))) & set(range(1, n_ep + 1)))
         a(_row(["epoch"] + [str(e) for e in marks]))
         a(_row(["---"] * (len(marks) + 1)))
         for n, lg in present.items():
@@ -208,7 +219,7 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
         a("_No evaluation found (run `evaluate`)._")
     else:
         ms = ev["metrics"]
-        order = [f"{v}{d}" for v in ("heatmap", *HEATMAP_VARIANTS) for d in ("", "+argmax", "+flip")] \
+        order = [f"{v}{d}" for v in ("heatmap", *variants) for d in ("", "+argmax", "+flip")] \
             + ["regression", "mean_pose_baseline"]
         rows = [(_label(k), ms[k]) for k in order if k in ms]
         L.extend(_metrics_table(rows, thresholds))
@@ -244,12 +255,13 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
                             "remaining error." if c["pck"] * 100 - v >= 2.0 else "."))
             a(line)
             a("")
-        for vname in (n for n in HEATMAP_VARIANTS if n in ms):
+        for vname in (n for n in variants if n in ms):
             v2 = ms[vname]["pck_bbox"]["0.05"] * 100
-            a(f"**Target** with a beyond-seed training recipe (`{vname}`, same network): measured "
+            same = "same network" if not get_experiment(cfg, vname).get("context") else "NOT the seed network"
+            a(f"**Target** with a beyond-seed recipe (`{vname}`, {same}): measured "
               f"{v2:.2f} % — {'met' if v2 >= 99.0 else 'NOT met'}.")
             a("")
-        flips = [(k, ms[f"{k}+flip"]["pck_bbox"]["0.05"] * 100) for k in ("heatmap", *HEATMAP_VARIANTS)
+        flips = [(k, ms[f"{k}+flip"]["pck_bbox"]["0.05"] * 100) for k in ("heatmap", *variants)
                  if f"{k}+flip" in ms]
         if flips:
             a("With test-time flip averaging (the mean of the heatmaps of the image and of its mirror image with "
@@ -278,7 +290,7 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
         bd = ev.get("breakdown", {}).get("methods")
         if bd:
             served_flip = [f"{n}+flip" for n in cfg.get("export", {}).get("flip_test", [])]
-            labels = [k for k in ("heatmap", *HEATMAP_VARIANTS, *served_flip, "regression") if k in bd]
+            labels = [k for k in ("heatmap", *variants, *served_flip, "regression") if k in bd]
             subsets = list(bd[labels[0]].keys())
             a(f"PCK@{ev['breakdown']['threshold']:g} (bbox, %) by the generator's nuisances (test images grouped by "
               "the per-image metadata in annotations.json):")
@@ -372,7 +384,7 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
     # ---- analysis (numbers only from the data above)
     a("## Analysis")
     a("")
-    L.extend(_analysis(ev, abl, int(cfg['train']['epochs']), logs))
+    L.extend(_analysis(cfg, ev, abl, int(cfg['train']['epochs']), logs))
     # ---- exports
     a("## Exported models")
     a("")
@@ -416,13 +428,23 @@ def _best(abl, names):
     return max(vals, key=lambda v: (v[1], -v[2]))
 
 
-def _variant_lines(ms: dict[str, Any], logs: dict[str, Any]) -> list[str]:
+def _same_as_seed(cfg: dict[str, Any], name: str, lg: Optional[dict], blog: Optional[dict]) -> str:
+    """What a variant shares with the seed recipe (the loss always; network and step count when true)."""
+    same = ["loss"]
+    if not get_experiment(cfg, name).get("context"):
+        same.insert(0, "network")
+    if lg and blog and lg["epochs"] * lg["steps_per_epoch"] == blog["epochs"] * blog["steps_per_epoch"]:
+        same.append("number of steps")
+    return "same " + ", ".join(same[:-1]) + " and " + same[-1] if len(same) > 1 else "same " + same[0]
+
+
+def _variant_lines(cfg: dict[str, Any], ms: dict[str, Any], logs: dict[str, Any]) -> list[str]:
     """Seed recipe vs the beyond-seed HeatmapNet recipes, from metrics and training logs."""
     out = []
     base, blog = ms.get("heatmap"), logs.get("heatmap")
-    for n in (v for v in HEATMAP_VARIANTS if v in ms and base):
+    for n in (v for v in heatmap_variants(cfg) if v in ms and base):
         m, lg = ms[n], logs.get(n)
-        line = (f"* **`{n}` vs the seed recipe** (same network, loss and number of steps): PCK@0.05 "
+        line = (f"* **`{n}` vs the seed recipe** ({_same_as_seed(cfg, n, lg, blog)}): PCK@0.05 "
                 f"{_pct(m['pck_bbox']['0.05'])} % vs {_pct(base['pck_bbox']['0.05'])} % "
                 f"({(m['pck_bbox']['0.05'] - base['pck_bbox']['0.05']) * 100:+.1f} points), mean error "
                 f"{m['mean_pixel_error']:.2f} px vs {base['mean_pixel_error']:.2f} px.")
@@ -446,15 +468,31 @@ def _variant_lines(ms: dict[str, Any], logs: dict[str, Any]) -> list[str]:
                    + (" The cosine schedule halves the rate by mid-run, while the constant-rate run was still "
                       "improving at its end: at this step budget the decay slows learning more than it refines "
                       "the peaks." if worse else ""))
+    # variants that differ from heatmap_fresh in one thing: length of training, or the context blocks
+    for a, what in (("heatmap_fresh_90", "90 vs 30 epochs, otherwise identical"),
+                    ("heatmap_fresh_context", "context blocks vs the seed network, otherwise identical")):
+        if a in ms and b in ms and logs.get(a) and logs.get(b):
+            ha = {h["epoch"]: h for h in logs[a]["history"]}
+            hb = {h["epoch"]: h for h in logs[b]["history"]}
+            marks = [e for e in (10, 20, 30) if e in ha and e in hb]
+            out.append(f"* **`{a}` vs `{b}`** ({what}): test PCK@0.05 {_pct(ms[a]['pck_bbox']['0.05'])} % vs "
+                       f"{_pct(ms[b]['pck_bbox']['0.05'])} %, mean error {ms[a]['mean_pixel_error']:.2f} vs "
+                       f"{ms[b]['mean_pixel_error']:.2f} px; validation PCK@0.05 at epochs "
+                       + "/".join(map(str, marks)) + ": "
+                       + "/".join(_pct(ha[e]["val_pck_bbox_0.05"]) for e in marks) + " % vs "
+                       + "/".join(_pct(hb[e]["val_pck_bbox_0.05"]) for e in marks) + " %"
+                       + (f"; best validation loss {logs[a]['best_val_loss']:.3g} (epoch {logs[a]['best_epoch']}) vs "
+                          f"{logs[b]['best_val_loss']:.3g} (epoch {logs[b]['best_epoch']})." if logs[a]["best_epoch"]
+                          and logs[b]["best_epoch"] else "."))
     return out
 
 
-def _analysis(ev: Optional[dict], abl: Optional[dict], epochs: int = 30,
+def _analysis(cfg: dict[str, Any], ev: Optional[dict], abl: Optional[dict], epochs: int = 30,
               logs: Optional[dict[str, Any]] = None) -> list[str]:
     """Statements computed from the numbers above (no hand-written results)."""
     out: list[str] = []
     if ev:
-        out.extend(_variant_lines(ev["metrics"], logs or {}))
+        out.extend(_variant_lines(cfg, ev["metrics"], logs or {}))
     if ev and "heatmap" in ev["metrics"] and "regression" in ev["metrics"]:
         ms = ev["metrics"]
         h, r = ms["heatmap"], ms["regression"]

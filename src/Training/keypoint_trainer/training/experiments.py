@@ -40,6 +40,10 @@ BASE: dict[str, dict[str, Any]] = {
                              "decode": "dark", "train_data": "fresh", "lr_schedule": "cosine",
                              "description": "HeatmapNet (seed architecture and loss), fresh synthetic training "
                                             "images every epoch, cosine learning-rate decay"},
+    "heatmap_fresh_90": {"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "skip": True, "loss": "mse",
+                         "decode": "dark", "train_data": "fresh", "epochs": 90,
+                         "description": "HeatmapNet (seed recipe), fresh synthetic training images every epoch, "
+                                        "90 epochs instead of 30"},
     "heatmap_fresh_context": {"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "skip": True, "loss": "mse",
                               "decode": "dark", "train_data": "fresh", "context": 2,
                               "description": "HeatmapNet + 2 dilated residual context blocks at the bottleneck "
@@ -51,7 +55,8 @@ BASE: dict[str, dict[str, Any]] = {
 KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "beta", "description",
         "train_data",    # "split" (the stored training split every epoch) or "fresh" (training/fresh_data.py)
         "lr_schedule",   # "constant" (seed) or "cosine" (training/trainer.py learning_rate)
-        "context"}       # dilated context blocks at the HeatmapNet bottleneck (models/heatmap_net.py)
+        "context",       # dilated context blocks at the HeatmapNet bottleneck (models/heatmap_net.py)
+        "epochs"}        # overrides train.epochs for this experiment (not for ablate, which sets its own)
 
 
 def get_experiment(cfg: dict[str, Any], name: str) -> dict[str, Any]:

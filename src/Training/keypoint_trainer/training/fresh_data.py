@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing as mp
+import os
+import threading
+import time
 from typing import Any, Optional
 
 import numpy as np
@@ -33,6 +36,20 @@ def render_epoch(seed: int, start: int, count: int, generator: dict[str, Any], t
     return np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32)
 
 
+def _exit_with_parent(parent_pid: int, poll_s: float = 1.0) -> None:
+    """Worker initializer: end the worker when the trainer is gone.
+
+    A trainer killed by a signal (SIGTERM/SIGKILL, e.g. to move a run elsewhere) never shuts its
+    pool down, and the orphaned worker would go on rendering an epoch on a shared core.
+    """
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(poll_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 class FreshEpochs:
     """Training tensors per epoch: the stored split for epoch 0, rendered ones after it."""
 
@@ -47,7 +64,8 @@ class FreshEpochs:
         self.stored = stored
         self._pool: Optional[cf.ProcessPoolExecutor] = None
         if prefetch:
-            self._pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+            self._pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"),
+                                                initializer=_exit_with_parent, initargs=(os.getpid(),))
         self._pending: dict[int, cf.Future] = {}
 
     def _args(self, epoch: int) -> tuple:

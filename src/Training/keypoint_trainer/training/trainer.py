@@ -81,7 +81,7 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
     """Train one experiment; returns its training log (None when stopped by ``stop_after_steps``)."""
     spec = get_experiment(cfg, name)
     tcfg = cfg["train"]
-    epochs = int(epochs or tcfg["epochs"])
+    epochs = int(epochs or spec.get("epochs") or tcfg["epochs"])  # explicit (ablate) > experiment > config
     bs = int(tcfg["batch_size"])
     lr = float(tcfg["lr"])
     seed = int(cfg["run"]["seed"])
