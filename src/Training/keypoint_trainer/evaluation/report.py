@@ -469,18 +469,18 @@ def _variant_lines(cfg: dict[str, Any], ms: dict[str, Any], logs: dict[str, Any]
                       "improving at its end: at this step budget the decay slows learning more than it refines "
                       "the peaks." if worse else ""))
     # variants that differ from heatmap_fresh in one thing: length of training, or the context blocks
-    for a, what in (("heatmap_fresh_90", "90 vs 30 epochs, otherwise identical"),
+    for a, what in (("heatmap_fresh_90", "longer training, otherwise identical; epochs 1-30 are the same steps"),
                     ("heatmap_fresh_context", "context blocks vs the seed network, otherwise identical")):
         if a in ms and b in ms and logs.get(a) and logs.get(b):
-            ha = {h["epoch"]: h for h in logs[a]["history"]}
-            hb = {h["epoch"]: h for h in logs[b]["history"]}
-            marks = [e for e in (10, 20, 30) if e in ha and e in hb]
+            series = []
+            for n in (a, b):
+                h = {x["epoch"]: x for x in logs[n]["history"]}
+                marks = sorted({10, 20, 30, 45, 60, len(h)} & set(h))
+                series.append(f"`{n}` ({len(h)} of {logs[n]['epochs']} epochs) at epochs " + "/".join(map(str, marks))
+                              + ": " + "/".join(_pct(h[e]["val_pck_bbox_0.05"]) for e in marks) + " %")
             out.append(f"* **`{a}` vs `{b}`** ({what}): test PCK@0.05 {_pct(ms[a]['pck_bbox']['0.05'])} % vs "
                        f"{_pct(ms[b]['pck_bbox']['0.05'])} %, mean error {ms[a]['mean_pixel_error']:.2f} vs "
-                       f"{ms[b]['mean_pixel_error']:.2f} px; validation PCK@0.05 at epochs "
-                       + "/".join(map(str, marks)) + ": "
-                       + "/".join(_pct(ha[e]["val_pck_bbox_0.05"]) for e in marks) + " % vs "
-                       + "/".join(_pct(hb[e]["val_pck_bbox_0.05"]) for e in marks) + " %"
+                       f"{ms[b]['mean_pixel_error']:.2f} px; validation PCK@0.05 of " + "; ".join(series)
                        + (f"; best validation loss {logs[a]['best_val_loss']:.3g} (epoch {logs[a]['best_epoch']}) vs "
                           f"{logs[b]['best_val_loss']:.3g} (epoch {logs[b]['best_epoch']})." if logs[a]["best_epoch"]
                           and logs[b]["best_epoch"] else "."))
