@@ -96,6 +96,8 @@ def test_export_with_flip_test_serves_the_averaged_heatmaps(trained_quick, tmp_p
     man = export_experiment(cfg, "heatmap", out, log=lambda *a: None)
     validate_manifest(man, out)
     assert man["training"]["flip_test"] is True and "flip" in man["description"]
+    tr = man["training"]
+    assert tr["completed"] is True and tr["epochs_completed"] == tr["epochs"] == cfg["train"]["epochs"]
     onnx.checker.check_model(onnx.load(str(out / "model.onnx")))
     model, _ = load_trained(cfg, "heatmap")
     ref = FlipTest(model, 5, STICK_FIGURE.flip_pairs).eval()

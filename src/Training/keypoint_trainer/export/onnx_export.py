@@ -248,7 +248,9 @@ def export_experiment(cfg: dict[str, Any], exp: str, out: Path, *, name: Optiona
         "data": {"generator": "keypoint_trainer.data.generator (defaults + [generator] overrides)",
                  "generator_overrides": cfg.get("generator", {}), "train": d["train"], "val": d["val"],
                  "test": d["test"], "seeds": d["seeds"]},
-        "epochs": tlog.get("epochs"), "best_epoch": tlog.get("best_epoch"), "batch_size": tlog.get("batch_size"),
+        # planned vs completed epochs: a run stopped early (resumable) is exported from its best epoch so far
+        "epochs": tlog.get("epochs"), "epochs_completed": len(tlog.get("history", [])),
+        "completed": tlog.get("completed"), "best_epoch": tlog.get("best_epoch"), "batch_size": tlog.get("batch_size"),
         "lr": tlog.get("lr"), "optimizer": "Adam", "loss": spec.get("loss", "mse"),
         "wall_time_s": tlog.get("wall_time_s"), "seconds_per_step": tlog.get("seconds_per_step"),
         "versions": versions(), "machine": machine_info(), "git_commit": git_commit(),
