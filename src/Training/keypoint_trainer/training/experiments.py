@@ -48,6 +48,10 @@ BASE: dict[str, dict[str, Any]] = {
                               "decode": "dark", "train_data": "fresh", "context": 2,
                               "description": "HeatmapNet + 2 dilated residual context blocks at the bottleneck "
                                              "(not the seed architecture), fresh synthetic training images"},
+    "heatmap_fresh_context_90": {"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "skip": True, "loss": "mse",
+                                 "decode": "dark", "train_data": "fresh", "context": 2, "epochs": 90,
+                                 "description": "HeatmapNet + 2 dilated residual context blocks (not the seed "
+                                                "architecture), fresh synthetic training images, 90 epochs"},
     "regression_l1": {"kind": "regression", "dropout": 0.0, "loss": "l1", "decode": "direct",
                       "description": "RegressionNet without dropout, L1 loss (stronger baseline)"},
 }
