@@ -136,7 +136,10 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
           "`training/fresh_data.py`):")
         for n in variants:
             spec = get_experiment(cfg, n)
-            a(f"  * `{n}`: {spec['description']}; {spec.get('epochs', cfg['train']['epochs'])} epochs.")
+            planned, lg = spec.get("epochs", cfg["train"]["epochs"]), logs.get(n)
+            done = len(lg["history"]) if lg else 0
+            stopped = f" (stopped after {done}, resumable)" if lg and not lg.get("completed") else ""
+            a(f"  * `{n}`: {spec['description']}; {planned} epochs planned{stopped}.")
     a("* Metrics on the **test** split: PCK normalised by the diagonal of the ground-truth keypoints' bounding "
       "box (`bbox`) and by the torso length (`torso` = distance from the head to the midpoint of the two feet); "
       "AUC = area under the PCK curve over thresholds 0–0.2 divided by 0.2; errors in pixels of the 128×128 input.")
