@@ -101,6 +101,7 @@ def test_render_worker_exits_when_the_trainer_is_killed():
 
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     trainer = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT], stdout=subprocess.PIPE, text=True, env=env)
+    worker = None
     try:
         worker = int(trainer.stdout.readline())
         time.sleep(1.0)
@@ -113,5 +114,5 @@ def test_render_worker_exits_when_the_trainer_is_killed():
         assert not _alive(worker), "the render worker outlived its trainer"
     finally:
         trainer.kill()
-        if _alive(worker if "worker" in locals() else -1):
+        if worker is not None and _alive(worker):
             os.kill(worker, signal.SIGKILL)

@@ -39,6 +39,11 @@ def heatmap_variants(cfg: dict[str, Any]) -> list[str]:
     return [n for n in cfg["models"]["run"] if n != "heatmap" and get_experiment(cfg, n)["kind"] == "heatmap"]
 
 
+def _is_seed_network(cfg: dict[str, Any], name: str) -> bool:
+    """False for architecture variants (context blocks); training-recipe variants keep the seed network."""
+    return not get_experiment(cfg, name).get("context")
+
+
 def _label(key: str) -> str:
     """Table label of a metrics key: ``NAME+argmax`` swaps NAME's decoder, ``NAME+flip`` adds the flip test."""
     base, _, suffix = key.partition("+")
@@ -260,7 +265,7 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
             a("")
         for vname in (n for n in variants if n in ms):
             v2 = ms[vname]["pck_bbox"]["0.05"] * 100
-            same = "same network" if not get_experiment(cfg, vname).get("context") else "NOT the seed network"
+            same = "same network" if _is_seed_network(cfg, vname) else "NOT the seed network"
             a(f"**Target** with a beyond-seed recipe (`{vname}`, {same}): measured "
               f"{v2:.2f} % — {'met' if v2 >= 99.0 else 'NOT met'}.")
             a("")
@@ -434,7 +439,7 @@ def _best(abl, names):
 def _same_as_seed(cfg: dict[str, Any], name: str, lg: Optional[dict], blog: Optional[dict]) -> str:
     """What a variant shares with the seed recipe (the loss always; network and step count when true)."""
     same = ["loss"]
-    if not get_experiment(cfg, name).get("context"):
+    if _is_seed_network(cfg, name):
         same.insert(0, "network")
     if lg and blog and lg["epochs"] * lg["steps_per_epoch"] == blog["epochs"] * blog["steps_per_epoch"]:
         same.append("number of steps")

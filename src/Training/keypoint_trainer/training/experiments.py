@@ -40,21 +40,19 @@ BASE: dict[str, dict[str, Any]] = {
                              "decode": "dark", "train_data": "fresh", "lr_schedule": "cosine",
                              "description": "HeatmapNet (seed architecture and loss), fresh synthetic training "
                                             "images every epoch, cosine learning-rate decay"},
-    "heatmap_fresh_90": {"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "skip": True, "loss": "mse",
-                         "decode": "dark", "train_data": "fresh", "epochs": 90,
-                         "description": "HeatmapNet (seed recipe), fresh synthetic training images every epoch, "
-                                        "90 epochs instead of 30"},
-    "heatmap_fresh_context": {"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "skip": True, "loss": "mse",
-                              "decode": "dark", "train_data": "fresh", "context": 2,
-                              "description": "HeatmapNet + 2 dilated residual context blocks at the bottleneck "
-                                             "(not the seed architecture), fresh synthetic training images"},
-    "heatmap_fresh_context_90": {"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "skip": True, "loss": "mse",
-                                 "decode": "dark", "train_data": "fresh", "context": 2, "epochs": 90,
-                                 "description": "HeatmapNet + 2 dilated residual context blocks (not the seed "
-                                                "architecture), fresh synthetic training images, 90 epochs"},
     "regression_l1": {"kind": "regression", "dropout": 0.0, "loss": "l1", "decode": "direct",
                       "description": "RegressionNet without dropout, L1 loss (stronger baseline)"},
 }
+
+# longer training and the context-block architecture: heatmap_fresh with one or two keys changed
+BASE["heatmap_fresh_90"] = {**BASE["heatmap_fresh"], "epochs": 90, "description":
+                            "HeatmapNet (seed recipe), fresh synthetic training images every epoch, 90 epochs instead of 30"}
+BASE["heatmap_fresh_context"] = {**BASE["heatmap_fresh"], "context": 2, "description":
+                                 "HeatmapNet + 2 dilated residual context blocks at the bottleneck "
+                                 "(not the seed architecture), fresh synthetic training images"}
+BASE["heatmap_fresh_context_90"] = {**BASE["heatmap_fresh_context"], "epochs": 90, "description":
+                                    "HeatmapNet + 2 dilated residual context blocks (not the seed architecture), "
+                                    "fresh synthetic training images, 90 epochs"}
 
 KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "beta", "description",
         "train_data",    # "split" (the stored training split every epoch) or "fresh" (training/fresh_data.py)
