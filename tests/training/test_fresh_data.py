@@ -23,8 +23,37 @@ def test_cosine_schedule_decays_from_base_to_zero():
     assert all(a >= b for a, b in zip(rates, rates[1:]))
 
 
+def test_step_schedule_drops_tenfold_at_each_milestone():
+    rates = [learning_rate(1e-3, "step", s, 100, milestones=(60, 90)) for s in (0, 59, 60, 89, 90, 99)]
+    assert rates == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4, 1e-5, 1e-5])
+
+
+def test_step_experiment_is_heatmap_fresh_90_until_its_first_milestone(quick_cfg):
+    """heatmap_fresh_90_step is heatmap_fresh_90 until its first milestone, so a constant-rate
+    checkpoint from before that epoch continues it step for step."""
+    spec = get_experiment(quick_cfg, "heatmap_fresh_90_step")
+    base = get_experiment(quick_cfg, "heatmap_fresh_90")
+    assert {k: v for k, v in spec.items() if k not in ("lr_schedule", "lr_milestones", "description", "name")} \
+        == {k: v for k, v in base.items() if k not in ("description", "name")}
+    assert spec["lr_milestones"] == [75, 85] and spec["epochs"] == 90
+
+
+def test_trainer_counts_step_milestones_in_epochs(quick_cfg, tmp_path):
+    cfg = {**quick_cfg, "experiments": {"heatmap_fresh_90_step": {"epochs": 2, "lr_milestones": [1]}}}
+    lg = train_experiment(cfg, "heatmap_fresh_90_step", out_dir=tmp_path, log=lambda *a: None)
+    assert lg["completed"] and len(lg["history"]) == 2
+    # the last step of epoch 2 ran at 0.1x the base rate; epoch 1 at the base rate
+    last = torch.load(tmp_path / "last.pth")["optimizer"]["param_groups"][0]["lr"]
+    assert last == pytest.approx(0.1 * lg["lr"])
+    cfg["experiments"]["heatmap_fresh_90_step"]["lr_milestones"] = [2]
+    lg = train_experiment(cfg, "heatmap_fresh_90_step", out_dir=tmp_path / "late", log=lambda *a: None)
+    assert torch.load(tmp_path / "late" / "last.pth")["optimizer"]["param_groups"][0]["lr"] == pytest.approx(lg["lr"])
+
+
 def test_unknown_schedule_is_an_error():
     with pytest.raises(ValueError, match="lr_schedule"):
+        learning_rate(1e-3, "linear", 0, 10)
+    with pytest.raises(ValueError, match="lr_milestones"):
         learning_rate(1e-3, "step", 0, 10)
 
 

@@ -47,6 +47,9 @@ BASE: dict[str, dict[str, Any]] = {
 # longer training and the context-block architecture: heatmap_fresh with one or two keys changed
 BASE["heatmap_fresh_90"] = {**BASE["heatmap_fresh"], "epochs": 90, "description":
                             "HeatmapNet (seed recipe), fresh synthetic training images every epoch, 90 epochs instead of 30"}
+BASE["heatmap_fresh_90_step"] = {**BASE["heatmap_fresh_90"], "lr_schedule": "step", "lr_milestones": [75, 85],
+                                 "description": "HeatmapNet (seed architecture and loss), fresh synthetic training "
+                                                "images every epoch, 90 epochs, learning rate x0.1 after epochs 75 and 85"}
 BASE["heatmap_fresh_context"] = {**BASE["heatmap_fresh"], "context": 2, "description":
                                  "HeatmapNet + 2 dilated residual context blocks at the bottleneck "
                                  "(not the seed architecture), fresh synthetic training images"}
@@ -56,7 +59,8 @@ BASE["heatmap_fresh_context_90"] = {**BASE["heatmap_fresh_context"], "epochs": 9
 
 KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "beta", "description",
         "train_data",    # "split" (the stored training split every epoch) or "fresh" (training/fresh_data.py)
-        "lr_schedule",   # "constant" (seed) or "cosine" (training/trainer.py learning_rate)
+        "lr_schedule",   # "constant" (seed), "cosine" or "step" (training/trainer.py learning_rate)
+        "lr_milestones",  # epochs after which the "step" schedule multiplies the rate by 0.1
         "context",       # dilated context blocks at the HeatmapNet bottleneck (models/heatmap_net.py)
         "epochs"}        # overrides train.epochs for this experiment (not for ablate, which sets its own)
 

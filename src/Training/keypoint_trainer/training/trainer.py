@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 import torch
@@ -41,6 +41,7 @@ from .fresh_data import FreshEpochs
 from .predict import predict, predict_heatmaps
 
 SNAPSHOT_COUNT = 4
+STEP_DECAY = 0.1  # factor of the "step" lr schedule at each milestone
 
 
 def run_dir(cfg: dict[str, Any], name: str) -> Path:
@@ -104,6 +105,7 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
     steps_per_epoch = math.ceil(len(xtr) / bs)
     total_steps = epochs * steps_per_epoch
     schedule = spec.get("lr_schedule", "constant")
+    milestones = [int(e) * steps_per_epoch for e in spec.get("lr_milestones", [])]
     fresh = None
     if spec.get("train_data", "split") == "fresh":
         fresh = FreshEpochs(cfg, spec, target_type(spec), len(xtr), (xtr, ytr))
@@ -164,7 +166,7 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
             xb, yb = xtr[idx], ytr[idx]
             t0 = time.monotonic()
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate(lr, schedule, st["global_step"], total_steps)
+                group["lr"] = learning_rate(lr, schedule, st["global_step"], total_steps, milestones)
             optimizer.zero_grad(set_to_none=True)
             loss = criterion(model(xb), yb)
             loss.backward()
@@ -214,14 +216,20 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
     return result
 
 
-def learning_rate(base: float, schedule: str, step: int, total_steps: int) -> float:
-    """Learning rate for optimizer step ``step`` (0-based): the seed's constant rate, or a
-    cosine decay from ``base`` to 0 over the run (a pure function of the step, so resume-safe)."""
+def learning_rate(base: float, schedule: str, step: int, total_steps: int,
+                  milestones: Sequence[int] = ()) -> float:
+    """Learning rate for optimizer step ``step`` (0-based): the seed's constant rate, a cosine
+    decay from ``base`` to 0 over the run, or step decay (x0.1 at each milestone step, as
+    MultiStepLR and the MMPose recipes). A pure function of the step, so resume-safe."""
     if schedule == "constant":
         return base
     if schedule == "cosine":
         return base * 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / max(total_steps, 1)))
-    raise ValueError(f"unknown lr_schedule {schedule!r} (constant or cosine)")
+    if schedule == "step":
+        if not milestones:
+            raise ValueError("lr_schedule 'step' needs lr_milestones (epochs after which the rate drops x0.1)")
+        return base * STEP_DECAY ** sum(step >= m for m in milestones)
+    raise ValueError(f"unknown lr_schedule {schedule!r} (constant, cosine or step)")
 
 
 def load_trained(cfg: dict[str, Any], name: str, out_dir: Optional[Path] = None) -> tuple[nn.Module, dict[str, Any]]:
