@@ -38,3 +38,25 @@ def test_variant_labels_and_what_they_share_with_the_seed():
     assert _same_as_seed(cfg, "heatmap_fresh", log30, log30) == "same network, loss and number of steps"
     assert _same_as_seed(cfg, "heatmap_fresh_90", log90, log30) == "same network and loss"
     assert _same_as_seed(cfg, "heatmap_fresh_context", log30, log30) == "same loss and number of steps"
+
+
+def test_step_schedule_is_compared_with_the_constant_rate_run():
+    from keypoint_trainer.evaluation.report import _variant_lines
+
+    cfg = {"models": {"run": ["heatmap", "heatmap_fresh_90", "heatmap_fresh_90_step"]}}
+
+    def metrics(pck):
+        return {"pck_bbox": {"0.05": pck}, "mean_pixel_error": 1.0}
+
+    def log(val_pck, best, epochs=90):
+        hist = [{"epoch": e, "val_pck_bbox_0.05": val_pck(e), "train_loss": 1.0, "val_loss": 1.0}
+                for e in range(1, epochs + 1)]
+        return {"epochs": epochs, "steps_per_epoch": 125, "history": hist, "best_epoch": best, "best_val_loss": 1e-4}
+
+    ms = {"heatmap": metrics(0.9), "heatmap_fresh_90": metrics(0.97), "heatmap_fresh_90_step": metrics(0.98)}
+    logs = {"heatmap": log(lambda e: 0.9, 30, epochs=30), "heatmap_fresh_90": log(lambda e: 0.96, 88),
+            "heatmap_fresh_90_step": log(lambda e: 0.96 if e <= 75 else 0.98, 90)}
+    lines = [ln for ln in _variant_lines(cfg, ms, logs) if ln.startswith("* **`heatmap_fresh_90_step` vs `heatmap_fresh_90`**")]
+    assert len(lines) == 1
+    assert "test PCK@0.05 98.0 % vs 97.0 %" in lines[0]
+    assert "(90 of 90 epochs) at epochs 60/75/80/85/90: 96.0/96.0/98.0/98.0/98.0 %" in lines[0]

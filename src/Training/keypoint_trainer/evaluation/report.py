@@ -29,6 +29,7 @@ LABELS = {"heatmap": "HeatmapNet + DARK",
           "heatmap_fresh": "HeatmapNet + fresh images, DARK",
           "heatmap_fresh_cosine": "HeatmapNet + fresh images + cosine lr, DARK",
           "heatmap_fresh_90": "HeatmapNet + fresh images, 90 epochs, DARK",
+          "heatmap_fresh_90_step": "HeatmapNet + fresh images, 90 epochs, step lr decay, DARK",
           "heatmap_fresh_context": "HeatmapNet + context blocks (not seed) + fresh images, DARK",
           "regression": "RegressionNet (seed: dropout 0.5, MSE)",
           "mean_pose_baseline": "reference: mean training pose (ignores the image)"}
@@ -476,14 +477,19 @@ def _variant_lines(cfg: dict[str, Any], ms: dict[str, Any], logs: dict[str, Any]
                    + (" The cosine schedule halves the rate by mid-run, while the constant-rate run was still "
                       "improving at its end: at this step budget the decay slows learning more than it refines "
                       "the peaks." if worse else ""))
-    # variants that differ from heatmap_fresh in one thing: length of training, or the context blocks
-    for a, what in (("heatmap_fresh_90", "longer training, otherwise identical; epochs 1-30 are the same steps"),
-                    ("heatmap_fresh_context", "context blocks vs the seed network, otherwise identical")):
+    # pairs that differ in one thing: (variant, reference, what differs, validation epochs to show)
+    for a, b, what, shown in (
+            ("heatmap_fresh_90", "heatmap_fresh", "longer training, otherwise identical; epochs 1-30 are the "
+             "same steps", (10, 20, 30, 45, 60)),
+            ("heatmap_fresh_context", "heatmap_fresh", "context blocks vs the seed network, otherwise identical",
+             (10, 20, 30, 45, 60)),
+            ("heatmap_fresh_90_step", "heatmap_fresh_90", "learning rate x0.1 after epochs 75 and 85 vs constant, "
+             "otherwise identical; epochs 1-75 are the same steps", (60, 75, 80, 85))):
         if a in ms and b in ms and logs.get(a) and logs.get(b):
             series = []
             for n in (a, b):
                 h = {x["epoch"]: x for x in logs[n]["history"]}
-                marks = sorted({10, 20, 30, 45, 60, len(h)} & set(h))
+                marks = sorted((set(shown) | {len(h)}) & set(h))
                 series.append(f"`{n}` ({len(h)} of {logs[n]['epochs']} epochs) at epochs " + "/".join(map(str, marks))
                               + ": " + "/".join(_pct(h[e]["val_pck_bbox_0.05"]) for e in marks) + " %")
             out.append(f"* **`{a}` vs `{b}`** ({what}): test PCK@0.05 {_pct(ms[a]['pck_bbox']['0.05'])} % vs "
