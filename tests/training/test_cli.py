@@ -34,3 +34,14 @@ def test_config_profiles_and_overrides():
     assert quick["train"]["epochs"] == 1 and quick["run"]["name"] == "q2"
     assert quick["data"]["train"] < full["data"]["train"]
     assert quick["data"]["seeds"] == full["data"]["seeds"]
+
+
+def test_quick_profile_stays_quick_and_publishes_what_it_trains():
+    from keypoint_trainer.config import load_config
+    from keypoint_trainer.training.experiments import get_experiment
+
+    quick, full = load_config("quick"), load_config("full")
+    for name in quick["models"]["run"]:
+        assert get_experiment(quick, name).get("epochs", quick["train"]["epochs"]) <= 2, name
+    for cfg in (quick, full):
+        assert set(cfg["export"]["publish"]) <= set(cfg["models"]["run"])
