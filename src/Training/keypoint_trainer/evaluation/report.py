@@ -31,6 +31,8 @@ LABELS = {"heatmap": "HeatmapNet + DARK",
           "heatmap_fresh_90": "HeatmapNet + fresh images, 90 epochs, DARK",
           "heatmap_fresh_90_step": "HeatmapNet + fresh images, 90 epochs, step lr decay, DARK",
           "heatmap_fresh_context": "HeatmapNet + context blocks (not seed) + fresh images, DARK",
+          "heatmap_fresh_context_45_step": "HeatmapNet + context blocks (not seed) + fresh images, 45 epochs, "
+                                           "step lr decay, DARK",
           "regression": "RegressionNet (seed: dropout 0.5, MSE)",
           "mean_pose_baseline": "reference: mean training pose (ignores the image)"}
 

@@ -56,6 +56,10 @@ BASE["heatmap_fresh_context"] = {**BASE["heatmap_fresh"], "context": 2, "descrip
 BASE["heatmap_fresh_context_90"] = {**BASE["heatmap_fresh_context"], "epochs": 90, "description":
                                     "HeatmapNet + 2 dilated residual context blocks (not the seed architecture), "
                                     "fresh synthetic training images, 90 epochs"}
+BASE["heatmap_fresh_context_45_step"] = {
+    **BASE["heatmap_fresh_context"], "epochs": 45, "lr_schedule": "step", "lr_milestones": [38, 43],
+    "description": "HeatmapNet + 2 dilated residual context blocks (not the seed architecture), fresh synthetic "
+                   "training images, 45 epochs, learning rate x0.1 after epochs 38 and 43"}
 
 KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "beta", "description",
         "train_data",    # "split" (the stored training split every epoch) or "fresh" (training/fresh_data.py)
