@@ -60,3 +60,16 @@ def test_step_schedule_is_compared_with_the_constant_rate_run():
     assert len(lines) == 1
     assert "test PCK@0.05 98.0 % vs 97.0 %" in lines[0]
     assert "(90 of 90 epochs) at epochs 60/75/80/85/90: 96.0/96.0/98.0/98.0/98.0 %" in lines[0]
+
+
+def test_report_has_the_visibility_table(trained_quick, tmp_path):
+    from keypoint_trainer.evaluation.report import write_report
+    from keypoint_trainer.evaluation.run import evaluate_run
+
+    cfg, _ = trained_quick
+    result = evaluate_run(cfg, models=["heatmap", "regression"], figures=False, log=lambda *a: None)
+    vb = result["visibility"]
+    text = pathlib.Path(write_report(cfg, out=tmp_path / "r.md", log=lambda *a: None)).read_text()
+    row = next(ln for ln in text.splitlines() if ln.startswith("| visible |"))
+    assert row.startswith(f"| visible | {vb['keypoints']['visible']} | {vb['methods']['heatmap']['visible'] * 100:.1f} |")
+    assert "| in figure |" in text and "| distractor at truth |" in text

@@ -152,6 +152,24 @@ def _pose(rng: np.random.Generator, g: GeneratorConfig) -> dict[str, np.ndarray 
 
 
 KEYPOINT_ORDER = ("head", "left_hand", "right_hand", "left_foot", "right_foot")
+# the figure's straight strokes between pose points (the head is a circle round ``head``)
+FIGURE_SEGMENTS = (("neck", "hip"),
+                   *((a, f"{side}_{b}") for side in ("left", "right")
+                     for a, b in (("shoulder", "elbow"), ("hip", "knee"))),
+                   *((f"{side}_{a}", f"{side}_{b}") for side in ("left", "right")
+                     for a, b in (("elbow", "hand"), ("knee", "foot"))))
+
+
+@dataclass
+class InkLayers:
+    """What :func:`render_layers` drew, for error analysis: coverage masks (0..1, before
+    occlusion) of the figure's and the distractors' ink, and the figure's geometry in pixels."""
+    figure: np.ndarray
+    distractors: np.ndarray
+    pose: dict[str, np.ndarray]   # every pose point (keypoints, neck, shoulder, hip, elbows, knees)
+    head_radius: float
+    head_filled: bool
+    width: float                  # the figure's stroke width
 
 
 def render_sample(seed: int, index: int, g: GeneratorConfig) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
@@ -161,9 +179,8 @@ def render_sample(seed: int, index: int, g: GeneratorConfig) -> tuple[np.ndarray
 
 
 def render_layers(seed: int, index: int, g: GeneratorConfig
-                  ) -> tuple[np.ndarray, np.ndarray, dict[str, Any], dict[str, np.ndarray]]:
-    """:func:`render_sample` plus the coverage masks (0..1, before occlusion) of the figure's and
-    the distractors' ink: ``{"figure": [S, S], "distractors": [S, S]}`` (error analysis)."""
+                  ) -> tuple[np.ndarray, np.ndarray, dict[str, Any], InkLayers]:
+    """:func:`render_sample` plus what was drawn where (:class:`InkLayers`, error analysis)."""
     rng = np.random.default_rng([int(seed), int(index)])
     S = g.image_size
     p = _pose(rng, g)
@@ -193,13 +210,10 @@ def render_layers(seed: int, index: int, g: GeneratorConfig
 
     width = _u(rng, g.thickness)
     fig = _Canvas(S)
-    fig.circle(p["head"], head_r, width, filled=bool(rng.uniform() < g.filled_head_prob))
-    fig.line(p["neck"], p["hip"], width)
-    for side in ("left", "right"):
-        fig.line(p["shoulder"], p[f"{side}_elbow"], width)
-        fig.line(p[f"{side}_elbow"], p[f"{side}_hand"], width)
-        fig.line(p["hip"], p[f"{side}_knee"], width)
-        fig.line(p[f"{side}_knee"], p[f"{side}_foot"], width)
+    head_filled = bool(rng.uniform() < g.filled_head_prob)
+    fig.circle(p["head"], head_r, width, filled=head_filled)
+    for a, b in FIGURE_SEGMENTS:  # order-free: the mask keeps the maximum coverage
+        fig.line(p[a], p[b], width)
 
     # distractor strokes (same ink as the figure)
     n_dis = int(rng.integers(g.distractors[0], g.distractors[1] + 1))
@@ -258,4 +272,5 @@ def render_layers(seed: int, index: int, g: GeneratorConfig
     meta = {"scale": round(float(p["scale"]), 4), "thickness": round(width, 3), "distractors": n_dis,
             "occlusions": n_occ, "noise_std": round(noise, 3), "blur_sigma": round(sigma, 3),
             "inverted": bool(bg > fg)}
-    return img, kpts, meta, {"figure": fig.mask, "distractors": dis.mask}
+    pose = {k: v for k, v in p.items() if isinstance(v, np.ndarray)}
+    return img, kpts, meta, InkLayers(fig.mask, dis.mask, pose, head_r, head_filled, width)

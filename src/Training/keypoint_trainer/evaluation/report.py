@@ -269,8 +269,11 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
         for vname in (n for n in variants if n in ms):
             v2 = ms[vname]["pck_bbox"]["0.05"] * 100
             same = "same network" if _is_seed_network(cfg, vname) else "NOT the seed network"
+            seen = ev.get("visibility", {}).get("methods", {}).get(vname, {}).get("visible")
             a(f"**Target** with a beyond-seed recipe (`{vname}`, {same}): measured "
-              f"{v2:.2f} % — {'met' if v2 >= 99.0 else 'NOT met'}.")
+              f"{v2:.2f} % — {'met' if v2 >= 99.0 else 'NOT met'}"
+              + (f" (on the {ev['visibility']['keypoints']['visible']} test keypoints the image shows, "
+                 f"{seen * 100:.2f} %)." if seen is not None else "."))
             a("")
         flips = [(k, ms[f"{k}+flip"]["pck_bbox"]["0.05"] * 100) for k in ("heatmap", *variants)
                  if f"{k}+flip" in ms]
@@ -298,10 +301,12 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
         for label, m in rows:
             a(_row([label] + [f"{v:.2f}" for v in m["mean_pixel_error_per_keypoint"]]))
         a("")
+        # the subset tables' columns: the seed models, the variants and any flip test that is served
+        served_flip = [f"{n}+flip" for n in cfg.get("export", {}).get("flip_test", [])]
+        table_methods = ("heatmap", *variants, *served_flip, "regression")
         bd = ev.get("breakdown", {}).get("methods")
         if bd:
-            served_flip = [f"{n}+flip" for n in cfg.get("export", {}).get("flip_test", [])]
-            labels = [k for k in ("heatmap", *variants, *served_flip, "regression") if k in bd]
+            labels = [k for k in table_methods if k in bd]
             subsets = list(bd[labels[0]].keys())
             a(f"PCK@{ev['breakdown']['threshold']:g} (bbox, %) by the generator's nuisances (test images grouped by "
               "the per-image metadata in annotations.json):")
@@ -310,6 +315,23 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
             a(_row(["---"] * (len(labels) + 2)))
             for sname in subsets:
                 a(_row([sname, bd[labels[0]][sname]["images"]] + [_pct(bd[k][sname]["pck"]) for k in labels]))
+            a("")
+        vis = ev.get("visibility", {}).get("methods")
+        if vis:
+            labels = [k for k in table_methods if k in vis]
+            vb = ev["visibility"]
+            a(f"PCK@{vb['threshold']:g} (bbox, %) by whether the image shows the keypoint "
+              "(`evaluation/run.py: hidden_keypoints`, from the re-rendered generator geometry): *in figure* is a "
+              f"hand or foot whose end lies on another of the figure's strokes (within the stroke width + "
+              f"{vb['margin_px']:g} px: an arm folded over the torso or back onto itself, a hand on the head), so "
+              f"the end of the limb cannot be seen; *distractor at truth* has distractor ink within "
+              f"{vb['ink_radius_px']} px of the keypoint; *visible* is neither. The generator draws these cases on "
+              "purpose; the seed's data did not have them.")
+            a("")
+            a(_row(["keypoints", "count"] + [_label(k) for k in labels]))
+            a(_row(["---"] * (len(labels) + 2)))
+            for sname, count in vb["keypoints"].items():
+                a(_row([sname.replace("_", " "), count] + [_pct(vis[k][sname]) for k in labels]))
             a("")
         es = {k: v for k, v in ev.get("error_sources", {}).items() if v}
         if es:

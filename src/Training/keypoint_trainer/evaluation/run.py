@@ -134,15 +134,74 @@ def error_sources(cfg: dict[str, Any], pred: np.ndarray, gt: np.ndarray, thresho
         if not np.allclose(kpts, gt[i], atol=1e-3):
             raise ValueError(f"test image {i} does not match its generator seed; cannot attribute errors")
         for j in np.nonzero(gross[i])[0]:
-            d, f = _ink_near(layers["distractors"], pred[i, j]), _ink_near(layers["figure"], pred[i, j])
+            d, f = _ink_near(layers.distractors, pred[i, j]), _ink_near(layers.figure, pred[i, j])
             where = ("gross_on_distractor" if d >= INK_LEVEL and d >= f else
                      "gross_on_figure" if f >= INK_LEVEL else "gross_elsewhere")
             counts[where] += 1
             per_kp[names[j]][where] += 1
-            if _ink_near(layers["distractors"], gt[i, j]) >= INK_LEVEL:
+            if _ink_near(layers.distractors, gt[i, j]) >= INK_LEVEL:
                 counts["gross_with_distractor_at_truth"] += 1
     return {"threshold": threshold, "gross_factor": GROSS_FACTOR, "ink_radius_px": INK_RADIUS, **counts,
             "gross_per_keypoint": per_kp}
+
+
+HIDDEN_MARGIN_PX = 1.0  # an end point this close to another stroke's edge is not visible as an end
+
+
+def _segment_distance(q: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    ab = b - a
+    t = float(np.clip(np.dot(q - a, ab) / max(float(np.dot(ab, ab)), 1e-12), 0.0, 1.0))
+    return float(np.linalg.norm(q - (a + t * ab)))
+
+
+def hidden_keypoints(layers: Any, kpts: np.ndarray) -> dict[str, np.ndarray]:
+    """Which of one image's keypoints the image does not show as what they are (bool [K] each):
+    ``in_figure``: a hand or foot whose end lies on another of the figure's strokes (an arm folded
+    over the torso, a hand on the other arm or on the head), so the end of the limb cannot be seen;
+    ``distractor_at_truth``: distractor ink within INK_RADIUS px of the keypoint (as in
+    error_sources). ``layers`` is the generator's InkLayers for the image."""
+    from ..data.generator import FIGURE_SEGMENTS, KEYPOINT_ORDER
+
+    p, reach = layers.pose, layers.width + HIDDEN_MARGIN_PX  # centre-line distance at which inks touch
+    in_figure = np.zeros(len(KEYPOINT_ORDER), dtype=bool)
+    for j, name in enumerate(KEYPOINT_ORDER):
+        if name == "head":
+            continue  # the head keypoint is the centre of its own circle
+        own_stroke = next(seg for seg in FIGURE_SEGMENTS if seg[1] == name)
+        d_head = float(np.linalg.norm(kpts[j] - p["head"])) - layers.head_radius
+        others = [_segment_distance(kpts[j], p[a], p[b]) for a, b in FIGURE_SEGMENTS if (a, b) != own_stroke]
+        others.append(max(d_head, 0.0) if layers.head_filled else abs(d_head))
+        in_figure[j] = min(others) < reach
+    at_distractor = np.array([_ink_near(layers.distractors, k) >= INK_LEVEL for k in kpts])
+    return {"in_figure": in_figure, "distractor_at_truth": at_distractor}
+
+
+def visibility_breakdown(cfg: dict[str, Any], preds: dict[str, np.ndarray], gt: np.ndarray,
+                         threshold: float = 0.05) -> dict[str, Any]:
+    """PCK@threshold (bbox) of each method on the test keypoints the image shows (``visible``)
+    and on those it hides (:func:`hidden_keypoints`), from the re-rendered generator geometry."""
+    from ..data.generator import GeneratorConfig, render_layers
+
+    _, ann = split_paths(cfg, "test")
+    info = json.loads(ann.read_text()).get("info", {})
+    if "generator" not in info or "seed" not in info:
+        return {}
+    g = GeneratorConfig.from_dict(info["generator"])
+    masks = {"in_figure": np.zeros(gt.shape[:2], dtype=bool), "distractor_at_truth": np.zeros(gt.shape[:2], dtype=bool)}
+    for i in range(len(gt)):
+        _, kpts, _, layers = render_layers(int(info["seed"]), i, g)
+        if not np.allclose(kpts, gt[i], atol=1e-3):
+            raise ValueError(f"test image {i} does not match its generator seed; cannot tell hidden keypoints")
+        for k, v in hidden_keypoints(layers, kpts).items():
+            masks[k][i] = v
+    subsets = {"visible": ~(masks["in_figure"] | masks["distractor_at_truth"]), **masks}
+    methods = {}
+    for label, pred in preds.items():
+        ok = normalized_errors(pred, gt) <= threshold
+        methods[label] = {k: round(float(ok[m].mean()), 4) if m.any() else None for k, m in subsets.items()}
+    return {"threshold": threshold, "margin_px": HIDDEN_MARGIN_PX, "ink_radius_px": INK_RADIUS,
+            "keypoints": {k: int(m.sum()) for k, m in subsets.items()},
+            "per_keypoint": {k: m.sum(axis=0).tolist() for k, m in subsets.items()}, "methods": methods}
 
 
 def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, figures: bool = True,
@@ -170,6 +229,7 @@ def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, fi
     all_metrics["mean_pose_baseline"]["decode"] = "none"
     result: dict[str, Any] = {"split": "test", "count": int(len(gt)), "metrics": all_metrics,
                               "breakdown": nuisance_breakdown(cfg, preds, gt),
+                              "visibility": visibility_breakdown(cfg, preds, gt),
                               "error_sources": {k: error_sources(cfg, preds[k], gt) for k in names
                                                 if k in preds and all_metrics[k].get("decode") != "direct"}}
     if "heatmap" in preds and "regression" in preds:
