@@ -81,7 +81,7 @@ def _rot(v: np.ndarray, deg: float) -> np.ndarray:
     return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1]])
 
 
-def _segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ab = b - a
     denom = float(ab @ ab) or 1e-12
     t = np.clip(((px - a[0]) * ab[0] + (py - a[1]) * ab[1]) / denom, 0.0, 1.0)
@@ -115,7 +115,7 @@ class _Canvas:
         self.mask = np.maximum(self.mask, np.clip(half_width - d + 0.5, 0.0, 1.0))
 
     def line(self, a, b, width: float) -> None:
-        self._cover(_segment_distance(self.px, self.py, np.asarray(a, float), np.asarray(b, float)), width / 2)
+        self._cover(segment_distance(self.px, self.py, np.asarray(a, float), np.asarray(b, float)), width / 2)
 
     def circle(self, c, r: float, width: float, filled: bool = False) -> None:
         d = np.hypot(self.px - c[0], self.py - c[1])

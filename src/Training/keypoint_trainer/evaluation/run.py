@@ -148,19 +148,13 @@ def error_sources(cfg: dict[str, Any], pred: np.ndarray, gt: np.ndarray, thresho
 HIDDEN_MARGIN_PX = 1.0  # an end point this close to another stroke's edge is not visible as an end
 
 
-def _segment_distance(q: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    ab = b - a
-    t = float(np.clip(np.dot(q - a, ab) / max(float(np.dot(ab, ab)), 1e-12), 0.0, 1.0))
-    return float(np.linalg.norm(q - (a + t * ab)))
-
-
 def hidden_keypoints(layers: Any, kpts: np.ndarray) -> dict[str, np.ndarray]:
     """Which of one image's keypoints the image does not show as what they are (bool [K] each):
     ``in_figure``: a hand or foot whose end lies on another of the figure's strokes (an arm folded
     over the torso, a hand on the other arm or on the head), so the end of the limb cannot be seen;
     ``distractor_at_truth``: distractor ink within INK_RADIUS px of the keypoint (as in
     error_sources). ``layers`` is the generator's InkLayers for the image."""
-    from ..data.generator import FIGURE_SEGMENTS, KEYPOINT_ORDER
+    from ..data.generator import FIGURE_SEGMENTS, KEYPOINT_ORDER, segment_distance
 
     p, reach = layers.pose, layers.width + HIDDEN_MARGIN_PX  # centre-line distance at which inks touch
     in_figure = np.zeros(len(KEYPOINT_ORDER), dtype=bool)
@@ -169,7 +163,8 @@ def hidden_keypoints(layers: Any, kpts: np.ndarray) -> dict[str, np.ndarray]:
             continue  # the head keypoint is the centre of its own circle
         own_stroke = next(seg for seg in FIGURE_SEGMENTS if seg[1] == name)
         d_head = float(np.linalg.norm(kpts[j] - p["head"])) - layers.head_radius
-        others = [_segment_distance(kpts[j], p[a], p[b]) for a, b in FIGURE_SEGMENTS if (a, b) != own_stroke]
+        others = [float(segment_distance(kpts[j][0], kpts[j][1], p[a], p[b]))
+                  for a, b in FIGURE_SEGMENTS if (a, b) != own_stroke]
         others.append(max(d_head, 0.0) if layers.head_filled else abs(d_head))
         in_figure[j] = min(others) < reach
     at_distractor = np.array([_ink_near(layers.distractors, k) >= INK_LEVEL for k in kpts])
