@@ -325,8 +325,9 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
               f"hand or foot whose end lies on another of the figure's strokes (within the stroke width + "
               f"{vb['margin_px']:g} px: an arm folded over the torso or back onto itself, a hand on the head), so "
               f"the end of the limb cannot be seen; *distractor at truth* has distractor ink within "
-              f"{vb['ink_radius_px']} px of the keypoint; *visible* is neither. The generator draws these cases on "
-              "purpose; the seed's data did not have them.")
+              f"{vb['ink_radius_px']} px of the keypoint; *visible* is neither. Both come from the generator's "
+              "arm and elbow ranges and its distractor strokes (docs/training.md); the seed does not describe its "
+              "own data, so whether its figures had them is unknown.")
             a("")
             a(_row(["keypoints", "count"] + [_label(k) for k in labels]))
             a(_row(["---"] * (len(labels) + 2)))
