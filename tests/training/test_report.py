@@ -56,10 +56,13 @@ def test_step_schedule_is_compared_with_the_constant_rate_run():
     ms = {"heatmap": metrics(0.9), "heatmap_fresh_90": metrics(0.97), "heatmap_fresh_90_step": metrics(0.98)}
     logs = {"heatmap": log(lambda e: 0.9, 30, epochs=30), "heatmap_fresh_90": log(lambda e: 0.96, 88),
             "heatmap_fresh_90_step": log(lambda e: 0.96 if e <= 75 else 0.98, 90)}
-    lines = [ln for ln in _variant_lines(cfg, ms, logs) if ln.startswith("* **`heatmap_fresh_90_step` vs `heatmap_fresh_90`**")]
+    es = {n: {"near_miss": near, "gross_on_distractor": 3, "gross_on_figure": 2, "gross_elsewhere": 1}
+          for n, near in (("heatmap_fresh_90", 10), ("heatmap_fresh_90_step", 7))}
+    lines = [ln for ln in _variant_lines(cfg, ms, logs, es) if ln.startswith("* **`heatmap_fresh_90_step` vs `heatmap_fresh_90`**")]
     assert len(lines) == 1
     assert "test PCK@0.05 98.0 % vs 97.0 %" in lines[0]
     assert "(90 of 90 epochs) at epochs 60/75/80/85/90: 96.0/96.0/98.0/98.0/98.0 %" in lines[0]
+    assert lines[0].endswith("failing test keypoints: 7 near misses + 6 gross vs 10 near misses + 6 gross.")
 
 
 def test_report_has_the_visibility_table(trained_quick, tmp_path):

@@ -472,8 +472,11 @@ def _same_as_seed(cfg: dict[str, Any], name: str, lg: Optional[dict], blog: Opti
     return "same " + ", ".join(same[:-1]) + " and " + same[-1] if len(same) > 1 else "same " + same[0]
 
 
-def _variant_lines(cfg: dict[str, Any], ms: dict[str, Any], logs: dict[str, Any]) -> list[str]:
-    """Seed recipe vs the beyond-seed HeatmapNet recipes, from metrics and training logs."""
+def _variant_lines(cfg: dict[str, Any], ms: dict[str, Any], logs: dict[str, Any],
+                   sources: Optional[dict[str, Any]] = None) -> list[str]:
+    """Seed recipe vs the beyond-seed HeatmapNet recipes, from metrics, training logs and (when
+    given) the error sources of each method."""
+    sources = sources or {}
     out = []
     base, blog = ms.get("heatmap"), logs.get("heatmap")
     for n in (v for v in heatmap_variants(cfg) if v in ms and base):
@@ -521,9 +524,16 @@ def _variant_lines(cfg: dict[str, Any], ms: dict[str, Any], logs: dict[str, Any]
                        f"{_pct(ms[b]['pck_bbox']['0.05'])} %, mean error {ms[a]['mean_pixel_error']:.2f} vs "
                        f"{ms[b]['mean_pixel_error']:.2f} px; validation PCK@0.05 of " + "; ".join(series)
                        + (f"; best validation loss {logs[a]['best_val_loss']:.3g} (epoch {logs[a]['best_epoch']}) vs "
-                          f"{logs[b]['best_val_loss']:.3g} (epoch {logs[b]['best_epoch']})." if logs[a]["best_epoch"]
-                          and logs[b]["best_epoch"] else "."))
+                          f"{logs[b]['best_val_loss']:.3g} (epoch {logs[b]['best_epoch']})" if logs[a]["best_epoch"]
+                          and logs[b]["best_epoch"] else "")
+                       + (f"; failing test keypoints: {_failures(sources[a])} vs {_failures(sources[b])}."
+                          if sources.get(a) and sources.get(b) else "."))
     return out
+
+
+def _failures(es: dict[str, Any]) -> str:
+    gross = es["gross_on_distractor"] + es["gross_on_figure"] + es["gross_elsewhere"]
+    return f"{es['near_miss']} near misses + {gross} gross"
 
 
 def _analysis(cfg: dict[str, Any], ev: Optional[dict], abl: Optional[dict], epochs: int = 30,
@@ -531,7 +541,7 @@ def _analysis(cfg: dict[str, Any], ev: Optional[dict], abl: Optional[dict], epoc
     """Statements computed from the numbers above (no hand-written results)."""
     out: list[str] = []
     if ev:
-        out.extend(_variant_lines(cfg, ev["metrics"], logs or {}))
+        out.extend(_variant_lines(cfg, ev["metrics"], logs or {}, ev.get("error_sources")))
     if ev and "heatmap" in ev["metrics"] and "regression" in ev["metrics"]:
         ms = ev["metrics"]
         h, r = ms["heatmap"], ms["regression"]
