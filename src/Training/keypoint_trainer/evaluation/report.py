@@ -506,13 +506,15 @@ def _variant_lines(cfg: dict[str, Any], ms: dict[str, Any], logs: dict[str, Any]
                       "improving at its end: at this step budget the decay slows learning more than it refines "
                       "the peaks." if worse else ""))
     # pairs that differ in one thing: (variant, reference, what differs, validation epochs to show)
+    drops = get_experiment(cfg, "heatmap_fresh_90_step")["lr_milestones"]
     for a, b, what, shown in (
             ("heatmap_fresh_90", "heatmap_fresh", "longer training, otherwise identical; epochs 1-30 are the "
              "same steps", (10, 20, 30, 45, 60)),
             ("heatmap_fresh_context", "heatmap_fresh", "context blocks vs the seed network, otherwise identical",
              (10, 20, 30, 45, 60)),
-            ("heatmap_fresh_90_step", "heatmap_fresh_90", "learning rate x0.1 after epochs 75 and 85 vs constant, "
-             "otherwise identical; epochs 1-75 are the same steps", (60, 75, 80, 85))):
+            ("heatmap_fresh_90_step", "heatmap_fresh_90", f"learning rate x0.1 after epochs "
+             f"{' and '.join(map(str, drops))} vs constant, otherwise identical; epochs 1-{drops[0]} are the same "
+             "steps", (60, *drops, 80))):
         if a in ms and b in ms and logs.get(a) and logs.get(b):
             series = []
             for n in (a, b):
