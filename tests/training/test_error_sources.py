@@ -90,6 +90,20 @@ def test_distractor_ink_at_a_keypoint_marks_it():
     assert h["distractor_at_truth"].tolist() == [False, False, False, False, True]
 
 
+def test_a_distractor_continuing_the_forearm_marks_the_hand_and_one_across_the_torso_does_not():
+    from keypoint_trainer.evaluation.run import hidden_keypoints
+
+    free = _layers(hand=(92.0, 48.0))
+    h = hidden_keypoints(free, _kpts(free))
+    assert not any(v.any() for v in h.values())
+    continuing = _layers(hand=(92.0, 48.0), distractor_at=(87, 44))  # on the forearm, 5 px before the hand
+    h = hidden_keypoints(continuing, _kpts(continuing))
+    assert h["distractor_on_limb"].tolist() == [False, True, False, False, False]
+    assert not h["distractor_at_truth"].any()
+    across_torso = _layers(hand=(92.0, 48.0), distractor_at=(64, 50))  # on the torso: no keypoint's end
+    assert not any(v.any() for v in hidden_keypoints(across_torso, _kpts(across_torso)).values())
+
+
 def test_visibility_breakdown_on_the_quick_split(quick_cfg):
     from keypoint_trainer.evaluation.run import visibility_breakdown
 
@@ -97,6 +111,20 @@ def test_visibility_breakdown_on_the_quick_split(quick_cfg):
     wrong = gt + 30.0
     r = visibility_breakdown(quick_cfg, {"perfect": gt.copy(), "wrong": wrong}, gt)
     n = r["keypoints"]
-    assert n["visible"] + n["in_figure"] + n["distractor_at_truth"] >= gt.size // 2 >= n["visible"] > 0
+    hidden = ("in_figure", "distractor_at_truth", "distractor_on_limb")
+    assert n["clear"] + sum(n[k] for k in hidden) >= gt.size // 2 >= n["clear"] > 0
     assert [sum(v) for v in r["per_keypoint"].values()] == list(n.values())
-    assert r["methods"]["perfect"]["visible"] == 1.0 and r["methods"]["wrong"]["visible"] == 0.0
+    assert r["methods"]["perfect"]["clear"] == 1.0 and r["methods"]["wrong"]["clear"] == 0.0
+
+
+def test_every_keypoint_of_the_clear_test_split_is_clear(quick_cfg):
+    from keypoint_trainer.data.generate import CLEAR_TEST
+    from keypoint_trainer.evaluation.run import visibility_breakdown
+
+    _, ann = split_paths(quick_cfg, CLEAR_TEST)
+    d = json.loads(ann.read_text())
+    assert d["info"]["generator"]["clear_keypoints"] is True and len(d["images"]) == quick_cfg["data"][CLEAR_TEST]
+    gt = np.array([r["keypoints"] for r in d["images"]], dtype=np.float64)
+    r = visibility_breakdown(quick_cfg, {"perfect": gt}, gt, split=CLEAR_TEST)
+    assert r["keypoints"]["clear"] == gt.size // 2
+    assert sum(m["distractors"] for m in (x["meta"] for x in d["images"])) > 0  # distractors still drawn

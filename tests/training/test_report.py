@@ -65,7 +65,7 @@ def test_step_schedule_is_compared_with_the_constant_rate_run():
     assert lines[0].endswith("failing test keypoints: 7 near misses + 6 gross vs 10 near misses + 6 gross.")
 
 
-def test_report_has_the_visibility_table(trained_quick, tmp_path):
+def test_report_has_the_visibility_table_and_the_clear_split(trained_quick, tmp_path):
     from keypoint_trainer.evaluation.report import write_report
     from keypoint_trainer.evaluation.run import evaluate_run
 
@@ -73,6 +73,13 @@ def test_report_has_the_visibility_table(trained_quick, tmp_path):
     result = evaluate_run(cfg, models=["heatmap", "regression"], figures=False, log=lambda *a: None)
     vb = result["visibility"]
     text = pathlib.Path(write_report(cfg, out=tmp_path / "r.md", log=lambda *a: None)).read_text()
-    row = next(ln for ln in text.splitlines() if ln.startswith("| visible |"))
-    assert row.startswith(f"| visible | {vb['keypoints']['visible']} | {vb['methods']['heatmap']['visible'] * 100:.1f} |")
-    assert "| in figure |" in text and "| distractor at truth |" in text
+    row = next(ln for ln in text.splitlines() if ln.startswith("| clear |"))
+    assert row.startswith(f"| clear | {vb['keypoints']['clear']} | {vb['methods']['heatmap']['clear'] * 100:.1f} |")
+    assert "| in figure |" in text and "| distractor at truth |" in text and "| distractor on limb |" in text
+    # the clear-keypoint split: every keypoint clear, and its PCK in the report next to the main split's
+    ct = result["clear_test"]
+    assert ct["count"] == cfg["data"]["test_clear"] and ct["visibility"]["keypoints"]["clear"] == ct["count"] * 5
+    on_main = result["metrics"]["heatmap"]["pck_bbox"]["0.05"] * 100
+    on_clear = ct["metrics"]["heatmap"]["pck_bbox"]["0.05"] * 100
+    assert "### Clear-keypoint test split" in text
+    assert f"`heatmap` {on_main:.2f} → {on_clear:.2f} %" in text

@@ -25,6 +25,21 @@ from ..utils.progress import Progress
 from .generator import GeneratorConfig, render_sample
 
 SPLITS = ("train", "val", "test")
+# a second test split whose generator keeps every keypoint determinable (GeneratorConfig.clear_keypoints);
+# written when [data] test_clear > 0, evaluated beside the main test split
+CLEAR_TEST = "test_clear"
+
+
+def split_generator(cfg: dict[str, Any], split: str) -> GeneratorConfig:
+    """The generator of one split: the config's, plus clear_keypoints for the clear test split."""
+    g = dict(cfg.get("generator") or {})
+    if split == CLEAR_TEST:
+        g["clear_keypoints"] = True
+    return GeneratorConfig.from_dict(g)
+
+
+def configured_splits(cfg: dict[str, Any]) -> tuple[str, ...]:
+    return SPLITS + ((CLEAR_TEST,) if int(cfg["data"].get(CLEAR_TEST, 0)) > 0 else ())
 
 
 def split_dir(cfg: dict[str, Any], split: str) -> Path:
@@ -71,20 +86,21 @@ def _matches(ann_file: Path, count: int, seed: int, g: GeneratorConfig) -> bool:
     try:
         with open(ann_file, encoding="utf-8") as f:
             info = json.load(f)["info"]
-    except (OSError, ValueError, KeyError):
+        # defaults filled in: a split written before a parameter existed still matches its default
+        stored = GeneratorConfig.from_dict(info["generator"]).to_dict()
+    except (OSError, ValueError, KeyError, TypeError):
         return False
-    return info.get("count") == count and info.get("seed") == seed and info.get("generator") == json.loads(
-        json.dumps(g.to_dict()))
+    normal = lambda d: json.loads(json.dumps(d))  # noqa: E731 (tuples -> lists)
+    return info.get("count") == count and info.get("seed") == seed and normal(stored) == normal(g.to_dict())
 
 
 def generate_splits(cfg: dict[str, Any], force: bool = False, log=print) -> dict[str, Path]:
     d = cfg["data"]
-    g = GeneratorConfig.from_dict(cfg.get("generator", {}))
     root = Path(d["root"])
     root.mkdir(parents=True, exist_ok=True)
     out = {}
-    for split in SPLITS:
-        count, seed = int(d[split]), int(d["seeds"][split])
+    for split in configured_splits(cfg):
+        count, seed, g = int(d[split]), int(d["seeds"][split]), split_generator(cfg, split)
         ann = root / split / "annotations.json"
         if not force and _matches(ann, count, seed, g):
             out[split] = root / split

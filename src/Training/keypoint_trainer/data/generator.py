@@ -56,6 +56,10 @@ class GeneratorConfig:
     distractor_thickness: tuple[float, float] = (1.0, 3.0)
     occlusion_prob: float = 0.4                        # probability of 1-2 occluding patches
     occlusion_size: tuple[float, float] = (4.0, 10.0)
+    # every keypoint determinable from the image: no hand/foot end on another of the figure's strokes
+    # (the pose is drawn again) and no distractor ink in a keypoint's zone (the stroke is drawn again);
+    # off for the training and main test splits, on for the clear-keypoint test split
+    clear_keypoints: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -160,6 +164,54 @@ FIGURE_SEGMENTS = (("neck", "hip"),
                      for a, b in (("elbow", "hand"), ("knee", "foot"))))
 
 
+END_MARGIN_PX = 1.0     # a hand/foot end this close to another stroke's ink does not show as an end
+ZONE_MARGIN_PX = 1.5    # a keypoint's zone: its own end stroke's ink widened by this much ...
+ZONE_RADIUS_PX = 3.0    # ... and this disc round the keypoint
+CLEAR_TRIES = 100       # clear_keypoints: draws of a pose or a distractor before giving up
+
+
+def _end_stroke(name: str) -> tuple[str, str]:
+    return next(seg for seg in FIGURE_SEGMENTS if seg[1] == name)
+
+
+def ends_on_other_strokes(pose: dict[str, Any], head_radius: float, head_filled: bool, width: float,
+                          margin: float = END_MARGIN_PX) -> np.ndarray:
+    """bool [K]: a hand or foot whose end lies on another of the figure's strokes (an arm folded
+    over the torso or back onto itself, a hand on the head), so the image cannot show where the
+    limb ends. The head keypoint is the centre of its own circle and never counts."""
+    reach = width + margin  # centre-line distance at which two strokes' inks touch, plus the margin
+    out = np.zeros(len(KEYPOINT_ORDER), dtype=bool)
+    for j, name in enumerate(KEYPOINT_ORDER):
+        if name == "head":
+            continue
+        k, own = np.asarray(pose[name], float), _end_stroke(name)
+        d_head = float(np.linalg.norm(k - pose["head"])) - head_radius
+        others = [float(segment_distance(k[0], k[1], pose[a], pose[b])) for a, b in FIGURE_SEGMENTS if (a, b) != own]
+        others.append(max(d_head, 0.0) if head_filled else abs(d_head))
+        out[j] = min(others) < reach
+    return out
+
+
+def keypoint_zones(pose: dict[str, Any], head_radius: float, head_filled: bool, width: float,
+                   px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """bool [K, H, W] at the pixel centres (px, py): where foreign ink would make a keypoint
+    ambiguous: its own end stroke (the head: its circle) widened by ZONE_MARGIN_PX, and a disc of
+    ZONE_RADIUS_PX round it. A distractor there continues or crosses the limb at its end, so the
+    image no longer says which end is the hand."""
+    reach = width / 2 + ZONE_MARGIN_PX
+    zones = []
+    for name in KEYPOINT_ORDER:
+        k = np.asarray(pose[name], float)
+        if name == "head":
+            d = np.hypot(px - k[0], py - k[1]) - head_radius
+            d = np.maximum(d, 0.0) if head_filled else np.abs(d)
+        else:
+            a, b = _end_stroke(name)
+            d = segment_distance(px, py, np.asarray(pose[a], float), k)
+        zones.append((d <= reach) | (np.hypot(px - k[0], py - k[1]) <= ZONE_RADIUS_PX))
+    return np.stack(zones)
+
+
 @dataclass
 class InkLayers:
     """What :func:`render_layers` drew, for error analysis: coverage masks (0..1, before
@@ -178,10 +230,9 @@ def render_sample(seed: int, index: int, g: GeneratorConfig) -> tuple[np.ndarray
     return img, kpts, meta
 
 
-def render_layers(seed: int, index: int, g: GeneratorConfig
-                  ) -> tuple[np.ndarray, np.ndarray, dict[str, Any], InkLayers]:
-    """:func:`render_sample` plus what was drawn where (:class:`InkLayers`, error analysis)."""
-    rng = np.random.default_rng([int(seed), int(index)])
+def _placed_pose(rng: np.random.Generator, g: GeneratorConfig) -> tuple[dict[str, Any], float]:
+    """A random pose moved (and, when too large, shrunk around its head) to a random place fully
+    inside the margins -> (pose points in pixels, head radius)."""
     S = g.image_size
     p = _pose(rng, g)
     pts = np.stack([p[k] for k in KEYPOINT_ORDER])
@@ -206,6 +257,46 @@ def render_layers(seed: int, index: int, g: GeneratorConfig
     for k, v in list(p.items()):
         if isinstance(v, np.ndarray):
             p[k] = v + offset
+    return p, head_r
+
+
+def _distractor(rng: np.random.Generator, g: GeneratorConfig) -> np.ndarray:
+    """One distractor stroke (line, polyline or circle outline) -> its coverage mask."""
+    S = g.image_size
+    c = _Canvas(S)
+    kind = rng.uniform()
+    w = _u(rng, g.distractor_thickness)
+    if kind < 0.5:
+        a = rng.uniform(0, S, 2)
+        b = a + _rot(np.array([1.0, 0.0]), rng.uniform(0, 360)) * rng.uniform(8, 40)
+        c.line(a, b, w)
+    elif kind < 0.8:
+        a = rng.uniform(0, S, 2)
+        d = _rot(np.array([1.0, 0.0]), rng.uniform(0, 360))
+        for _ in range(int(rng.integers(2, 4))):
+            b = a + d * rng.uniform(6, 18)
+            c.line(a, b, w)
+            a, d = b, _rot(d, rng.uniform(-60, 60))
+    else:
+        c.circle(rng.uniform(0, S, 2), rng.uniform(3, 9), w, filled=False)
+    return c.mask
+
+
+def render_layers(seed: int, index: int, g: GeneratorConfig
+                  ) -> tuple[np.ndarray, np.ndarray, dict[str, Any], InkLayers]:
+    """:func:`render_sample` plus what was drawn where (:class:`InkLayers`, error analysis)."""
+    rng = np.random.default_rng([int(seed), int(index)])
+    S = g.image_size
+    p, head_r = _placed_pose(rng, g)
+    if g.clear_keypoints:
+        # the widest stroke and a filled head: whatever is drawn below keeps every end in the open
+        tries = 1
+        while ends_on_other_strokes(p, head_r, True, g.thickness[1]).any():
+            if tries == CLEAR_TRIES:
+                raise ValueError(f"clear_keypoints: no pose with every hand and foot clear of the other strokes "
+                                 f"in {CLEAR_TRIES} tries; widen the arm/leg angle ranges")
+            p, head_r = _placed_pose(rng, g)
+            tries += 1
     kpts = np.stack([p[k] for k in KEYPOINT_ORDER])
 
     width = _u(rng, g.thickness)
@@ -215,25 +306,20 @@ def render_layers(seed: int, index: int, g: GeneratorConfig
     for a, b in FIGURE_SEGMENTS:  # order-free: the mask keeps the maximum coverage
         fig.line(p[a], p[b], width)
 
-    # distractor strokes (same ink as the figure)
+    # distractor strokes (same ink as the figure); with clear_keypoints, a stroke that would touch a
+    # keypoint's zone is drawn again (and left out after CLEAR_TRIES)
     n_dis = int(rng.integers(g.distractors[0], g.distractors[1] + 1))
     dis = _Canvas(S)
+    zones = keypoint_zones(p, head_r, head_filled, width, fig.px, fig.py).any(axis=0) if g.clear_keypoints else None
+    drawn = 0
     for _ in range(n_dis):
-        kind = rng.uniform()
-        w = _u(rng, g.distractor_thickness)
-        if kind < 0.5:
-            a = rng.uniform(0, S, 2)
-            b = a + _rot(np.array([1.0, 0.0]), rng.uniform(0, 360)) * rng.uniform(8, 40)
-            dis.line(a, b, w)
-        elif kind < 0.8:
-            a = rng.uniform(0, S, 2)
-            d = _rot(np.array([1.0, 0.0]), rng.uniform(0, 360))
-            for _ in range(int(rng.integers(2, 4))):
-                b = a + d * rng.uniform(6, 18)
-                dis.line(a, b, w)
-                a, d = b, _rot(d, rng.uniform(-60, 60))
-        else:
-            dis.circle(rng.uniform(0, S, 2), rng.uniform(3, 9), w, filled=False)
+        for _ in range(CLEAR_TRIES if g.clear_keypoints else 1):
+            mask = _distractor(rng, g)
+            if zones is None or not (mask[zones] > 0).any():
+                dis.mask = np.maximum(dis.mask, mask)
+                drawn += 1
+                break
+    n_dis = drawn
     ink = np.maximum(fig.mask, dis.mask)
 
     # partial occlusions: background patches over the middle of a limb (keypoints stay visible)

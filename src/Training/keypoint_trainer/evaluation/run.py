@@ -12,7 +12,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from ..codecs.heatmap import decode_heatmaps
-from ..data.generate import split_paths
+from ..data.generate import CLEAR_TEST, configured_splits, split_paths
 from ..keypoints import STICK_FIGURE
 from ..manifest import write_json
 from ..models.flip_test import FlipTest
@@ -107,8 +107,8 @@ def _ink_near(mask: np.ndarray, xy: np.ndarray, r: int = INK_RADIUS) -> float:
     return float(mask[max(y - r, 0):y + r + 1, max(x - r, 0):x + r + 1].max())
 
 
-def error_sources(cfg: dict[str, Any], pred: np.ndarray, gt: np.ndarray, threshold: float = 0.05
-                  ) -> dict[str, Any]:
+def error_sources(cfg: dict[str, Any], pred: np.ndarray, gt: np.ndarray, threshold: float = 0.05,
+                  split: str = "test") -> dict[str, Any]:
     """Where the failing keypoints of one method go: near misses (<= 3x the threshold) and gross
     errors whose prediction lies on distractor ink, on the figure's own ink (another limb), or on
     neither. Re-renders the test images' ink layers from the generator (each image is a pure
@@ -116,7 +116,7 @@ def error_sources(cfg: dict[str, Any], pred: np.ndarray, gt: np.ndarray, thresho
     within INK_RADIUS px, where a distractor touches the keypoint itself."""
     from ..data.generator import GeneratorConfig, render_layers
 
-    _, ann = split_paths(cfg, "test")
+    _, ann = split_paths(cfg, split)
     info = json.loads(ann.read_text()).get("info", {})
     if "generator" not in info or "seed" not in info:
         return {}  # not a generated split: no ink layers to attribute errors to
@@ -132,7 +132,7 @@ def error_sources(cfg: dict[str, Any], pred: np.ndarray, gt: np.ndarray, thresho
     for i in np.nonzero(gross.any(axis=1))[0]:
         _, kpts, _, layers = render_layers(int(info["seed"]), int(i), g)
         if not np.allclose(kpts, gt[i], atol=1e-3):
-            raise ValueError(f"test image {i} does not match its generator seed; cannot attribute errors")
+            raise ValueError(f"{split} image {i} does not match its generator seed; cannot attribute errors")
         for j in np.nonzero(gross[i])[0]:
             d, f = _ink_near(layers.distractors, pred[i, j]), _ink_near(layers.figure, pred[i, j])
             where = ("gross_on_distractor" if d >= INK_LEVEL and d >= f else
@@ -145,56 +145,51 @@ def error_sources(cfg: dict[str, Any], pred: np.ndarray, gt: np.ndarray, thresho
             "gross_per_keypoint": per_kp}
 
 
-HIDDEN_MARGIN_PX = 1.0  # an end point this close to another stroke's edge is not visible as an end
-
-
 def hidden_keypoints(layers: Any, kpts: np.ndarray) -> dict[str, np.ndarray]:
-    """Which of one image's keypoints the image does not show as what they are (bool [K] each):
-    ``in_figure``: a hand or foot whose end lies on another of the figure's strokes (an arm folded
-    over the torso, a hand on the other arm or on the head), so the end of the limb cannot be seen;
-    ``distractor_at_truth``: distractor ink within INK_RADIUS px of the keypoint (as in
-    error_sources). ``layers`` is the generator's InkLayers for the image."""
-    from ..data.generator import FIGURE_SEGMENTS, KEYPOINT_ORDER, segment_distance
+    """Which of one image's keypoints the image does not show unambiguously (bool [K] each):
+    ``in_figure``: a hand or foot whose end lies on another of the figure's strokes
+    (data/generator.py: ends_on_other_strokes); ``distractor_at_truth``: distractor ink within
+    INK_RADIUS px of the keypoint (as in error_sources); ``distractor_on_limb``: distractor ink in
+    the keypoint's zone (generator.keypoint_zones: its own end stroke or head circle, widened), a
+    stroke that continues or crosses the limb at its end. ``layers`` is the image's InkLayers."""
+    from ..data.generator import KEYPOINT_ORDER, ends_on_other_strokes, keypoint_zones
 
-    p, reach = layers.pose, layers.width + HIDDEN_MARGIN_PX  # centre-line distance at which inks touch
-    in_figure = np.zeros(len(KEYPOINT_ORDER), dtype=bool)
-    for j, name in enumerate(KEYPOINT_ORDER):
-        if name == "head":
-            continue  # the head keypoint is the centre of its own circle
-        own_stroke = next(seg for seg in FIGURE_SEGMENTS if seg[1] == name)
-        d_head = float(np.linalg.norm(kpts[j] - p["head"])) - layers.head_radius
-        others = [float(segment_distance(kpts[j][0], kpts[j][1], p[a], p[b]))
-                  for a, b in FIGURE_SEGMENTS if (a, b) != own_stroke]
-        others.append(max(d_head, 0.0) if layers.head_filled else abs(d_head))
-        in_figure[j] = min(others) < reach
-    at_distractor = np.array([_ink_near(layers.distractors, k) >= INK_LEVEL for k in kpts])
-    return {"in_figure": in_figure, "distractor_at_truth": at_distractor}
+    size = layers.distractors.shape[0]
+    c = np.arange(size, dtype=np.float64) + 0.5
+    py, px = np.meshgrid(c, c, indexing="ij")
+    zones = keypoint_zones(layers.pose, layers.head_radius, layers.head_filled, layers.width, px, py)
+    foreign = layers.distractors >= INK_LEVEL
+    return {"in_figure": ends_on_other_strokes(layers.pose, layers.head_radius, layers.head_filled, layers.width),
+            "distractor_at_truth": np.array([_ink_near(layers.distractors, k) >= INK_LEVEL for k in kpts]),
+            "distractor_on_limb": np.array([bool(foreign[z].any()) for z in zones[:len(KEYPOINT_ORDER)]])}
 
 
 def visibility_breakdown(cfg: dict[str, Any], preds: dict[str, np.ndarray], gt: np.ndarray,
-                         threshold: float = 0.05) -> dict[str, Any]:
-    """PCK@threshold (bbox) of each method on the test keypoints the image shows (``visible``)
-    and on those it hides (:func:`hidden_keypoints`), from the re-rendered generator geometry."""
-    from ..data.generator import GeneratorConfig, render_layers
+                         threshold: float = 0.05, split: str = "test") -> dict[str, Any]:
+    """PCK@threshold (bbox) of each method on the keypoints the image shows unambiguously
+    (``clear``) and on each kind of :func:`hidden_keypoints` (a keypoint may be of several kinds),
+    from the re-rendered generator geometry."""
+    from ..data.generator import END_MARGIN_PX, ZONE_MARGIN_PX, ZONE_RADIUS_PX, GeneratorConfig, render_layers
 
-    _, ann = split_paths(cfg, "test")
+    _, ann = split_paths(cfg, split)
     info = json.loads(ann.read_text()).get("info", {})
     if "generator" not in info or "seed" not in info:
         return {}
     g = GeneratorConfig.from_dict(info["generator"])
-    masks = {"in_figure": np.zeros(gt.shape[:2], dtype=bool), "distractor_at_truth": np.zeros(gt.shape[:2], dtype=bool)}
+    masks: dict[str, np.ndarray] = {}
     for i in range(len(gt)):
         _, kpts, _, layers = render_layers(int(info["seed"]), i, g)
         if not np.allclose(kpts, gt[i], atol=1e-3):
-            raise ValueError(f"test image {i} does not match its generator seed; cannot tell hidden keypoints")
+            raise ValueError(f"{split} image {i} does not match its generator seed; cannot tell hidden keypoints")
         for k, v in hidden_keypoints(layers, kpts).items():
-            masks[k][i] = v
-    subsets = {"visible": ~(masks["in_figure"] | masks["distractor_at_truth"]), **masks}
+            masks.setdefault(k, np.zeros(gt.shape[:2], dtype=bool))[i] = v
+    subsets = {"clear": ~np.any(list(masks.values()), axis=0), **masks}
     methods = {}
     for label, pred in preds.items():
         ok = normalized_errors(pred, gt) <= threshold
         methods[label] = {k: round(float(ok[m].mean()), 4) if m.any() else None for k, m in subsets.items()}
-    return {"threshold": threshold, "margin_px": HIDDEN_MARGIN_PX, "ink_radius_px": INK_RADIUS,
+    return {"split": split, "threshold": threshold, "end_margin_px": END_MARGIN_PX, "ink_radius_px": INK_RADIUS,
+            "zone_margin_px": ZONE_MARGIN_PX, "zone_radius_px": ZONE_RADIUS_PX,
             "keypoints": {k: int(m.sum()) for k, m in subsets.items()},
             "per_keypoint": {k: m.sum(axis=0).tolist() for k, m in subsets.items()}, "methods": methods}
 
@@ -227,6 +222,8 @@ def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, fi
                               "visibility": visibility_breakdown(cfg, preds, gt),
                               "error_sources": {k: error_sources(cfg, preds[k], gt) for k in names
                                                 if k in preds and all_metrics[k].get("decode") != "direct"}}
+    if CLEAR_TEST in configured_splits(cfg):
+        result["clear_test"] = evaluate_clear_split(cfg, names, thresholds, log=log)
     if "heatmap" in preds and "regression" in preds:
         cats = failure_categories(preds["heatmap"], preds["regression"], gt)
         result["failure_cases"] = {k: {"count": len(v), "examples": v[:8]} for k, v in cats.items()}
@@ -235,6 +232,28 @@ def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, fi
     if figures:
         make_figures(cfg, x.numpy(), gt, preds, result, log=log)
     return result
+
+
+def evaluate_clear_split(cfg: dict[str, Any], names: Sequence[str], thresholds: Sequence[float],
+                         log=print) -> dict[str, Any]:
+    """The same models on the clear-keypoint test split (data/generate.py: CLEAR_TEST): every
+    keypoint determinable from the image. Its visibility breakdown checks that the generator kept
+    its promise (every keypoint ``clear``)."""
+    x, _, gt = load_split(cfg, CLEAR_TEST, {"kind": "regression"})
+    metrics: dict[str, Any] = {}
+    preds: dict[str, np.ndarray] = {}
+    for name in names:
+        m, p = evaluate_experiment(cfg, name, x, gt, thresholds=thresholds)
+        metrics.update(m)
+        preds.update(p)
+        for label, mm in m.items():
+            log(f"{CLEAR_TEST} {label}: PCK@bbox " + " ".join(f"{k}:{v * 100:.1f}%" for k, v in mm["pck_bbox"].items()))
+    np.savez_compressed(eval_dir(cfg) / f"predictions_{CLEAR_TEST}.npz", gt=gt,
+                        **{k.replace("+", "_"): v for k, v in preds.items()})
+    return {"split": CLEAR_TEST, "count": int(len(gt)), "metrics": metrics,
+            "visibility": visibility_breakdown(cfg, preds, gt, split=CLEAR_TEST),
+            "error_sources": {k: error_sources(cfg, preds[k], gt, split=CLEAR_TEST) for k in names
+                              if k in preds and metrics[k].get("decode") != "direct"}}
 
 
 def make_figures(cfg: dict[str, Any], images: np.ndarray, gt: np.ndarray, preds: dict[str, np.ndarray],
