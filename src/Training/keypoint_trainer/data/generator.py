@@ -166,7 +166,8 @@ FIGURE_SEGMENTS = (("neck", "hip"),
 
 END_MARGIN_PX = 1.0     # a hand/foot end this close to another stroke's ink does not show as an end
 ZONE_MARGIN_PX = 1.5    # a keypoint's zone: its own end stroke's ink widened by this much ...
-ZONE_RADIUS_PX = 3.0    # ... and this disc round the keypoint
+ZONE_RADIUS_PX = 4.0    # ... and this disc round the keypoint (covers the error analysis's 5x5-pixel
+                        # square round the keypoint's pixel, whose far centres lie up to 3.54 px away)
 CLEAR_TRIES = 100       # clear_keypoints: draws of a pose or a distractor before giving up
 
 
