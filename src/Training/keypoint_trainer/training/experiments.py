@@ -61,6 +61,11 @@ BASE["heatmap_fresh_context_45_step"] = {
     "description": "HeatmapNet + 2 dilated residual context blocks (not the seed architecture), fresh synthetic "
                    "training images, 45 epochs, learning rate x0.1 after epochs 38 and 43"}
 
+BASE["heatmap_fresh_context_60_step"] = {
+    **BASE["heatmap_fresh_context"], "epochs": 60, "lr_schedule": "step", "lr_milestones": [50, 55],
+    "description": "HeatmapNet + 2 dilated residual context blocks (not the seed architecture), fresh synthetic "
+                   "training images, 60 epochs, learning rate x0.1 after epochs 50 and 55"}
+
 KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "beta", "description",
         "train_data",    # "split" (the stored training split every epoch) or "fresh" (training/fresh_data.py)
         "lr_schedule",   # "constant" (seed), "cosine" or "step" (training/trainer.py learning_rate)
