@@ -14,6 +14,9 @@ Nuisances: random scale, position, torso tilt, limb lengths and thickness, figur
 background intensity (sometimes dark-on-light), a background gradient, Gaussian noise,
 Gaussian blur, distractor strokes (lines, polylines, circles) and partial occlusions
 (background-coloured patches over the middle of limbs; keypoints themselves stay visible).
+Hands can still end on the figure's own strokes and distractors can touch keypoints, so some
+keypoints are ambiguous by construction; ``clear_keypoints`` draws those again
+(:func:`ends_on_other_strokes`, :func:`keypoint_zones`; the error analysis uses the same geometry).
 All parameters are in :class:`GeneratorConfig`; every image is a pure function of
 (split seed, index), so splits are reproducible and independent of generation order.
 """

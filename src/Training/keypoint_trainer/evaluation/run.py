@@ -152,7 +152,7 @@ def hidden_keypoints(layers: Any, kpts: np.ndarray) -> dict[str, np.ndarray]:
     INK_RADIUS px of the keypoint (as in error_sources); ``distractor_on_limb``: distractor ink in
     the keypoint's zone (generator.keypoint_zones: its own end stroke or head circle, widened), a
     stroke that continues or crosses the limb at its end. ``layers`` is the image's InkLayers."""
-    from ..data.generator import KEYPOINT_ORDER, ends_on_other_strokes, keypoint_zones
+    from ..data.generator import ends_on_other_strokes, keypoint_zones
 
     size = layers.distractors.shape[0]
     c = np.arange(size, dtype=np.float64) + 0.5
@@ -161,7 +161,7 @@ def hidden_keypoints(layers: Any, kpts: np.ndarray) -> dict[str, np.ndarray]:
     foreign = layers.distractors >= INK_LEVEL
     return {"in_figure": ends_on_other_strokes(layers.pose, layers.head_radius, layers.head_filled, layers.width),
             "distractor_at_truth": np.array([_ink_near(layers.distractors, k) >= INK_LEVEL for k in kpts]),
-            "distractor_on_limb": np.array([bool(foreign[z].any()) for z in zones[:len(KEYPOINT_ORDER)]])}
+            "distractor_on_limb": np.array([bool(foreign[z].any()) for z in zones])}
 
 
 def visibility_breakdown(cfg: dict[str, Any], preds: dict[str, np.ndarray], gt: np.ndarray,
@@ -194,6 +194,21 @@ def visibility_breakdown(cfg: dict[str, Any], preds: dict[str, np.ndarray], gt: 
             "per_keypoint": {k: m.sum(axis=0).tolist() for k, m in subsets.items()}, "methods": methods}
 
 
+def _evaluate_models(cfg: dict[str, Any], names: Sequence[str], x, gt: np.ndarray, thresholds: Sequence[float],
+                     log=print, prefix: str = "") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """evaluate_experiment for each name on one split -> ({label: metrics}, {label: keypoints})."""
+    metrics: dict[str, Any] = {}
+    preds: dict[str, np.ndarray] = {}
+    for name in names:
+        m, p = evaluate_experiment(cfg, name, x, gt, thresholds=thresholds)
+        metrics.update(m)
+        preds.update(p)
+        for label, mm in m.items():
+            log(f"{prefix}{label}: PCK@bbox " + " ".join(f"{k}:{v * 100:.1f}%" for k, v in mm["pck_bbox"].items())
+                + f" | AUC {mm['auc_bbox']:.3f} | mean err {mm['mean_pixel_error']:.2f}px")
+    return metrics, preds
+
+
 def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, figures: bool = True,
                  log=print) -> dict[str, Any]:
     names = list(models or cfg["models"]["run"])
@@ -201,15 +216,7 @@ def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, fi
     out = eval_dir(cfg)
     out.mkdir(parents=True, exist_ok=True)
     x, _, gt = load_split(cfg, "test", {"kind": "regression"})
-    all_metrics: dict[str, Any] = {}
-    preds: dict[str, np.ndarray] = {}
-    for name in names:
-        m, p = evaluate_experiment(cfg, name, x, gt, thresholds=thresholds)
-        all_metrics.update(m)
-        preds.update(p)
-        for label, mm in m.items():
-            log(f"{label}: PCK@bbox " + " ".join(f"{k}:{v * 100:.1f}%" for k, v in mm["pck_bbox"].items())
-                + f" | AUC {mm['auc_bbox']:.3f} | mean err {mm['mean_pixel_error']:.2f}px")
+    all_metrics, preds = _evaluate_models(cfg, names, x, gt, thresholds, log)
     # reference: predict the mean training pose for every image (what a model that ignores the
     # image would score)
     _, train_ann = split_paths(cfg, "train")
@@ -240,14 +247,7 @@ def evaluate_clear_split(cfg: dict[str, Any], names: Sequence[str], thresholds: 
     keypoint determinable from the image. Its visibility breakdown checks that the generator kept
     its promise (every keypoint ``clear``)."""
     x, _, gt = load_split(cfg, CLEAR_TEST, {"kind": "regression"})
-    metrics: dict[str, Any] = {}
-    preds: dict[str, np.ndarray] = {}
-    for name in names:
-        m, p = evaluate_experiment(cfg, name, x, gt, thresholds=thresholds)
-        metrics.update(m)
-        preds.update(p)
-        for label, mm in m.items():
-            log(f"{CLEAR_TEST} {label}: PCK@bbox " + " ".join(f"{k}:{v * 100:.1f}%" for k, v in mm["pck_bbox"].items()))
+    metrics, preds = _evaluate_models(cfg, names, x, gt, thresholds, log, prefix=f"{CLEAR_TEST} ")
     np.savez_compressed(eval_dir(cfg) / f"predictions_{CLEAR_TEST}.npz", gt=gt,
                         **{k.replace("+", "_"): v for k, v in preds.items()})
     return {"split": CLEAR_TEST, "count": int(len(gt)), "metrics": metrics,
