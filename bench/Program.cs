@@ -1,14 +1,24 @@
 using KeypointService.Bench;
+using KeypointService.Models.Manifests;
 
 // Benchmarks for docs/benchmarks.md; bench/run.sh drives this tool and wrk together.
 //   raw    --store DIR [--iterations N] [--seconds S]   raw ONNX Runtime inference through the binding, per model
 //   inputs --store DIR --out DIR                          write each model's benchmark input (float32 + size) for the HTTP load
-return args.FirstOrDefault() switch
+try
 {
-    "raw" => RawInferenceBenchmark.Run(Arguments.Parse(args[1..])),
-    "inputs" => BenchmarkInputs.Write(Arguments.Parse(args[1..])),
-    _ => Usage(),
-};
+    return args.FirstOrDefault() switch
+    {
+        "raw" => RawInferenceBenchmark.Run(Arguments.Parse(args[1..])),
+        "inputs" => BenchmarkInputs.Write(Arguments.Parse(args[1..])),
+        _ => Usage(),
+    };
+}
+catch (Exception e) when (e is ManifestException or IOException or ArgumentException)
+{
+    // a bad store or bad arguments: a plain message, not a stack trace
+    Console.Error.WriteLine($"KeypointService.Bench: {e.Message}");
+    return 2;
+}
 
 static int Usage()
 {
