@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
@@ -107,6 +107,27 @@ def _ink_near(mask: np.ndarray, xy: np.ndarray, r: int = INK_RADIUS) -> float:
     return float(mask[max(y - r, 0):y + r + 1, max(x - r, 0):x + r + 1].max())
 
 
+def _ink_layers(cfg: dict[str, Any], split: str, gt: np.ndarray) -> Optional[Callable[[int], tuple[np.ndarray, Any]]]:
+    """For a generated split: index -> (keypoints, InkLayers) re-rendered from the generator (each
+    image is a pure function of (seed, index)), checked against the split's ground truth. None for
+    a split that was not generated here (no ink layers to analyse)."""
+    from ..data.generator import GeneratorConfig, render_layers
+
+    _, ann = split_paths(cfg, split)
+    info = json.loads(ann.read_text()).get("info", {})
+    if "generator" not in info or "seed" not in info:
+        return None
+    seed, g = int(info["seed"]), GeneratorConfig.from_dict(info["generator"])
+
+    def layers(i: int) -> tuple[np.ndarray, Any]:
+        _, kpts, _, ink = render_layers(seed, int(i), g)
+        if not np.allclose(kpts, gt[i], atol=1e-3):
+            raise ValueError(f"{split} image {i} does not match its generator seed; cannot analyse its ink")
+        return kpts, ink
+
+    return layers
+
+
 def error_sources(cfg: dict[str, Any], pred: np.ndarray, gt: np.ndarray, threshold: float = 0.05,
                   split: str = "test") -> dict[str, Any]:
     """Where the failing keypoints of one method go: near misses (<= 3x the threshold) and gross
@@ -114,13 +135,9 @@ def error_sources(cfg: dict[str, Any], pred: np.ndarray, gt: np.ndarray, thresho
     neither. Re-renders the test images' ink layers from the generator (each image is a pure
     function of (seed, index)); also counts gross errors whose true keypoint has distractor ink
     within INK_RADIUS px, where a distractor touches the keypoint itself."""
-    from ..data.generator import GeneratorConfig, render_layers
-
-    _, ann = split_paths(cfg, split)
-    info = json.loads(ann.read_text()).get("info", {})
-    if "generator" not in info or "seed" not in info:
+    rendered = _ink_layers(cfg, split, gt)
+    if rendered is None:
         return {}  # not a generated split: no ink layers to attribute errors to
-    g = GeneratorConfig.from_dict(info["generator"])
     err = normalized_errors(pred, gt)  # bbox-normalised, as PCK
     fail = err > threshold
     gross = err > GROSS_FACTOR * threshold
@@ -130,9 +147,7 @@ def error_sources(cfg: dict[str, Any], pred: np.ndarray, gt: np.ndarray, thresho
               "gross_with_distractor_at_truth": 0}
     per_kp = {n: {"gross_on_distractor": 0, "gross_on_figure": 0, "gross_elsewhere": 0} for n in names}
     for i in np.nonzero(gross.any(axis=1))[0]:
-        _, kpts, _, layers = render_layers(int(info["seed"]), int(i), g)
-        if not np.allclose(kpts, gt[i], atol=1e-3):
-            raise ValueError(f"{split} image {i} does not match its generator seed; cannot attribute errors")
+        _, layers = rendered(i)
         for j in np.nonzero(gross[i])[0]:
             d, f = _ink_near(layers.distractors, pred[i, j]), _ink_near(layers.figure, pred[i, j])
             where = ("gross_on_distractor" if d >= INK_LEVEL and d >= f else
@@ -169,18 +184,14 @@ def visibility_breakdown(cfg: dict[str, Any], preds: dict[str, np.ndarray], gt: 
     """PCK@threshold (bbox) of each method on the keypoints the image shows unambiguously
     (``clear``) and on each kind of :func:`hidden_keypoints` (a keypoint may be of several kinds),
     from the re-rendered generator geometry."""
-    from ..data.generator import END_MARGIN_PX, ZONE_MARGIN_PX, ZONE_RADIUS_PX, GeneratorConfig, render_layers
+    from ..data.generator import END_MARGIN_PX, ZONE_MARGIN_PX, ZONE_RADIUS_PX
 
-    _, ann = split_paths(cfg, split)
-    info = json.loads(ann.read_text()).get("info", {})
-    if "generator" not in info or "seed" not in info:
+    rendered = _ink_layers(cfg, split, gt)
+    if rendered is None:
         return {}
-    g = GeneratorConfig.from_dict(info["generator"])
     masks: dict[str, np.ndarray] = {}
     for i in range(len(gt)):
-        _, kpts, _, layers = render_layers(int(info["seed"]), i, g)
-        if not np.allclose(kpts, gt[i], atol=1e-3):
-            raise ValueError(f"{split} image {i} does not match its generator seed; cannot tell hidden keypoints")
+        kpts, layers = rendered(i)
         for k, v in hidden_keypoints(layers, kpts).items():
             masks.setdefault(k, np.zeros(gt.shape[:2], dtype=bool))[i] = v
     subsets = {"clear": ~np.any(list(masks.values()), axis=0), **masks}
