@@ -45,7 +45,7 @@ public static class PredictApi
     {
         using var lease = AcquireModel(services.Store, name);
         var (map, outputs) = await services.Reader.ReadSingleAsync(context.Request, cancellation);
-        RequestLog.Annotate(context, lease.Model, map.Width, map.Height, 1);
+        RequestLogging.AnnotatePrediction(context, lease.Model, map.Width, map.Height, 1);
         Prediction prediction;
         using (await services.Gate.EnterAsync(cancellation))
             prediction = KeypointPredictor.Predict(lease.Model, [map], outputs.ToPredictionOptions())[0];
@@ -75,7 +75,7 @@ public static class PredictApi
                 results[i] = new BatchItemResult(i, null, Problems.Create(context, e.Status, e.Title, e.Message));
             }
         }
-        RequestLog.Annotate(context, lease.Model, valid.Count > 0 ? valid[0].Map.Width : 0, valid.Count > 0 ? valid[0].Map.Height : 0, items.Count);
+        RequestLogging.AnnotatePrediction(context, lease.Model, valid.Count > 0 ? valid[0].Map.Width : 0, valid.Count > 0 ? valid[0].Map.Height : 0, items.Count);
 
         if (valid.Count > 0)
         {
