@@ -8,6 +8,7 @@ try
     var builder = WebApplication.CreateBuilder(args);
     builder.AddKeypointLogging();
     builder.AddKeypointServices();
+    builder.AddOpenInferenceProtocol();
     app = builder.Build();
 }
 catch (Exception e) when (e is OrtLibraryException or InvalidOperationException)
@@ -20,6 +21,7 @@ app.UseKeypointPipeline();
 app.MapPredictApi();
 app.MapModelsApi();
 app.MapHealthApi();
+app.MapOpenInferenceProtocol();
 app.Run();
 return 0;
 
