@@ -9,6 +9,7 @@ try
     builder.AddKeypointLogging();
     builder.AddKeypointServices();
     builder.AddOpenInferenceProtocol();
+    builder.AddKeypointMetrics();
     app = builder.Build();
 }
 catch (Exception e) when (e is OrtLibraryException or InvalidOperationException)
@@ -22,6 +23,7 @@ app.MapPredictApi();
 app.MapModelsApi();
 app.MapHealthApi();
 app.MapOpenInferenceProtocol();
+app.MapKeypointMetrics();
 app.Run();
 return 0;
 

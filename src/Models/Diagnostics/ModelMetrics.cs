@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using KeypointService.Models.Inference;
 
@@ -20,14 +21,18 @@ public sealed class ModelMetrics : IDisposable
     public const string PostprocessDuration = "kps.postprocess.duration";
     /// <summary>Histogram, items, tag <c>model</c>: inputs per inference call.</summary>
     public const string BatchSize = "kps.batch.size";
-    /// <summary>Counter, tags <c>model</c> and <c>outcome</c> (success | failure): attempts to load a model version, at start and on hot reload.</summary>
+    /// <summary>
+    /// Observable counter, tags <c>model</c> and <c>outcome</c> (success | failure): attempts to load a model
+    /// version, at start and on hot reload. Observable (cumulative, read when collected) so that a listener
+    /// attached after the first loads still sees them.
+    /// </summary>
     public const string Loads = "kps.model.loads";
 
     private readonly Histogram<double> _preprocess;
     private readonly Histogram<double> _inference;
     private readonly Histogram<double> _postprocess;
     private readonly Histogram<int> _batchSize;
-    private readonly Counter<long> _loads;
+    private readonly ConcurrentDictionary<(string Model, string Outcome), long> _loads = new();
 
     public ModelMetrics()
     {
@@ -36,7 +41,7 @@ public sealed class ModelMetrics : IDisposable
         _inference = Meter.CreateHistogram<double>(InferenceDuration, "s", "ONNX Runtime time per inference call");
         _postprocess = Meter.CreateHistogram<double>(PostprocessDuration, "s", "Post-processing time per inference call");
         _batchSize = Meter.CreateHistogram<int>(BatchSize, "{item}", "Inputs per inference call");
-        _loads = Meter.CreateCounter<long>(Loads, "{load}", "Model version loads by outcome");
+        Meter.CreateObservableCounter(Loads, ObserveLoads, "{load}", "Model version loads by outcome");
     }
 
     /// <summary>This store's meter; a listener tells it apart from other stores' by reference.</summary>
@@ -52,7 +57,10 @@ public sealed class ModelMetrics : IDisposable
     }
 
     internal void RecordLoad(string model, bool success) =>
-        _loads.Add(1, new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("outcome", success ? "success" : "failure"));
+        _loads.AddOrUpdate((model, success ? "success" : "failure"), 1, (_, n) => n + 1);
+
+    private IEnumerable<Measurement<long>> ObserveLoads() =>
+        _loads.Select(p => new Measurement<long>(p.Value, new KeyValuePair<string, object?>("model", p.Key.Model), new KeyValuePair<string, object?>("outcome", p.Key.Outcome)));
 
     public void Dispose() => Meter.Dispose();
 }
