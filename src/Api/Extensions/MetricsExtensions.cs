@@ -18,7 +18,8 @@ public static class MetricsExtensions
     {
         // Resolved now so that the meter listener is attached before the first request.
         var metrics = app.Services.GetRequiredService<ServiceMetrics>();
-        app.MapMetrics("/metrics", metrics.Registry).WithTags("Metrics").WithName("Metrics").WithSummary("Prometheus metrics (text format)");
+        // Text format, not JSON: described in docs/metrics.md rather than in the OpenAPI document.
+        app.MapMetrics("/metrics", metrics.Registry).ExcludeFromDescription();
     }
 
     /// <summary>Puts the request metrics before everything Program.cs adds, so they see the final status code.</summary>

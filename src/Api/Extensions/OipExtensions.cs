@@ -21,6 +21,11 @@ public static class OipExtensions
     public static void AddOpenInferenceProtocol(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<OipInference>();
+        builder.Services.ConfigureSwaggerGen(o =>
+        {
+            o.OperationFilter<OipOpenApi>();
+            o.SchemaFilter<OipOpenApi>();
+        });
         var maxBody = builder.Configuration.GetSection(RequestOptions.Section).Get<RequestOptions>()?.MaxBodyBytes ?? new RequestOptions().MaxBodyBytes;
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = (int)Math.Min(maxBody, int.MaxValue));
 
@@ -30,12 +35,20 @@ public static class OipExtensions
             throw new InvalidOperationException($"Grpc:Url must be an http:// URL with a port (cleartext HTTP/2), got '{grpcUrl}'");
         // Added to the URLs (--urls, ASPNETCORE_URLS or Kestrel's default) rather than through Listen(),
         // which would make Kestrel ignore them; the endpoint on the gRPC port then speaks HTTP/2 only.
-        var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } configured ? configured : "http://localhost:5000";
-        builder.WebHost.UseUrls($"{urls};{grpcUrl}");
+        builder.WebHost.UseUrls($"{HttpUrls(builder.Configuration)};{grpcUrl}");
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(listen =>
         {
             if (listen.IPEndPoint?.Port == uri.Port) listen.Protocols = HttpProtocols.Http2;
         }));
+    }
+
+    /// <summary>The URLs Kestrel would have used without the gRPC one: urls, else http_ports (container images), else its default.</summary>
+    private static string HttpUrls(IConfiguration configuration)
+    {
+        if (configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } urls) return urls;
+        if (configuration[WebHostDefaults.HttpPortsKey] is { Length: > 0 } ports)
+            return string.Join(";", ports.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => $"http://*:{p}"));
+        return "http://localhost:5000";
     }
 
     public static void MapOpenInferenceProtocol(this WebApplication app)

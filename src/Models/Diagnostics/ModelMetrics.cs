@@ -44,6 +44,9 @@ public sealed class ModelMetrics : IDisposable
         Meter.CreateObservableCounter(Loads, ObserveLoads, "{load}", "Model version loads by outcome");
     }
 
+    /// <summary>For a model loaded outside a store (tests): a meter no store's listener watches.</summary>
+    internal static ModelMetrics Detached { get; } = new();
+
     /// <summary>This store's meter; a listener tells it apart from other stores' by reference.</summary>
     public Meter Meter { get; }
 

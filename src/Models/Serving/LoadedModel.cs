@@ -13,9 +13,9 @@ public sealed class LoadedModel
 {
     private int _references = 1; // the store's own reference, dropped by Retire()
 
-    internal LoadedModel(ModelManifest manifest, string directory, OrtSession session, OrtSession? reconstruction, ModelMetrics metrics)
+    internal LoadedModel(ModelManifest manifest, string directory, OrtSession session, OrtSession? reconstruction, ModelMetrics? metrics = null)
     {
-        Metrics = metrics;
+        Metrics = metrics ?? ModelMetrics.Detached;
         Manifest = manifest;
         Directory = directory;
         Session = session;

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using KeypointService.Api.Inputs;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -19,32 +20,42 @@ public static class OipRestApi
         group.MapGet("/health/live", () => TypedResults.Ok(new OipServerLive(true)))
             .WithName("OipServerLive").WithSummary("Server liveness");
         group.MapGet("/health/ready", ServerReady)
-            .WithName("OipServerReady").WithSummary("Server readiness: every non-optional model is loaded (503 otherwise)");
-        group.MapGet("/models/{name}", ModelMetadata)
-            .WithName("OipModelMetadata").WithSummary("Model metadata: inputs, outputs and their meaning (properties)");
+            .WithName("OipServerReady").WithSummary("Server readiness: every non-optional model is loaded (503 otherwise)")
+            .Produces<OipServerReady>().Produces<OipServerReady>(StatusCodes.Status503ServiceUnavailable);
+        // Routes without {version} pass null explicitly, so that "version" is not read from the query string.
+        group.MapGet("/models/{name}", (string name, OipInference oip) => ModelMetadata(name, null, oip))
+            .WithName("OipModelMetadata").WithSummary("Model metadata: inputs, outputs and their meaning (properties)")
+            .ErrorsAre(StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/models/{name}/versions/{version}", ModelMetadata)
-            .WithName("OipModelVersionMetadata").WithSummary("Model metadata for a version (404 unless it is the served one)");
-        group.MapGet("/models/{name}/ready", ModelReady)
-            .WithName("OipModelReady").WithSummary("Model readiness (503 when not ready)");
+            .WithName("OipModelVersionMetadata").WithSummary("Model metadata for a version (404 unless it is the served one)")
+            .ErrorsAre(StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+        group.MapGet("/models/{name}/ready", (string name, OipInference oip) => ModelReady(name, null, oip))
+            .WithName("OipModelReady").WithSummary("Model readiness (503 when not ready)")
+            .Produces<OipModelReady>().Produces<OipModelReady>(StatusCodes.Status503ServiceUnavailable).ErrorsAre(StatusCodes.Status404NotFound);
         group.MapGet("/models/{name}/versions/{version}/ready", ModelReady)
-            .WithName("OipModelVersionReady").WithSummary("Model version readiness (503 when not ready)");
-        group.MapPost("/models/{name}/infer", InferAsync)
-            .WithName("OipInfer").WithSummary("Inference: JSON tensors, or a JSON header plus binary tensors (Inference-Header-Content-Length)");
+            .WithName("OipModelVersionReady").WithSummary("Model version readiness (503 when not ready)")
+            .Produces<OipModelReady>().Produces<OipModelReady>(StatusCodes.Status503ServiceUnavailable).ErrorsAre(StatusCodes.Status404NotFound);
+        group.MapPost("/models/{name}/infer",
+                (string name, HttpRequest request, [FromServices] OipInference oip, [FromServices] RequestBodyReader reader, CancellationToken cancellation) =>
+                    InferAsync(name, null, request, oip, reader, cancellation))
+            .WithName("OipInfer").WithSummary("Inference: JSON tensors, or a JSON header plus binary tensors (Inference-Header-Content-Length)")
+            .DocumentedAsInference();
         group.MapPost("/models/{name}/versions/{version}/infer", InferAsync)
-            .WithName("OipVersionInfer").WithSummary("Inference on a version (404 unless it is the served one)");
+            .WithName("OipVersionInfer").WithSummary("Inference on a version (404 unless it is the served one)")
+            .DocumentedAsInference();
         return group;
     }
 
     public static JsonHttpResult<OipServerReady> ServerReady(OipInference oip) =>
         TypedResults.Json(new OipServerReady(oip.IsReady), statusCode: oip.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
 
-    public static Results<Ok<OipModelMetadata>, JsonHttpResult<OipError>> ModelMetadata(string name, string? version, OipInference oip)
+    public static Results<Ok<OipModelMetadata>, JsonHttpResult<OipError>> ModelMetadata(string name, string? version, [FromServices] OipInference oip)
     {
         try { return TypedResults.Ok(oip.Metadata(name, version)); }
         catch (OipException e) { return Error(e); }
     }
 
-    public static Results<JsonHttpResult<OipModelReady>, JsonHttpResult<OipError>> ModelReady(string name, string? version, OipInference oip)
+    public static Results<JsonHttpResult<OipModelReady>, JsonHttpResult<OipError>> ModelReady(string name, string? version, [FromServices] OipInference oip)
     {
         try
         {
@@ -68,6 +79,18 @@ public static class OipRestApi
         catch (OipException e) { return Error(e); }
         catch (RequestProblemException e) { return TypedResults.Json(new OipError(e.Message), statusCode: e.Status); } // 413, empty body
     }
+
+    private static RouteHandlerBuilder ErrorsAre(this RouteHandlerBuilder builder, params int[] statuses)
+    {
+        foreach (var status in statuses) builder.Produces<OipError>(status);
+        return builder;
+    }
+
+    // The handler reads the body itself (JSON, or JSON + binary tensors), so the OpenAPI document is told what it takes and gives.
+    private static RouteHandlerBuilder DocumentedAsInference(this RouteHandlerBuilder builder) => builder
+        .Accepts<JsonObject>("application/json", "application/octet-stream")
+        .Produces<JsonObject>(StatusCodes.Status200OK, "application/json", "application/octet-stream")
+        .ErrorsAre(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status503ServiceUnavailable);
 
     private static JsonHttpResult<OipError> Error(OipException e) => TypedResults.Json(new OipError(e.Message), statusCode: e.Kind switch
     {
