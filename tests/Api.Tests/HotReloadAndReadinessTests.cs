@@ -28,9 +28,10 @@ public class HotReloadAndReadinessTests
             }
         })).ToArray();
 
-        await Task.Delay(400);
-        factory.CopyFixture("heatmap", "2");
+        // Publish once version 1 has answered under this load (a fixed delay is too short on a busy machine).
         var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!versions.ContainsKey("1") && failures.IsEmpty && DateTime.UtcNow < deadline) await Task.Delay(20);
+        factory.CopyFixture("heatmap", "2");
         while (!versions.ContainsKey("2") && DateTime.UtcNow < deadline) await Task.Delay(50);
         await Task.Delay(300);
         stop.Cancel();
