@@ -8,6 +8,8 @@ try
     var builder = WebApplication.CreateBuilder(args);
     builder.AddKeypointLogging();
     builder.AddKeypointServices();
+    builder.AddOpenInferenceProtocol();
+    builder.AddKeypointMetrics();
     app = builder.Build();
 }
 catch (Exception e) when (e is OrtLibraryException or InvalidOperationException)
@@ -20,6 +22,8 @@ app.UseKeypointPipeline();
 app.MapPredictApi();
 app.MapModelsApi();
 app.MapHealthApi();
+app.MapOpenInferenceProtocol();
+app.MapKeypointMetrics();
 app.Run();
 return 0;
 
