@@ -3,6 +3,7 @@ using KeypointService.Api.Contracts;
 using KeypointService.Api.Infrastructure;
 using KeypointService.Api.Inputs;
 using KeypointService.Models.Inference;
+using KeypointService.Models.Inference.Batching;
 using KeypointService.Models.Inputs;
 using KeypointService.Models.Serving;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -32,12 +33,12 @@ public static class PredictApi
         return group;
     }
 
-    public sealed class PredictServices(ModelStore store, InferenceGate gate, RequestBodyReader reader, IOptions<InferenceOptions> inference,
+    public sealed class PredictServices(ModelStore store, InferenceScheduler scheduler, RequestBodyReader reader, IOptions<InferenceOptions> inference,
         ILogger<PredictServices> logger)
     {
         public ILogger Logger { get; } = logger;
         public ModelStore Store { get; } = store;
-        public InferenceGate Gate { get; } = gate;
+        public InferenceScheduler Scheduler { get; } = scheduler;
         public RequestBodyReader Reader { get; } = reader;
         public InferenceOptions Inference { get; } = inference.Value;
     }
@@ -56,14 +57,13 @@ public static class PredictApi
                 RequestLogging.AnnotatePrediction(context, lease.Model, input.Map.Width, input.Map.Height, 1);
                 var warning = InputExpectations.Check(lease.Model.Manifest, input);
                 if (warning is not null) services.Logger.LogWarning("{Warning}", warning);
-                Prediction prediction;
-                using (await services.Gate.EnterAsync(cancellation))
-                    prediction = KeypointPredictor.Predict(lease.Model, [input.Map], input.Outputs.ToPredictionOptions())[0];
+                var prediction = await services.Scheduler.RunAsync(
+                    new InferenceRequest(lease.Model, input.Map, input.Outputs.ToPredictionOptions()), cancellation);
                 var response = ResponseMapper.ToResponse(lease.Model.Manifest, prediction, input.Outputs.Format);
                 return TypedResults.Ok(warning is null ? response : response with { Warnings = [warning] });
             }
             catch (RequestProblemException e) { return Problems.Result(context, e); }
-            catch (OverloadedException e) { return Problems.Result(context, e); }
+            catch (OverloadException e) { return Problems.Result(context, e); }
         }
     }
 
@@ -81,7 +81,7 @@ public static class PredictApi
                 return TypedResults.Ok(await PredictItemsAsync(lease.Model, items, query, context, services, cancellation));
             }
             catch (RequestProblemException e) { return Problems.Result(context, e); }
-            catch (OverloadedException e) { return Problems.Result(context, e); }
+            catch (OverloadException e) { return Problems.Result(context, e); }
         }
     }
 
@@ -106,22 +106,19 @@ public static class PredictApi
         }
         RequestLogging.AnnotatePrediction(context, model, valid.Count > 0 ? valid[0].Map.Width : 0, valid.Count > 0 ? valid[0].Map.Height : 0, items.Count);
 
-        if (valid.Count > 0)
+        // Each item is queued on its own: the scheduler batches them (with other callers' requests) and
+        // an item it cannot run (overload) gets its own error.
+        var runs = valid.Select(v => services.Scheduler.RunAsync(new InferenceRequest(model, v.Map, v.Outputs.ToPredictionOptions()), cancellation)).ToList();
+        for (var j = 0; j < valid.Count; j++)
         {
-            var options = new PredictionOptions(valid.Any(v => v.Outputs.Heatmaps), valid.Any(v => v.Outputs.Reconstruction));
-            IReadOnlyList<Prediction> predictions;
-            using (await services.Gate.EnterAsync(cancellation))
-                predictions = KeypointPredictor.Predict(model, valid.Select(v => v.Map).ToList(), options);
-            for (var j = 0; j < valid.Count; j++)
+            var (index, _, selection) = valid[j];
+            try
             {
-                var (index, _, selection) = valid[j];
-                // The batch computed the union of requested outputs; return each item only what it asked for.
-                var p = predictions[j] with
-                {
-                    Heatmaps = selection.Heatmaps ? predictions[j].Heatmaps : null,
-                    Reconstruction = selection.Reconstruction ? predictions[j].Reconstruction : null,
-                };
-                results[index] = new BatchItemResult(index, ResponseMapper.ToResponse(model.Manifest, p, selection.Format), null);
+                results[index] = new BatchItemResult(index, ResponseMapper.ToResponse(model.Manifest, await runs[j], selection.Format), null);
+            }
+            catch (OverloadException e)
+            {
+                results[index] = new BatchItemResult(index, null, Problems.Create(context, StatusCodes.Status503ServiceUnavailable, "Service overloaded", e.Message));
             }
         }
         return new PredictBatchResponse(model.Manifest.Name, model.Manifest.Version, results.Select(r => r!).ToList());

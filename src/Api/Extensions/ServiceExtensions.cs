@@ -1,6 +1,8 @@
 using System.Text.Json;
 using KeypointService.Api.Apis;
 using KeypointService.Api.Infrastructure;
+using KeypointService.Api.Infrastructure.Metrics;
+using KeypointService.Models.Inference.Batching;
 using KeypointService.Api.Inputs;
 using KeypointService.Models.Inputs;
 using KeypointService.Models.Onnx;
@@ -28,7 +30,7 @@ public static class ServiceExtensions
         InputDecoders.VerifyNativeLibraries(); // libpng and TurboJPEG: a missing one stops start-up naming its package
         services.AddSingleton(sp => CreateModelStore(sp, sessionSettings, builder.Environment.ContentRootPath));
         services.AddHostedService<ModelStoreHost>();
-        services.AddSingleton<InferenceGate>();
+        services.AddSingleton(sp => CreateScheduler(sp));
         services.AddSingleton<RequestBodyReader>();
         services.AddSingleton<PredictApi.PredictServices>();
 
@@ -86,6 +88,17 @@ public static class ServiceExtensions
             CudaDeviceId = o.CudaDeviceId,
             ProviderRequired = o.ProviderRequired,
         };
+    }
+
+    // One dynamic batcher per model, its policy from Inference:Batching; queue waits go to /metrics.
+    private static InferenceScheduler CreateScheduler(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<InferenceOptions>>().Value;
+        var metrics = sp.GetService<ServiceMetrics>();
+        return new InferenceScheduler(options.PolicyFor, metrics is null ? null : (_, dispatch) =>
+        {
+            foreach (var wait in dispatch.Waits) metrics.QueueWait.Observe(wait.TotalSeconds);
+        });
     }
 
     /// <summary>Loads the store before the server starts listening, and releases it at shutdown.</summary>

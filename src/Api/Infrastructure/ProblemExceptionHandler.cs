@@ -1,4 +1,5 @@
 using KeypointService.Api.Inputs;
+using KeypointService.Models.Inference.Batching;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
@@ -21,14 +22,14 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             RequestProblemException p => Problems.Create(context, p.Status, p.Title, p.Message),
             BadHttpRequestException b => Problems.Create(context, b.StatusCode,
                 b.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Payload too large" : "Bad request", b.Message),
-            OverloadedException o => Overloaded(context, o),
+            OverloadException o => Overloaded(context, o),
             _ => Unexpected(context, exception),
         };
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
 
-    private static ProblemDetails Overloaded(HttpContext context, OverloadedException e)
+    private static ProblemDetails Overloaded(HttpContext context, OverloadException e)
     {
         context.Response.Headers.RetryAfter = e.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Problems.Create(context, StatusCodes.Status503ServiceUnavailable, "Service overloaded", e.Message);

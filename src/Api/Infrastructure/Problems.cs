@@ -1,4 +1,5 @@
 using KeypointService.Api.Inputs;
+using KeypointService.Models.Inference.Batching;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -26,7 +27,7 @@ public static class Problems
         TypedResults.Problem(Create(context, e.Status, e.Title, e.Message));
 
     /// <summary>Overload as a handler's typed result: 503 with Retry-After.</summary>
-    public static ProblemHttpResult Result(HttpContext context, OverloadedException e)
+    public static ProblemHttpResult Result(HttpContext context, OverloadException e)
     {
         context.Response.Headers.RetryAfter = e.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Problem(Create(context, StatusCodes.Status503ServiceUnavailable, "Service overloaded", e.Message));

@@ -1,3 +1,5 @@
+using KeypointService.Models.Inference.Batching;
+
 namespace KeypointService.Models.Serving;
 
 /// <summary>Configuration section "ModelStore".</summary>
@@ -39,12 +41,58 @@ public sealed class OnnxRuntimeOptions
 public sealed class InferenceOptions
 {
     public const string Section = "Inference";
-    /// <summary>Inferences running at once; 0 = one per CPU core.</summary>
-    public int MaxConcurrency { get; set; }
-    /// <summary>Requests allowed to wait for a slot; beyond this they get 503 with Retry-After at once.</summary>
+    /// <summary>Requests allowed to wait in one model's queue; beyond this they get 503 with Retry-After at once.</summary>
     public int MaxQueueLength { get; set; } = 256;
     /// <summary>How long a queued request waits before 503.</summary>
     public int QueueTimeoutMs { get; set; } = 10_000;
-    /// <summary>Largest number of items in one predict-batch request.</summary>
+    /// <summary>Largest number of items in one predict-batch request (or one OIP input tensor).</summary>
     public int MaxBatchItems { get; set; } = 64;
+    /// <summary>Dynamic batching, for every model and per model ("Inference:Batching:Models:{name}").</summary>
+    public BatchingOptions Batching { get; set; } = new();
+
+    /// <summary>
+    /// The policy for one model: the defaults, then its own overrides; a model without a dynamic batch
+    /// dimension runs one request at a time.
+    /// </summary>
+    public BatchingPolicy PolicyFor(string model, bool dynamicBatch)
+    {
+        var own = Batching.Models.GetValueOrDefault(model);
+        var maxBatch = dynamicBatch ? own?.MaxBatchSize ?? Batching.MaxBatchSize : 1;
+        return new BatchingPolicy
+        {
+            MaxBatchSize = maxBatch,
+            MaxQueueDelay = TimeSpan.FromMicroseconds(own?.MaxQueueDelayMicroseconds ?? Batching.MaxQueueDelayMicroseconds),
+            PreferredBatchSizes = (own?.PreferredBatchSizes ?? Batching.PreferredBatchSizes).Where(size => size <= maxBatch).ToArray(),
+            Workers = own?.Workers ?? Batching.Workers,
+            MaxQueueLength = MaxQueueLength,
+            QueueTimeout = TimeSpan.FromMilliseconds(QueueTimeoutMs),
+        }.Validated(model);
+    }
+}
+
+/// <summary>Dynamic batching defaults ("Inference:Batching"); see <see cref="BatchingPolicy"/>.</summary>
+public sealed class BatchingOptions
+{
+    /// <summary>Largest batch of one model's requests run as one inference.</summary>
+    public int MaxBatchSize { get; set; } = 8;
+    /// <summary>
+    /// Longest a request waits for others to join its batch. 0 (the default): a lone request runs at once, and
+    /// requests that queue while a batch runs form the next batch.
+    /// </summary>
+    public int MaxQueueDelayMicroseconds { get; set; }
+    /// <summary>Batch sizes dispatched at once without waiting out the delay.</summary>
+    public List<int> PreferredBatchSizes { get; set; } = [];
+    /// <summary>Batches of one model running at once.</summary>
+    public int Workers { get; set; } = 1;
+    /// <summary>Per-model overrides, by model name.</summary>
+    public Dictionary<string, BatchingOverrides> Models { get; set; } = [];
+}
+
+/// <summary>One model's batching settings; unset ones take the defaults.</summary>
+public sealed class BatchingOverrides
+{
+    public int? MaxBatchSize { get; set; }
+    public int? MaxQueueDelayMicroseconds { get; set; }
+    public List<int>? PreferredBatchSizes { get; set; }
+    public int? Workers { get; set; }
 }

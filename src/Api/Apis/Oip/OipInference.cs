@@ -1,6 +1,7 @@
 using System.Reflection;
 using KeypointService.Api.Infrastructure;
 using KeypointService.Models.Inference;
+using KeypointService.Models.Inference.Batching;
 using KeypointService.Models.Inputs;
 using KeypointService.Models.Manifests;
 using KeypointService.Models.Serving;
@@ -13,7 +14,7 @@ namespace KeypointService.Api.Apis.Oip;
 /// what the model's input tensor may look like, running it through the same pre-processing,
 /// concurrency gate and predictor as /v1, and which outputs come back. REST and gRPC only translate.
 /// </summary>
-public sealed class OipInference(ModelStore store, InferenceGate gate, IOptions<InferenceOptions> options)
+public sealed class OipInference(ModelStore store, InferenceScheduler scheduler, IOptions<InferenceOptions> options)
 {
     public const string Platform = "onnxruntime_onnx";
     public const string BinaryExtension = "binary_tensor_data";
@@ -85,10 +86,9 @@ public sealed class OipInference(ModelStore store, InferenceGate gate, IOptions<
         IReadOnlyList<Prediction> predictions;
         try
         {
-            using (await gate.EnterAsync(cancellation))
-                predictions = KeypointPredictor.Predict(model, maps, predictionOptions);
+            predictions = await Task.WhenAll(maps.Select(map => scheduler.RunAsync(new InferenceRequest(model, map, predictionOptions), cancellation)));
         }
-        catch (OverloadedException e)
+        catch (OverloadException e)
         {
             throw new OipException(OipErrorKind.Unavailable, e.Message);
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using KeypointService.Models.Diagnostics;
+using KeypointService.Models.Inference.Batching;
 using KeypointService.Models.Serving;
 using Prometheus;
 
@@ -17,9 +18,12 @@ public sealed class ServiceMetrics : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ModelStore _store;
 
-    public ServiceMetrics(ModelStore store)
+    private readonly IServiceProvider _services;
+
+    public ServiceMetrics(ModelStore store, IServiceProvider services)
     {
         _store = store;
+        _services = services;
         Registry = Prometheus.Metrics.NewCustomRegistry();
         DotNetStats.Register(Registry); // process memory, CPU, threads; GC collections and heap size
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
@@ -28,9 +32,9 @@ public sealed class ServiceMetrics : IDisposable
             new CounterConfiguration { LabelNames = ["protocol", "model", "route", "status"] });
         RequestDuration = factory.CreateHistogram("kps_request_duration_seconds", "Total request latency, from the first middleware to the response",
             new HistogramConfiguration { LabelNames = ["protocol", "model", "route"], Buckets = LatencyBuckets });
-        QueueWait = factory.CreateHistogram("kps_queue_wait_seconds", "Wait for an inference slot (InferenceGate)",
+        QueueWait = factory.CreateHistogram("kps_queue_wait_seconds", "Wait of each inference request in its model's batching queue, until its batch starts",
             new HistogramConfiguration { Buckets = LatencyBuckets });
-        QueueDepth = factory.CreateGauge("kps_queue_depth", "Requests waiting for an inference slot now");
+        QueueDepth = factory.CreateGauge("kps_queue_depth", "Requests waiting in the batching queues now");
         Preprocess = StageHistogram(factory, "kps_preprocess_duration_seconds", "Pre-processing (resize, normalisation) per inference call");
         Inference = StageHistogram(factory, "kps_inference_duration_seconds", "ONNX Runtime time per inference call");
         Postprocess = StageHistogram(factory, "kps_postprocess_duration_seconds", "Post-processing (decoding) per inference call");
@@ -92,6 +96,8 @@ public sealed class ServiceMetrics : IDisposable
 
     private void BeforeCollect()
     {
+        // Resolved late: the scheduler reports its queue waits here, so it cannot be a constructor argument.
+        QueueDepth.Set(_services.GetService<InferenceScheduler>()?.QueueDepth ?? 0);
         _listener.RecordObservableInstruments(); // cumulative load counts
         foreach (var labels in ModelLoaded.GetAllLabelValues()) ModelLoaded.RemoveLabelled(labels);
         foreach (var status in _store.GetStatuses())

@@ -39,14 +39,14 @@ public sealed record BatchingPolicy
     }
 }
 
-/// <summary>The queue is full: the request was not accepted. Retry after <see cref="RetryAfterSeconds"/>.</summary>
-public sealed class QueueFullException(string message, int retryAfterSeconds = 1) : Exception(message)
+/// <summary>The service is saturated: the request was not run. Retry after <see cref="RetryAfterSeconds"/> (503 on the API).</summary>
+public abstract class OverloadException(string message, int retryAfterSeconds) : Exception(message)
 {
     public int RetryAfterSeconds { get; } = retryAfterSeconds;
 }
 
-/// <summary>The request waited longer than the queue timeout and was not run. Retry after <see cref="RetryAfterSeconds"/>.</summary>
-public sealed class QueueTimeoutException(string message, int retryAfterSeconds = 1) : Exception(message)
-{
-    public int RetryAfterSeconds { get; } = retryAfterSeconds;
-}
+/// <summary>The queue is full: the request was refused at once.</summary>
+public sealed class QueueFullException(string message, int retryAfterSeconds = 1) : OverloadException(message, retryAfterSeconds);
+
+/// <summary>The request waited longer than the queue timeout and was not run.</summary>
+public sealed class QueueTimeoutException(string message, int retryAfterSeconds = 1) : OverloadException(message, retryAfterSeconds);

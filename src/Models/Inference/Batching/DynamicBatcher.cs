@@ -3,8 +3,8 @@ using System.Threading.Channels;
 
 namespace KeypointService.Models.Inference.Batching;
 
-/// <summary>What the batcher observed about one dispatched batch (for metrics).</summary>
-public readonly record struct BatchDispatch(int Size, TimeSpan OldestWait);
+/// <summary>What the batcher observed about one dispatched batch (for metrics): each request's wait in the queue.</summary>
+public readonly record struct BatchDispatch(IReadOnlyList<TimeSpan> Waits);
 
 /// <summary>
 /// A dynamic batcher for one model: requests enter a bounded FIFO queue; workers take the oldest
@@ -157,7 +157,7 @@ public sealed class DynamicBatcher<TRequest, TResult> : IAsyncDisposable
     private void Execute(List<Pending> batch)
     {
         if (batch.Count == 0) return;
-        _observe?.Invoke(new BatchDispatch(batch.Count, Stopwatch.GetElapsedTime(batch[0].EnqueuedAt)));
+        _observe?.Invoke(new BatchDispatch(batch.Select(p => Stopwatch.GetElapsedTime(p.EnqueuedAt)).ToArray()));
         try
         {
             var results = _execute(batch.Select(p => p.Request).ToList());
