@@ -1,0 +1,198 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace KeypointService.Browser.Tests;
+
+/// <summary>
+/// The landing page in Chromium against the real API: the demo draws what the API answers for the
+/// same file (compared with a direct request), shows the API's problem documents, and logs no errors.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
+{
+    // The marker fill of the first point group (COLORS[0] = #ffd400 in landing.js).
+    private static readonly int[] FirstGroupFill = [255, 212, 0, 255];
+
+    private readonly List<string> _consoleErrors = [];
+    private IBrowserContext _context = null!;
+    private IPage _page = null!;
+
+    public async Task InitializeAsync()
+    {
+        _context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = fixture.Host.BaseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = 1100, Height = 1000 },
+        });
+        _page = await _context.NewPageAsync();
+        // Generous: two shared cores may be busy building; this bounds a wait, it asserts no speed.
+        _page.SetDefaultTimeout(60_000);
+        _page.Console += (_, message) => { if (message.Type == "error") _consoleErrors.Add(message.Text); };
+        _page.PageError += (_, error) => _consoleErrors.Add($"uncaught: {error}");
+    }
+
+    public async Task DisposeAsync() => await _context.CloseAsync();
+
+    [Fact]
+    public async Task Heatmap_demo_draws_the_keypoints_the_api_returns_for_a_png()
+    {
+        var png = GoldenInputs.StickFigurePng();
+        await OpenAsync();
+        await _page.SetInputFilesAsync("#file", new FilePayload { Name = "figure.png", MimeType = "image/png", Buffer = png });
+        await _page.SelectOptionAsync("#model", "heatmap");
+        Assert.Equal("heatmaps", await _page.InputValueAsync("#overlay"));
+        await PredictAsync();
+
+        using var expected = await ApiPredictAsync("heatmap", png, "image/png", "heatmaps");
+        var keypoints = expected.RootElement.GetProperty("keypoints").EnumerateArray().ToList();
+        Assert.Equal(5, keypoints.Count);
+        var rows = await DrawnRowsAsync();
+        Assert.Equal(keypoints.Count, rows.Length);
+        for (var i = 0; i < keypoints.Count; i++)
+        {
+            Assert.Equal("keypoints", rows[i].Group);
+            Assert.Equal(keypoints[i].GetProperty("name").GetString(), rows[i].Name);
+            Assert.Equal(keypoints[i].GetProperty("x").GetDouble(), rows[i].X, 9);
+            Assert.Equal(keypoints[i].GetProperty("y").GetDouble(), rows[i].Y, 9);
+        }
+
+        // Each keypoint is really painted: the canvas pixel at its position carries the marker fill.
+        foreach (var pixel in await PixelsAtDrawnPointsAsync())
+            Assert.Equal(FirstGroupFill, pixel);
+        Assert.Equal("heatmaps", await _page.GetAttributeAsync("#canvas", "data-overlay"));
+        Assert.True(await _page.IsHiddenAsync("#preview-note"), "the browser decoded the PNG for the preview");
+        Assert.Contains("5 predicted points", await _page.GetAttributeAsync("#canvas", "aria-label"));
+
+        // The collapsible JSON block holds the response itself.
+        using var shown = JsonDocument.Parse(await _page.TextContentAsync("#json") ?? "");
+        Assert.Equal("heatmap", shown.RootElement.GetProperty("model").GetString());
+        Assert.Equal(5, shown.RootElement.GetProperty("heatmaps").GetArrayLength());
+
+        Assert.Empty(_consoleErrors);
+        await ScreenshotAsync("landing-heatmap.png");
+    }
+
+    [Fact]
+    public async Task Spmkd_demo_parses_a_csv_and_draws_keypoints_joints_and_the_reconstruction()
+    {
+        var csv = GoldenInputs.PressureCsv();
+        await OpenAsync();
+        await _page.SetInputFilesAsync("#file", new FilePayload { Name = "mat.csv", MimeType = "text/csv", Buffer = csv });
+        await _page.SelectOptionAsync("#model", "spmkd");
+        Assert.Equal("reconstruction", await _page.InputValueAsync("#overlay"));
+        await PredictAsync();
+
+        using var expected = await ApiPredictAsync("spmkd", csv, "text/csv", "reconstruction");
+        var api = expected.RootElement;
+        var wanted = api.GetProperty("keypoints").EnumerateArray().Select(k => (Group: "keypoints", Point: k))
+            .Concat(api.GetProperty("joints").EnumerateArray().Select(k => (Group: "joints", Point: k))).ToList();
+        var rows = await DrawnRowsAsync();
+        Assert.Equal(wanted.Count, rows.Length);
+        for (var i = 0; i < wanted.Count; i++)
+        {
+            Assert.Equal(wanted[i].Group, rows[i].Group);
+            Assert.Equal(wanted[i].Point.GetProperty("name").GetString(), rows[i].Name);
+            Assert.Equal(wanted[i].Point.GetProperty("x").GetDouble(), rows[i].X, 9);
+            Assert.Equal(wanted[i].Point.GetProperty("y").GetDouble(), rows[i].Y, 9);
+        }
+        Assert.Equal("reconstruction", await _page.GetAttributeAsync("#canvas", "data-overlay"));
+        // The page's own CSV parse agreed with the service on the map's size, so the input was previewed.
+        Assert.True(await _page.IsHiddenAsync("#preview-note"), await _page.TextContentAsync("#preview-note"));
+        Assert.Empty(_consoleErrors);
+        await ScreenshotAsync("landing-spmkd.png");
+    }
+
+    [Fact]
+    public async Task A_broken_png_shows_the_api_problem_detail()
+    {
+        byte[] broken = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, 4, 5, 6, 7, 8];
+        await OpenAsync();
+        await _page.SetInputFilesAsync("#file", new FilePayload { Name = "broken.png", MimeType = "image/png", Buffer = broken });
+        await _page.SelectOptionAsync("#model", "heatmap");
+        await _page.ClickAsync("#run");
+        await _page.WaitForSelectorAsync("#demo-form[data-state=done], #demo-form[data-state=error]");
+
+        using var problem = await ApiPredictAsync("heatmap", broken, "image/png", "heatmaps", expectSuccess: false);
+        var detail = problem.RootElement.GetProperty("detail").GetString();
+        Assert.False(string.IsNullOrEmpty(detail));
+        Assert.Equal("error", await _page.GetAttributeAsync("#demo-form", "data-state"));
+        Assert.True(await _page.IsVisibleAsync("#error"));
+        Assert.Equal(problem.RootElement.GetProperty("title").GetString(), await _page.TextContentAsync("#error-title"));
+        Assert.Equal(detail, await _page.TextContentAsync("#error-detail"));
+        Assert.True(await _page.IsHiddenAsync("#result"));
+        // Chromium reports the failed request itself; nothing else may go wrong on the page.
+        Assert.All(_consoleErrors, e => Assert.StartsWith("Failed to load resource: the server responded with a status of 400", e));
+        await ScreenshotAsync("landing-error.png");
+    }
+
+    [Fact]
+    public async Task Every_service_link_on_the_page_answers_200()
+    {
+        await OpenAsync();
+        var links = await _page.Locator("nav a").EvaluateAllAsync<string[]>("links => links.map(a => a.getAttribute('href'))");
+        Assert.Equal(["/swagger", "/v1/models", "/health/live", "/health/ready"], links);
+        foreach (var link in links)
+        {
+            var response = await _page.APIRequest.GetAsync(link);
+            Assert.True(response.Ok, $"{link}: HTTP {response.Status}");
+        }
+        Assert.Equal("KeypointService", await _page.TitleAsync());
+        Assert.Empty(_consoleErrors);
+    }
+
+    private async Task OpenAsync()
+    {
+        var response = await _page.GotoAsync("/");
+        Assert.NotNull(response);
+        Assert.Equal(200, response.Status);
+        // The model list has arrived from GET /v1/models.
+        await _page.WaitForSelectorAsync("#model[data-loaded=true]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+    }
+
+    private async Task PredictAsync()
+    {
+        await _page.ClickAsync("#run");
+        await _page.WaitForSelectorAsync("#demo-form[data-state=done], #demo-form[data-state=error]");
+        var state = await _page.GetAttributeAsync("#demo-form", "data-state");
+        Assert.True(state == "done", $"the page reported: {await _page.TextContentAsync("#error")}");
+    }
+
+    /// <summary>The same request, straight to the API.</summary>
+    private async Task<JsonDocument> ApiPredictAsync(string model, byte[] body, string mediaType, string include, bool expectSuccess = true)
+    {
+        using var client = new HttpClient { BaseAddress = fixture.Host.BaseAddress };
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(mediaType);
+        using var response = await client.PostAsync($"/v1/models/{model}/predict?include={include}", content);
+        Assert.Equal(expectSuccess, response.IsSuccessStatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+    }
+
+    private sealed record DrawnRow(string Group, string Name, double X, double Y);
+
+    // Read back as JSON text: Playwright's own result mapping needs parameterless types.
+    private async Task<DrawnRow[]> DrawnRowsAsync() =>
+        JsonSerializer.Deserialize<DrawnRow[]>(await _page.Locator("#keypoints tbody tr").EvaluateAllAsync<string>(
+            "rows => JSON.stringify(rows.map(r => ({ group: r.dataset.group, name: r.dataset.name, x: Number(r.dataset.x), y: Number(r.dataset.y) })))"),
+            JsonSerializerOptions.Web)!;
+
+    /// <summary>RGBA of the canvas pixel under each point the page says it drew, in the first group.</summary>
+    private async Task<int[][]> PixelsAtDrawnPointsAsync() =>
+        await _page.EvaluateAsync<int[][]>("""
+            () => {
+              const canvas = document.getElementById("canvas");
+              const scale = Number(canvas.dataset.scale);
+              const ctx = canvas.getContext("2d");
+              return JSON.parse(canvas.dataset.keypoints).map(p =>
+                Array.from(ctx.getImageData(Math.floor(p.x * scale), Math.floor(p.y * scale), 1, 1).data));
+            }
+            """);
+
+    private async Task ScreenshotAsync(string name)
+    {
+        var directory = Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(directory);
+        await _page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name), FullPage = true });
+    }
+}
