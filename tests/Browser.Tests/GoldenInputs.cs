@@ -20,15 +20,38 @@ internal static class GoldenInputs
         return (input.GetProperty("width").GetInt32(), input.GetProperty("height").GetInt32(), values);
     }
 
-    /// <summary>A stick figure (the heatmap model's first golden sample, 8-bit values) as a grayscale PNG.</summary>
-    public static byte[] StickFigurePng()
+    /// <summary>The first golden sample of an image model (8-bit values) as a grayscale PNG.</summary>
+    public static byte[] Png(string model)
     {
-        var (width, height, values) = Sample("heatmap");
+        var (width, height, values) = Sample(model);
         return PngEncoder.EncodeGray8(width, height, values.Select(v => (byte)Math.Clamp(MathF.Round(v), 0, 255)).ToArray());
     }
 
-    /// <summary>A pressure map (the SPMKD model's first golden sample) as CSV rows.</summary>
-    public static byte[] PressureCsv()
+    /// <summary>The SPMKD model's first golden sample as CSV text or a little-endian float32 .npy.</summary>
+    public static byte[] PressureMap(string extension) => extension switch
+    {
+        "csv" => PressureCsv(),
+        "npy" => PressureNpy(),
+        _ => throw new ArgumentOutOfRangeException(nameof(extension), extension, "csv or npy"),
+    };
+
+    private static byte[] PressureNpy()
+    {
+        var (width, height, values) = Sample("spmkd");
+        // .npy v1: magic, version, header length, then a dict padded with spaces to a 64-byte boundary.
+        var header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({height}, {width}), }}";
+        header = header.PadRight(header.Length + (64 - (10 + header.Length + 1) % 64) % 64) + "\n";
+        using var stream = new MemoryStream();
+        stream.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
+        stream.Write(BitConverter.GetBytes((ushort)header.Length));
+        stream.Write(Encoding.ASCII.GetBytes(header));
+        var payload = new byte[values.Length * 4];
+        Buffer.BlockCopy(values, 0, payload, 0, payload.Length);
+        stream.Write(payload);
+        return stream.ToArray();
+    }
+
+    private static byte[] PressureCsv()
     {
         var (width, height, values) = Sample("spmkd");
         var csv = new StringBuilder();

@@ -11,9 +11,6 @@ namespace KeypointService.Browser.Tests;
 [Collection(BrowserCollection.Name)]
 public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
 {
-    // The marker fill of the first point group (COLORS[0] = #ffd400 in landing.js).
-    private static readonly int[] FirstGroupFill = [255, 212, 0, 255];
-
     private readonly List<string> _consoleErrors = [];
     private IBrowserContext _context = null!;
     private IPage _page = null!;
@@ -37,7 +34,7 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Heatmap_demo_draws_the_keypoints_the_api_returns_for_a_png()
     {
-        var png = GoldenInputs.StickFigurePng();
+        var png = GoldenInputs.Png("heatmap");
         await OpenAsync();
         await _page.SetInputFilesAsync("#file", new FilePayload { Name = "figure.png", MimeType = "image/png", Buffer = png });
         await _page.SelectOptionAsync("#model", "heatmap");
@@ -57,9 +54,7 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
             Assert.Equal(keypoints[i].GetProperty("y").GetDouble(), rows[i].Y, 9);
         }
 
-        // Each keypoint is really painted: the canvas pixel at its position carries the marker fill.
-        foreach (var pixel in await PixelsAtDrawnPointsAsync())
-            Assert.Equal(FirstGroupFill, pixel);
+        await AssertEveryPointIsPaintedAsync();
         Assert.Equal("heatmaps", await _page.GetAttributeAsync("#canvas", "data-overlay"));
         Assert.True(await _page.IsHiddenAsync("#preview-note"), "the browser decoded the PNG for the preview");
         Assert.Contains("5 predicted points", await _page.GetAttributeAsync("#canvas", "aria-label"));
@@ -73,17 +68,20 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
         await ScreenshotAsync("landing-heatmap.png");
     }
 
-    [Fact]
-    public async Task Spmkd_demo_parses_a_csv_and_draws_keypoints_joints_and_the_reconstruction()
+    [Theory]
+    [InlineData("csv", "text/csv")]
+    [InlineData("npy", "application/x-npy")]
+    public async Task Spmkd_demo_reads_a_pressure_map_and_draws_keypoints_joints_and_the_reconstruction(string extension, string mediaType)
     {
-        var csv = GoldenInputs.PressureCsv();
+        var map = GoldenInputs.PressureMap(extension);
         await OpenAsync();
-        await _page.SetInputFilesAsync("#file", new FilePayload { Name = "mat.csv", MimeType = "text/csv", Buffer = csv });
+        // No MIME type from the "browser": the page must pick the body's media type from the extension.
+        await _page.SetInputFilesAsync("#file", new FilePayload { Name = $"mat.{extension}", MimeType = "application/octet-stream", Buffer = map });
         await _page.SelectOptionAsync("#model", "spmkd");
         Assert.Equal("reconstruction", await _page.InputValueAsync("#overlay"));
         await PredictAsync();
 
-        using var expected = await ApiPredictAsync("spmkd", csv, "text/csv", "reconstruction");
+        using var expected = await ApiPredictAsync("spmkd", map, mediaType, "reconstruction");
         var api = expected.RootElement;
         var wanted = api.GetProperty("keypoints").EnumerateArray().Select(k => (Group: "keypoints", Point: k))
             .Concat(api.GetProperty("joints").EnumerateArray().Select(k => (Group: "joints", Point: k))).ToList();
@@ -97,10 +95,37 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
             Assert.Equal(wanted[i].Point.GetProperty("y").GetDouble(), rows[i].Y, 9);
         }
         Assert.Equal("reconstruction", await _page.GetAttributeAsync("#canvas", "data-overlay"));
-        // The page's own CSV parse agreed with the service on the map's size, so the input was previewed.
+        // The page's own CSV/.npy parse agreed with the service on the map's size, so the input was previewed.
         Assert.True(await _page.IsHiddenAsync("#preview-note"), await _page.TextContentAsync("#preview-note"));
         Assert.Empty(_consoleErrors);
-        await ScreenshotAsync("landing-spmkd.png");
+        await ScreenshotAsync($"landing-spmkd-{extension}.png");
+    }
+
+    [Fact]
+    public async Task Multi_demo_draws_every_figure_the_api_finds()
+    {
+        var png = GoldenInputs.Png("multi");
+        await OpenAsync();
+        await _page.SetInputFilesAsync("#file", new FilePayload { Name = "figures.png", MimeType = "image/png", Buffer = png });
+        await _page.SelectOptionAsync("#model", "multi");
+        await PredictAsync();
+
+        using var expected = await ApiPredictAsync("multi", png, "image/png", "heatmaps");
+        var instances = expected.RootElement.GetProperty("instances").EnumerateArray().ToList();
+        Assert.NotEmpty(instances);
+        var wanted = instances.SelectMany((instance, i) => instance.GetProperty("keypoints").EnumerateArray().Select(k => (Figure: i + 1, Point: k))).ToList();
+        var rows = await DrawnRowsAsync();
+        Assert.Equal(wanted.Count, rows.Length);
+        for (var i = 0; i < wanted.Count; i++)
+        {
+            Assert.StartsWith($"figure {wanted[i].Figure} ", rows[i].Group);
+            Assert.Equal(wanted[i].Point.GetProperty("name").GetString(), rows[i].Name);
+            Assert.Equal(wanted[i].Point.GetProperty("x").GetDouble(), rows[i].X, 9);
+            Assert.Equal(wanted[i].Point.GetProperty("y").GetDouble(), rows[i].Y, 9);
+        }
+        await AssertEveryPointIsPaintedAsync();
+        Assert.Empty(_consoleErrors);
+        await ScreenshotAsync("landing-multi.png");
     }
 
     [Fact]
@@ -141,6 +166,16 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
         Assert.Empty(_consoleErrors);
     }
 
+    [Fact]
+    public async Task Swagger_ui_still_renders_beside_the_landing_page()
+    {
+        await _page.GotoAsync("/swagger");
+        // Swagger UI builds one block per operation from /swagger/v1/swagger.json.
+        await _page.WaitForSelectorAsync(".opblock");
+        Assert.True(await _page.Locator(".opblock").CountAsync() >= 4);
+        Assert.Empty(_consoleErrors);
+    }
+
     private async Task OpenAsync()
     {
         var response = await _page.GotoAsync("/");
@@ -177,17 +212,27 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
             "rows => JSON.stringify(rows.map(r => ({ group: r.dataset.group, name: r.dataset.name, x: Number(r.dataset.x), y: Number(r.dataset.y) })))"),
             JsonSerializerOptions.Web)!;
 
-    /// <summary>RGBA of the canvas pixel under each point the page says it drew, in the first group.</summary>
-    private async Task<int[][]> PixelsAtDrawnPointsAsync() =>
-        await _page.EvaluateAsync<int[][]>("""
+    /// <summary>
+    /// Every point the page says it drew is really painted: the canvas pixel under it has its group's
+    /// marker fill (fills are drawn last, so links and overlays cannot cover a point's centre).
+    /// </summary>
+    private async Task AssertEveryPointIsPaintedAsync()
+    {
+        var misses = await _page.EvaluateAsync<string>("""
             () => {
               const canvas = document.getElementById("canvas");
               const scale = Number(canvas.dataset.scale);
               const ctx = canvas.getContext("2d");
-              return JSON.parse(canvas.dataset.keypoints).map(p =>
-                Array.from(ctx.getImageData(Math.floor(p.x * scale), Math.floor(p.y * scale), 1, 1).data));
+              const hex = (rgba) => "#" + Array.from(rgba.slice(0, 3), (v) => v.toString(16).padStart(2, "0")).join("");
+              return JSON.parse(canvas.dataset.keypoints)
+                .map((p) => ({ p, got: hex(ctx.getImageData(Math.floor(p.x * scale), Math.floor(p.y * scale), 1, 1).data) }))
+                .filter(({ p, got }) => got !== p.color)
+                .map(({ p, got }) => `${p.group}/${p.name}: ${got}, expected ${p.color}`)
+                .join("; ");
             }
             """);
+        Assert.True(misses.Length == 0, misses);
+    }
 
     private async Task ScreenshotAsync(string name)
     {
