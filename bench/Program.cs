@@ -4,12 +4,14 @@ using KeypointService.Models.Manifests;
 // Benchmarks for docs/benchmarks.md; bench/run.sh drives this tool and wrk together.
 //   raw    --store DIR [--iterations N] [--seconds S]   raw ONNX Runtime inference through the binding, per model
 //   inputs --store DIR --out DIR                          write each model's benchmark input (float32 + size) for the HTTP load
+//   decode [--iterations N] [--jpeg a.jpg,b.jpg]          decode time of each body format at 256 x 256, and PNG map encoding
 try
 {
     return args.FirstOrDefault() switch
     {
         "raw" => RawInferenceBenchmark.Run(Arguments.Parse(args[1..])),
         "inputs" => BenchmarkInputs.Write(Arguments.Parse(args[1..])),
+        "decode" => DecoderBenchmark.Run(Arguments.Parse(args[1..])),
         _ => Usage(),
     };
 }
@@ -22,6 +24,6 @@ catch (Exception e) when (e is ManifestException or IOException or ArgumentExcep
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: KeypointService.Bench raw --store DIR [--iterations N] [--seconds S] | inputs --store DIR --out DIR");
+    Console.Error.WriteLine("usage: KeypointService.Bench raw --store DIR [--iterations N] [--seconds S] | inputs --store DIR --out DIR | decode [--iterations N] [--jpeg FILES]");
     return 2;
 }

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using KeypointService.Models.Inputs;
+using KeypointService.Models.Outputs;
 
 namespace KeypointService.Api.Tests;
 

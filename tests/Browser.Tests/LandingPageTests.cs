@@ -31,17 +31,20 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _context.CloseAsync();
 
-    [Fact]
-    public async Task Heatmap_demo_draws_the_keypoints_the_api_returns_for_a_png()
+    [Theory]
+    [InlineData("stick-figure.png", "image/png")]
+    [InlineData("stick-figure.jpg", "image/jpeg")]
+    public async Task Heatmap_demo_draws_the_keypoints_the_api_returns_for_an_image(string name, string mediaType)
     {
-        var png = GoldenInputs.Png("heatmap");
+        var image = TestFiles.Example(name);
         await OpenAsync();
-        await _page.SetInputFilesAsync("#file", new FilePayload { Name = "figure.png", MimeType = "image/png", Buffer = png });
+        // No MIME type from the "browser": the page must pick the body's media type from the extension.
+        await _page.SetInputFilesAsync("#file", new FilePayload { Name = name, MimeType = "application/octet-stream", Buffer = image });
         await _page.SelectOptionAsync("#model", "heatmap");
         Assert.Equal("heatmaps", await _page.InputValueAsync("#overlay"));
         await PredictAsync();
 
-        using var expected = await ApiPredictAsync("heatmap", png, "image/png", "heatmaps");
+        using var expected = await ApiPredictAsync("heatmap", image, mediaType, "heatmaps");
         var keypoints = expected.RootElement.GetProperty("keypoints").EnumerateArray().ToList();
         Assert.Equal(5, keypoints.Count);
         var rows = await DrawnRowsAsync();
@@ -53,10 +56,13 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
             Assert.Equal(keypoints[i].GetProperty("x").GetDouble(), rows[i].X, 9);
             Assert.Equal(keypoints[i].GetProperty("y").GetDouble(), rows[i].Y, 9);
         }
+        Assert.Equal(keypoints.Select(k => k.GetProperty("score").GetDouble().ToString("F3", System.Globalization.CultureInfo.InvariantCulture)),
+            await _page.Locator("#keypoints tbody tr td:nth-child(6)").AllTextContentsAsync());
+        Assert.True(await _page.IsHiddenAsync("#warnings"));
 
         await AssertEveryPointIsPaintedAsync();
         Assert.Equal("heatmaps", await _page.GetAttributeAsync("#canvas", "data-overlay"));
-        Assert.True(await _page.IsHiddenAsync("#preview-note"), "the browser decoded the PNG for the preview");
+        Assert.True(await _page.IsHiddenAsync("#preview-note"), "the browser decoded the image for the preview");
         Assert.Contains("5 predicted points", await _page.GetAttributeAsync("#canvas", "aria-label"));
 
         // The collapsible JSON block holds the response itself.
@@ -65,7 +71,7 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
         Assert.Equal(5, shown.RootElement.GetProperty("heatmaps").GetArrayLength());
 
         Assert.Empty(_consoleErrors);
-        await ScreenshotAsync("landing-heatmap.png");
+        await ScreenshotAsync($"landing-heatmap-{Path.GetExtension(name)[1..]}.png");
     }
 
     [Theory]
@@ -73,10 +79,9 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
     [InlineData("npy", "application/x-npy")]
     public async Task Spmkd_demo_reads_a_pressure_map_and_draws_keypoints_joints_and_the_reconstruction(string extension, string mediaType)
     {
-        var map = GoldenInputs.PressureMap(extension);
+        var map = TestFiles.Example($"pressure-map.{extension}");
         await OpenAsync();
-        // No MIME type from the "browser": the page must pick the body's media type from the extension.
-        await _page.SetInputFilesAsync("#file", new FilePayload { Name = $"mat.{extension}", MimeType = "application/octet-stream", Buffer = map });
+        await _page.SetInputFilesAsync("#file", new FilePayload { Name = $"pressure-map.{extension}", MimeType = "application/octet-stream", Buffer = map });
         await _page.SelectOptionAsync("#model", "spmkd");
         Assert.Equal("reconstruction", await _page.InputValueAsync("#overlay"));
         await PredictAsync();
@@ -104,7 +109,7 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Multi_demo_draws_every_figure_the_api_finds()
     {
-        var png = GoldenInputs.Png("multi");
+        var png = TestFiles.MultiFigurePng();
         await OpenAsync();
         await _page.SetInputFilesAsync("#file", new FilePayload { Name = "figures.png", MimeType = "image/png", Buffer = png });
         await _page.SelectOptionAsync("#model", "multi");
@@ -126,6 +131,23 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
         await AssertEveryPointIsPaintedAsync();
         Assert.Empty(_consoleErrors);
         await ScreenshotAsync("landing-multi.png");
+    }
+
+    [Fact]
+    public async Task A_pressure_map_sent_to_the_image_model_shows_the_api_warning()
+    {
+        var csv = TestFiles.Example("pressure-map.csv");
+        await OpenAsync();
+        await _page.SetInputFilesAsync("#file", new FilePayload { Name = "pressure-map.csv", MimeType = "text/csv", Buffer = csv });
+        await _page.SelectOptionAsync("#model", "heatmap");
+        await PredictAsync();
+
+        using var expected = await ApiPredictAsync("heatmap", csv, "text/csv", "heatmaps");
+        var warnings = expected.RootElement.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
+        Assert.NotEmpty(warnings);
+        Assert.True(await _page.IsVisibleAsync("#warnings"));
+        Assert.Equal(warnings, await _page.Locator("#warnings li").AllTextContentsAsync());
+        Assert.Empty(_consoleErrors);
     }
 
     [Fact]

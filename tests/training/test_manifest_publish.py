@@ -93,3 +93,21 @@ def test_builtin_fixtures_layout_and_golden(tmp_path):
         for s in golden["samples"]:
             assert set(s["outputs"]) == {out}
             assert len(s["keypoints"]) == 5
+
+
+def test_repo_relative_paths():
+    from keypoint_trainer.utils.system import REPO_ROOT, repo_relative
+    assert repo_relative(REPO_ROOT / "src/Training/keypoint_trainer/configs/full.toml") == \
+        "src/Training/keypoint_trainer/configs/full.toml"
+    assert repo_relative("/elsewhere/quick.toml") == "/elsewhere/quick.toml"
+    assert repo_relative(None) is None
+
+
+def test_committed_manifests_carry_no_machine_paths():
+    from keypoint_trainer.utils.system import REPO_ROOT
+    manifests = sorted((REPO_ROOT / "models").glob("*/*/manifest.json"))
+    assert manifests
+    for m in manifests:
+        text = m.read_text()
+        for prefix in ("/work/", "/home/", "/root/", "/tmp/"):
+            assert prefix not in text, f"{m} contains an absolute path starting {prefix}"

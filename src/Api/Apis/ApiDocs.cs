@@ -6,8 +6,13 @@ internal static class ApiDocs
     public const string ServiceDescription = """
         Keypoint inference for pressure maps and images, on ONNX Runtime.
 
-        **Models.** `heatmap` (U-Net heatmaps, stick figures, 128×128), `regression` (direct coordinate regression, stick figures),
-        `spmkd` (self-supervised pressure-map keypoints; also returns 14 named body joints and the reconstructed pressure map).
+        **Models** (the default store; GET /v1/models lists what this service serves, with each model's held-out metrics):
+        `heatmap` (U-Net heatmaps, 5-keypoint stick figures in grayscale images, resized to 128×128; the accurate one),
+        `regression` (direct coordinate regression, same figures; the seed's weak baseline, kept for comparison),
+        `spmkd` (self-supervised pressure-map keypoints for bed pressure maps in the mat's own units; also returns 14 named body joints
+        and the reconstructed pressure map), `multi` (several stick figures per image grouped by link prediction; experimental, low accuracy).
+        Image models expect grayscale images (PNG/JPEG, or numbers 0..255); `spmkd` expects pressure readings (CSV, .npy, raw float32, JSON rows).
+        An input of the other kind is still run, with a `warnings` entry in the response.
 
         **Coordinates.** x to the right, y down, in the caller's own input pixels; pixel (i, j) has its centre at (i + 0.5, j + 0.5),
         so the image spans [0, width] × [0, height]. `x_norm = x / width`, `y_norm = y / height`.

@@ -10,8 +10,8 @@ internal static class OpenApiExamples
 
     public static readonly IReadOnlyDictionary<string, ParameterDoc> Parameters = new Dictionary<string, ParameterDoc>
     {
-        ["name"] = new("Model name: heatmap, regression or spmkd (GET /v1/models lists them).", JsonValue.Create("heatmap")),
-        ["include"] = new("Extra outputs, comma-separated or repeated: heatmaps, reconstruction (SPMKD).", JsonValue.Create("heatmaps")),
+        ["name"] = new("Model name (GET /v1/models lists them).", JsonValue.Create("heatmap")),
+        ["include"] = new("Extra outputs, comma-separated or repeated: heatmaps (heatmap, spmkd, multi), reconstruction (spmkd). Asking for one the model lacks is a 400 naming what it can return.", JsonValue.Create("heatmaps")),
         ["map_format"] = new("How heatmaps and reconstructions are returned: array (rows of numbers, default) or png (base64 16-bit PNG with min/max).", JsonValue.Create("array")),
         ["width"] = new("application/octet-stream only: values per row.", JsonValue.Create("84")),
         ["height"] = new("application/octet-stream only: number of rows.", JsonValue.Create("192")),
@@ -38,6 +38,7 @@ internal static class OpenApiExamples
     private static JsonObject Keypoint(string name, double x, double y, double w, double h, double? confidence) => new()
     {
         ["name"] = name, ["x"] = x, ["y"] = y, ["x_norm"] = Math.Round(x / w, 4), ["y_norm"] = Math.Round(y / h, 4), ["confidence"] = confidence,
+        ["score"] = confidence is { } c ? Math.Clamp(c, 0, 1) : null,
     };
 
     public static JsonObject PredictResponseExample() => new()
@@ -64,7 +65,7 @@ internal static class OpenApiExamples
             ["version"] = "1",
             ["items"] = new JsonArray(
                 new JsonObject { ["index"] = 0, ["result"] = PredictResponseExample() },
-                new JsonObject { ["index"] = 1, ["error"] = Problem(400, "items[1].data: row 1 has 2 values, expected 3") }),
+                new JsonObject { ["index"] = 1, ["error"] = Problem(400, "items[1].data[1] has 2 values, expected 3 like items[1].data[0]") }),
         },
         "ListModels" => new JsonArray(ModelInfoExample()),
         "GetModel" => ModelInfoExample(),
@@ -136,6 +137,6 @@ internal static class OpenApiExamples
         : type == typeof(ModelReadiness) ? new JsonObject { ["name"] = "spmkd", ["state"] = "failed", ["optional"] = false, ["error"] = "version 2: sha256 mismatch" }
         : type == typeof(BatchItemResult) ? new JsonObject { ["index"] = 0, ["result"] = PredictResponseExample() }
         : type == typeof(PredictBatchResponse) ? Success("PredictBatch")
-        : type == typeof(Microsoft.AspNetCore.Mvc.ProblemDetails) ? Problem(400, "body.data[2][1]: expected a finite number, got \"NaN\"")
+        : type == typeof(Microsoft.AspNetCore.Mvc.ProblemDetails) ? Problem(400, "body.data[2][1]: expected a number, got \"NaN\"")
         : null;
 }

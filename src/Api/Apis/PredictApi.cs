@@ -32,8 +32,10 @@ public static class PredictApi
         return group;
     }
 
-    public sealed class PredictServices(ModelStore store, InferenceGate gate, RequestBodyReader reader, IOptions<InferenceOptions> inference)
+    public sealed class PredictServices(ModelStore store, InferenceGate gate, RequestBodyReader reader, IOptions<InferenceOptions> inference,
+        ILogger<PredictServices> logger)
     {
+        public ILogger Logger { get; } = logger;
         public ModelStore Store { get; } = store;
         public InferenceGate Gate { get; } = gate;
         public RequestBodyReader Reader { get; } = reader;
@@ -41,25 +43,51 @@ public static class PredictApi
     }
 
     public static async Task<Results<Ok<PredictResponse>, ProblemHttpResult>> PredictAsync(
-        string name, HttpContext context, [AsParameters] PredictParameters parameters, [FromServices] PredictServices services, CancellationToken cancellation)
+        string name, HttpContext context, [AsParameters] OutputQuery outputs, [AsParameters] RawSizeQuery rawSize,
+        [FromServices] PredictServices services, CancellationToken cancellation)
     {
-        using var lease = AcquireModel(services.Store, name);
-        var (map, outputs) = await services.Reader.ReadSingleAsync(context.Request, cancellation);
-        RequestLog.Annotate(context, lease.Model, map.Width, map.Height, 1);
-        Prediction prediction;
-        using (await services.Gate.EnterAsync(cancellation))
-            prediction = KeypointPredictor.Predict(lease.Model, [map], outputs.ToPredictionOptions())[0];
-        return TypedResults.Ok(ResponseMapper.ToResponse(lease.Model.Manifest, prediction, outputs.Format));
+        if (services.Store.TryAcquire(name, out var status) is not { } lease) return NoModel(name, status, context);
+        using (lease)
+        {
+            try
+            {
+                var input = await services.Reader.ReadSingleAsync(context.Request, outputs, rawSize, cancellation);
+                input.Outputs.EnsureAvailableIn(lease.Model.Manifest);
+                RequestLog.Annotate(context, lease.Model, input.Map.Width, input.Map.Height, 1);
+                var warning = InputExpectations.Check(lease.Model.Manifest, input);
+                if (warning is not null) services.Logger.LogWarning("{Warning}", warning);
+                Prediction prediction;
+                using (await services.Gate.EnterAsync(cancellation))
+                    prediction = KeypointPredictor.Predict(lease.Model, [input.Map], input.Outputs.ToPredictionOptions())[0];
+                var response = ResponseMapper.ToResponse(lease.Model.Manifest, prediction, input.Outputs.Format);
+                return TypedResults.Ok(warning is null ? response : response with { Warnings = [warning] });
+            }
+            catch (RequestProblemException e) { return Problems.Result(context, e); }
+            catch (OverloadedException e) { return Problems.Result(context, e); }
+        }
     }
 
     public static async Task<Results<Ok<PredictBatchResponse>, ProblemHttpResult>> PredictBatchAsync(
-        string name, HttpContext context, [FromServices] PredictServices services, CancellationToken cancellation)
+        string name, HttpContext context, [AsParameters] OutputQuery outputs, [FromServices] PredictServices services, CancellationToken cancellation)
     {
-        using var lease = AcquireModel(services.Store, name);
-        var query = RequestBodyReader.QuerySelection(context.Request);
-        using var document = await services.Reader.ReadJsonAsync(context.Request, cancellation);
-        var items = ReadItems(document.RootElement, services.Inference.MaxBatchItems);
+        if (services.Store.TryAcquire(name, out var status) is not { } lease) return NoModel(name, status, context);
+        using (lease)
+        {
+            try
+            {
+                var query = outputs.ToSelection();
+                using var document = await services.Reader.ReadJsonAsync(context.Request, cancellation);
+                var items = ReadItems(document.RootElement, services.Inference.MaxBatchItems);
+                return TypedResults.Ok(await PredictItemsAsync(lease.Model, items, query, context, services, cancellation));
+            }
+            catch (RequestProblemException e) { return Problems.Result(context, e); }
+            catch (OverloadedException e) { return Problems.Result(context, e); }
+        }
+    }
 
+    private static async Task<PredictBatchResponse> PredictItemsAsync(LoadedModel model, List<JsonElement> items, OutputSelection query,
+        HttpContext context, PredictServices services, CancellationToken cancellation)
+    {
         // Parse every item; a bad item gets its own problem and does not fail the others.
         var results = new BatchItemResult?[items.Count];
         var valid = new List<(int Index, InputMap Map, OutputSelection Outputs)>();
@@ -67,36 +95,36 @@ public static class PredictApi
         {
             try
             {
-                var (map, outputs) = JsonInputParser.ReadInput(items[i], $"items[{i}]", query);
-                valid.Add((i, map, outputs));
+                var (map, selection) = JsonInputParser.ReadInput(items[i], $"items[{i}]", query);
+                selection.EnsureAvailableIn(model.Manifest);
+                valid.Add((i, map, selection));
             }
             catch (RequestProblemException e)
             {
                 results[i] = new BatchItemResult(i, null, Problems.Create(context, e.Status, e.Title, e.Message));
             }
         }
-        RequestLog.Annotate(context, lease.Model, valid.Count > 0 ? valid[0].Map.Width : 0, valid.Count > 0 ? valid[0].Map.Height : 0, items.Count);
+        RequestLog.Annotate(context, model, valid.Count > 0 ? valid[0].Map.Width : 0, valid.Count > 0 ? valid[0].Map.Height : 0, items.Count);
 
         if (valid.Count > 0)
         {
             var options = new PredictionOptions(valid.Any(v => v.Outputs.Heatmaps), valid.Any(v => v.Outputs.Reconstruction));
             IReadOnlyList<Prediction> predictions;
             using (await services.Gate.EnterAsync(cancellation))
-                predictions = KeypointPredictor.Predict(lease.Model, valid.Select(v => v.Map).ToList(), options);
+                predictions = KeypointPredictor.Predict(model, valid.Select(v => v.Map).ToList(), options);
             for (var j = 0; j < valid.Count; j++)
             {
-                var (index, _, outputs) = valid[j];
+                var (index, _, selection) = valid[j];
                 // The batch computed the union of requested outputs; return each item only what it asked for.
                 var p = predictions[j] with
                 {
-                    Heatmaps = outputs.Heatmaps ? predictions[j].Heatmaps : null,
-                    Reconstruction = outputs.Reconstruction ? predictions[j].Reconstruction : null,
+                    Heatmaps = selection.Heatmaps ? predictions[j].Heatmaps : null,
+                    Reconstruction = selection.Reconstruction ? predictions[j].Reconstruction : null,
                 };
-                results[index] = new BatchItemResult(index, ResponseMapper.ToResponse(lease.Model.Manifest, p, outputs.Format), null);
+                results[index] = new BatchItemResult(index, ResponseMapper.ToResponse(model.Manifest, p, selection.Format), null);
             }
         }
-        var manifest = lease.Model.Manifest;
-        return TypedResults.Ok(new PredictBatchResponse(manifest.Name, manifest.Version, results.Select(r => r!).ToList()));
+        return new PredictBatchResponse(model.Manifest.Name, model.Manifest.Version, results.Select(r => r!).ToList());
     }
 
     private static List<JsonElement> ReadItems(JsonElement root, int maxItems)
@@ -109,29 +137,11 @@ public static class PredictApi
         return items.EnumerateArray().ToList();
     }
 
-    private static ModelLease AcquireModel(ModelStore store, string name)
-    {
-        var lease = store.TryAcquire(name, out var status);
-        if (lease is not null) return lease;
-        if (status is null)
-            throw new RequestProblemException(StatusCodes.Status404NotFound, "Unknown model",
-                $"no model named '{name}'; GET /v1/models lists the models");
-        throw new ModelUnavailableException($"model '{name}' is not loaded ({status.State.ToString().ToLowerInvariant()}{(status.Error is null ? "" : $": {status.Error}")})");
-    }
+    // The model is unknown (404) or known but not loaded (503): expected outcomes, returned as problems.
+    private static ProblemHttpResult NoModel(string name, ModelStatus? status, HttpContext context) =>
+        status is null
+            ? TypedResults.Problem(Problems.Create(context, StatusCodes.Status404NotFound, "Unknown model",
+                $"no model named '{name}'; GET /v1/models lists the models"))
+            : TypedResults.Problem(Problems.Create(context, StatusCodes.Status503ServiceUnavailable, "Model unavailable",
+                $"model '{name}' is not loaded ({status.State.ToString().ToLowerInvariant()}{(status.Error is null ? "" : $": {status.Error}")})"));
 }
-
-/// <summary>Query parameters shared by every predict body type.</summary>
-public sealed class PredictParameters
-{
-    /// <summary>Extra outputs, comma-separated or repeated: heatmaps, reconstruction.</summary>
-    [FromQuery(Name = "include")] public string[]? Include { get; init; }
-    /// <summary>array (default) or png: how heatmaps and reconstructions are returned.</summary>
-    [FromQuery(Name = "map_format")] public string? MapFormat { get; init; }
-    /// <summary>Width of an application/octet-stream body (float32 values per row).</summary>
-    [FromQuery(Name = "width")] public string? Width { get; init; }
-    /// <summary>Height of an application/octet-stream body (rows).</summary>
-    [FromQuery(Name = "height")] public string? Height { get; init; }
-}
-
-/// <summary>The model exists but no version of it is loaded; 503.</summary>
-public sealed class ModelUnavailableException(string detail) : Exception(detail);

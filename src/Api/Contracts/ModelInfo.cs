@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using KeypointService.Api.Inputs;
 using KeypointService.Models.Manifests;
 using KeypointService.Models.Serving;
 
@@ -17,7 +18,7 @@ public sealed record ModelInfo
     public string? Version { get; init; }
     /// <summary>Every version directory in the store, oldest first.</summary>
     public required IReadOnlyList<string> AvailableVersions { get; init; }
-    /// <summary>heatmap | regression | spmkd.</summary>
+    /// <summary>heatmap | regression | spmkd | multi.</summary>
     public string? Task { get; init; }
     public string? Description { get; init; }
     public InputInfo? Input { get; init; }
@@ -28,10 +29,10 @@ public sealed record ModelInfo
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<int[]>? JointLinks { get; init; }
     /// <summary>Which optional outputs this model can return (heatmaps, reconstruction).</summary>
     public IReadOnlyList<string>? Outputs { get; init; }
-    /// <summary>Evaluation metrics from the manifest.</summary>
-    public JsonObject? Metrics { get; init; }
-    /// <summary>Training provenance from the manifest.</summary>
-    public JsonObject? Training { get; init; }
+    /// <summary>Evaluation metrics from the manifest (GET /v1/models/{name} only; left out of the list).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public JsonObject? Metrics { get; init; }
+    /// <summary>Training provenance from the manifest (GET /v1/models/{name} only; left out of the list).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public JsonObject? Training { get; init; }
     /// <summary>ONNX Runtime execution provider the model runs on.</summary>
     public string? ExecutionProvider { get; init; }
     /// <summary>Why a requested GPU provider was not used, if it was not.</summary>
@@ -58,7 +59,7 @@ public sealed record ModelInfo
             Links = m?.Skeleton,
             Joints = m?.Joints?.Names,
             JointLinks = m?.Joints?.Skeleton,
-            Outputs = m is null ? null : OutputsOf(m),
+            Outputs = m is null ? null : OutputSelection.AvailableOutputs(m),
             Metrics = detailed ? m?.Metrics : null,
             Training = detailed ? m?.Training : null,
             ExecutionProvider = s.ExecutionProvider,
@@ -66,15 +67,6 @@ public sealed record ModelInfo
             LoadedAt = s.LoadedAt,
             Error = s.Error,
         };
-    }
-
-    private static List<string> OutputsOf(ModelManifest m)
-    {
-        var outputs = new List<string> { "keypoints" };
-        if (m.Joints is not null) outputs.Add("joints");
-        if (m.Outputs.Heatmaps is not null) outputs.Add("heatmaps");
-        if (m.Outputs.Reconstruction is not null) outputs.Add("reconstruction");
-        return outputs;
     }
 }
 

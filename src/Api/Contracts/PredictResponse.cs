@@ -10,7 +10,7 @@ public sealed record PredictResponse
     [Description("Model name.")] public required string Model { get; init; }
     /// <summary>Model version that served the request.</summary>
     public required string Version { get; init; }
-    /// <summary>heatmap | regression | spmkd.</summary>
+    /// <summary>heatmap | regression | spmkd | multi.</summary>
     public required string Task { get; init; }
     /// <summary>Width of the caller's input in pixels (sensor columns for a pressure map).</summary>
     public required int Width { get; init; }
@@ -32,6 +32,8 @@ public sealed record PredictResponse
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public MapDto? Reconstruction { get; init; }
     /// <summary>Server-side timings of this request's stages (a batch shares one inference).</summary>
     public required TimingsDto TimingsMs { get; init; }
+    /// <summary>Things the caller should know, e.g. an input of the wrong kind for the model (a CSV sent to an image model); absent when there are none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<string>? Warnings { get; init; }
 }
 
 /// <summary>One keypoint.</summary>
@@ -40,8 +42,10 @@ public sealed record PredictResponse
 /// <param name="Y">y in the caller's pixels, 0 = top edge.</param>
 /// <param name="XNorm">x / width.</param>
 /// <param name="YNorm">y / height.</param>
-/// <param name="Confidence">Heatmap peak value (heatmap and SPMKD models); null for regression models and mapped joints.</param>
-public sealed record KeypointDto(string Name, double X, double Y, double XNorm, double YNorm, double? Confidence);
+/// <param name="Confidence">The raw heatmap peak value (heatmap, SPMKD and multi-figure models). Training targets peak at 1, so it is
+/// usually in [0, 1] but may exceed 1 slightly or be negative; compare it only within one model. Null for regression models and mapped joints.</param>
+/// <param name="Score">Confidence clamped to [0, 1], for thresholds; null where confidence is null.</param>
+public sealed record KeypointDto(string Name, double X, double Y, double XNorm, double YNorm, double? Confidence, double? Score);
 
 /// <summary>One figure of a multi-figure model.</summary>
 /// <param name="Score">Instance score: (sum of keypoint scores + sum of link scores) / (keypoint types + skeleton links); missing parts count 0.</param>

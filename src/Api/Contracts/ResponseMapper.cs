@@ -1,6 +1,6 @@
 using KeypointService.Api.Inputs;
 using KeypointService.Models.Inference;
-using KeypointService.Models.Inputs;
+using KeypointService.Models.Outputs;
 using KeypointService.Models.Manifests;
 
 namespace KeypointService.Api.Contracts;
@@ -27,7 +27,8 @@ public static class ResponseMapper
         TimingsMs = new TimingsDto(Round(p.Timings.PreprocessMs), Round(p.Timings.InferenceMs), Round(p.Timings.PostprocessMs)),
     };
 
-    private static KeypointDto ToDto(KeypointResult k) => new(k.Name, k.X, k.Y, k.XNorm, k.YNorm, k.Confidence);
+    private static KeypointDto ToDto(KeypointResult k) =>
+        new(k.Name, k.X, k.Y, k.XNorm, k.YNorm, k.Confidence, k.Confidence is { } c ? Math.Clamp(c, 0, 1) : null);
 
     private static double Round(double ms) => Math.Round(ms, 3);
 

@@ -26,6 +26,7 @@ public static class OpenApiExtensions
             });
             o.OperationFilter<ExampleOperationFilter>();
             o.SchemaFilter<ExampleSchemaFilter>();
+            o.DocumentFilter<ServedModelsDocumentFilter>();
         });
     }
 

@@ -17,7 +17,7 @@ public static class ServiceExtensions
     {
         var services = builder.Services;
         services.AddOptions<ModelStoreOptions>().BindConfiguration(ModelStoreOptions.Section);
-                services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section);
+        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section);
         services.AddOptions<RequestOptions>().BindConfiguration(RequestOptions.Section);
 
         // Loaded eagerly so that a missing native library stops start-up with one clear message.
@@ -41,7 +41,8 @@ public static class ServiceExtensions
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
         });
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c => Problems.Complete(c.ProblemDetails, c.HttpContext));
+        services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddKeypointOpenApi();
     }
 
@@ -113,8 +114,8 @@ public static class ServiceExtensions
     public static WebApplication UseKeypointPipeline(this WebApplication app)
     {
         app.UseMiddleware<RequestLog>();
-        app.UseMiddleware<ErrorHandlingMiddleware>();
-        app.UseStatusCodePages(); // problem details for bodiless 4xx/5xx (e.g. routing 404, 405)
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(); // problem details for bodiless 4xx/5xx (routing 404, 405), in the same style
         app.UseKeypointOpenApi();
         return app;
     }

@@ -1,4 +1,5 @@
 using KeypointService.Models.Inference;
+using KeypointService.Models.Manifests;
 
 namespace KeypointService.Api.Inputs;
 
@@ -10,6 +11,27 @@ public sealed record OutputSelection(bool Heatmaps, bool Reconstruction, MapForm
     public static readonly OutputSelection Default = new(false, false, MapFormat.Array);
 
     public PredictionOptions ToPredictionOptions() => new(Heatmaps, Reconstruction);
+
+    /// <summary>What <paramref name="manifest"/>'s model can return: keypoints, and joints, heatmaps, reconstruction where it has them.</summary>
+    public static IReadOnlyList<string> AvailableOutputs(ModelManifest manifest)
+    {
+        var outputs = new List<string> { "keypoints" };
+        if (manifest.Joints is not null) outputs.Add("joints");
+        if (manifest.Outputs.Heatmaps is not null) outputs.Add("heatmaps");
+        if (manifest.Outputs.Reconstruction is not null) outputs.Add("reconstruction");
+        return outputs;
+    }
+
+    /// <summary>400 naming what the model can return when the selection asks for an output it does not have.</summary>
+    public void EnsureAvailableIn(ModelManifest manifest)
+    {
+        var missing = new List<string>();
+        if (Heatmaps && manifest.Outputs.Heatmaps is null) missing.Add("heatmaps");
+        if (Reconstruction && manifest.Outputs.Reconstruction is null) missing.Add("reconstruction");
+        if (missing.Count > 0)
+            throw RequestProblemException.BadInput(
+                $"model '{manifest.Name}' has no {string.Join(" or ", missing)}; it can return: {string.Join(", ", AvailableOutputs(manifest))}");
+    }
 
     /// <summary>Parses include values ("heatmaps", "reconstruction"; comma-separated or repeated) and a map format.</summary>
     public static OutputSelection Parse(IEnumerable<string?> include, string? mapFormat, OutputSelection? fallback = null)

@@ -14,6 +14,9 @@ public sealed class RequestOptions
     public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
 }
 
+/// <summary>One decoded input: the map, the outputs asked for, and the media type it came as.</summary>
+public sealed record ReadInput(InputMap Map, OutputSelection Outputs, string MediaType);
+
 /// <summary>
 /// Turns a predict request of any supported media type into an input map: JSON, PNG, JPEG, CSV,
 /// .npy, raw float32 and multipart/form-data with one file of those types.
@@ -27,32 +30,40 @@ public sealed class RequestBodyReader(IOptions<RequestOptions> options)
 
     public long MaxBodyBytes => _limit;
 
-    public async Task<(InputMap Map, OutputSelection Outputs)> ReadSingleAsync(HttpRequest request, CancellationToken cancellation)
+    /// <summary>
+    /// Reads one input of any supported media type. The outputs come from <paramref name="outputs"/>,
+    /// overridden by a JSON body's own include/map_format; <paramref name="rawSize"/> sizes raw float32 bodies.
+    /// </summary>
+    public async Task<ReadInput> ReadSingleAsync(HttpRequest request, OutputQuery outputs, RawSizeQuery rawSize, CancellationToken cancellation)
     {
-        var query = QuerySelection(request);
+        var query = outputs.ToSelection();
         var mediaType = MediaTypeOf(request.ContentType);
-        if (mediaType == "multipart/form-data") return (await ReadMultipartAsync(request, cancellation), query);
+        if (mediaType == "multipart/form-data")
+        {
+            var (fileType, map) = await ReadMultipartAsync(request, rawSize, cancellation);
+            return new ReadInput(map, query, fileType);
+        }
 
         var body = await ReadBodyAsync(request, cancellation);
-        if (mediaType is "application/json" || mediaType.EndsWith("+json", StringComparison.Ordinal))
+        if (IsJson(mediaType))
         {
             using var document = JsonInputParser.ParseDocument(body);
-            return JsonInputParser.ReadInput(document.RootElement, "body", query);
+            var (map, selection) = JsonInputParser.ReadInput(document.RootElement, "body", query);
+            return new ReadInput(map, selection, "application/json");
         }
-        return (DecodeBinary(mediaType, body.Span, request.Query), query);
+        return new ReadInput(DecodeBinary(mediaType, body.Span, rawSize), query, mediaType);
     }
+
+    private static bool IsJson(string mediaType) => mediaType is "application/json" || mediaType.EndsWith("+json", StringComparison.Ordinal);
 
     public async Task<JsonDocument> ReadJsonAsync(HttpRequest request, CancellationToken cancellation)
     {
         var mediaType = MediaTypeOf(request.ContentType);
-        if (mediaType != "application/json" && !mediaType.EndsWith("+json", StringComparison.Ordinal))
+        if (!IsJson(mediaType))
             throw new RequestProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
                 $"predict-batch takes application/json, got '{(mediaType.Length == 0 ? "no Content-Type" : mediaType)}'");
         return JsonInputParser.ParseDocument(await ReadBodyAsync(request, cancellation));
     }
-
-    public static OutputSelection QuerySelection(HttpRequest request) =>
-        OutputSelection.Parse(request.Query["include"], request.Query["map_format"].LastOrDefault());
 
     private static string MediaTypeOf(string? contentType)
     {
@@ -64,7 +75,7 @@ public sealed class RequestBodyReader(IOptions<RequestOptions> options)
             : throw new RequestProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", $"unparseable Content-Type '{contentType}'");
     }
 
-    private InputMap DecodeBinary(string mediaType, ReadOnlySpan<byte> body, IQueryCollection query)
+    private static InputMap DecodeBinary(string mediaType, ReadOnlySpan<byte> body, RawSizeQuery rawSize)
     {
         try
         {
@@ -74,7 +85,7 @@ public sealed class RequestBodyReader(IOptions<RequestOptions> options)
                 "image/jpeg" or "image/jpg" => InputDecoders.DecodeJpeg(body),
                 "text/csv" or "text/plain" => InputDecoders.ParseCsv(body),
                 "application/x-npy" or "application/npy" => InputDecoders.ParseNpy(body),
-                "application/octet-stream" => InputDecoders.ParseRawFloat32(body, QueryDimension(query, "width"), QueryDimension(query, "height")),
+                "application/octet-stream" => ParseRaw(body, rawSize.Require()),
                 _ => throw new RequestProblemException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
                     $"'{mediaType}' is not supported; use one of: {string.Join(", ", SupportedMediaTypes)}"),
             };
@@ -85,14 +96,10 @@ public sealed class RequestBodyReader(IOptions<RequestOptions> options)
         }
     }
 
-    private static int QueryDimension(IQueryCollection query, string name)
-    {
-        var text = query[name].LastOrDefault();
-        if (text is null) throw RequestProblemException.BadInput($"application/octet-stream needs the query parameters width and height (missing '{name}')");
-        return int.TryParse(text, out var n) && n > 0 ? n : throw RequestProblemException.BadInput($"query parameter {name}: expected a positive integer, got '{text}'");
-    }
+    private static InputMap ParseRaw(ReadOnlySpan<byte> body, (int Width, int Height) size) =>
+        InputDecoders.ParseRawFloat32(body, size.Width, size.Height);
 
-    private async Task<InputMap> ReadMultipartAsync(HttpRequest request, CancellationToken cancellation)
+    private async Task<(string FileType, InputMap Map)> ReadMultipartAsync(HttpRequest request, RawSizeQuery rawSize, CancellationToken cancellation)
     {
         IFormCollection form;
         try
@@ -102,6 +109,10 @@ public sealed class RequestBodyReader(IOptions<RequestOptions> options)
         catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
         {
             throw TooLarge();
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw TooLarge(); // Kestrel's own body limit: a BadHttpRequestException is an IOException too
         }
         catch (InvalidDataException e)
         {
@@ -120,9 +131,9 @@ public sealed class RequestBodyReader(IOptions<RequestOptions> options)
         if (fileType == "application/json")
         {
             using var document = JsonInputParser.ParseDocument(bytes);
-            return JsonInputParser.ReadInput(document.RootElement, $"file '{file.FileName}'", OutputSelection.Default).Map;
+            return (fileType, JsonInputParser.ReadInput(document.RootElement, $"file '{file.FileName}'", OutputSelection.Default).Map);
         }
-        return DecodeBinary(fileType, bytes, request.Query);
+        return (fileType, DecodeBinary(fileType, bytes, rawSize));
     }
 
     // The part's own Content-Type, or its file extension when the client sent a generic one.

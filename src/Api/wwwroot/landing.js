@@ -211,7 +211,7 @@ function render(model, r, input, overlay) {
   for (const g of groups) drawMarkers(ctx, g, toCanvas, "outline");
   for (const g of groups) drawMarkers(ctx, g, toCanvas, "fill");
 
-  const drawn = groups.flatMap((g) => g.points.map((p) => ({ group: g.label, name: p.name, x: p.x, y: p.y, confidence: p.confidence ?? null, color: g.color })));
+  const drawn = groups.flatMap((g) => g.points.map((p) => ({ group: g.label, name: p.name, x: p.x, y: p.y, confidence: p.confidence ?? null, score: p.score ?? null, color: g.color })));
   canvas.dataset.scale = String(scale);
   canvas.dataset.keypoints = JSON.stringify(drawn);
   canvas.dataset.overlay = overlayDrawn ?? "none";
@@ -221,6 +221,10 @@ function render(model, r, input, overlay) {
   fillTable(drawn);
   $("result-summary").textContent = `${r.model} v${r.version} (${r.task}) on a ${r.width}×${r.height} input: ${summarise(r)}. ` +
     `Inference ${r.timings_ms.inference.toFixed(1)} ms.`;
+  // The service answers but warns, e.g. when a model gets an input of the other kind.
+  const warnings = r.warnings ?? [];
+  $("warnings").replaceChildren(...warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })));
+  $("warnings").hidden = warnings.length === 0;
   $("preview-note").hidden = !input.note;
   $("preview-note").textContent = input.note ?? "";
   $("json").textContent = JSON.stringify(r, null, 2);
@@ -298,7 +302,9 @@ function fillTable(drawn) {
     row.dataset.name = p.name;
     row.dataset.x = String(p.x);
     row.dataset.y = String(p.y);
-    for (const text of [p.group, p.name, p.x.toFixed(2), p.y.toFixed(2), p.confidence == null ? "–" : p.confidence.toFixed(3)]) {
+    // confidence is the raw heatmap peak (it can exceed 1); score is the same clamped to [0, 1].
+    const number = (v) => (v == null ? "–" : v.toFixed(3));
+    for (const text of [p.group, p.name, p.x.toFixed(2), p.y.toFixed(2), number(p.confidence), number(p.score)]) {
       const cell = document.createElement("td");
       cell.textContent = text;
       row.append(cell);

@@ -92,48 +92,35 @@ public static class InputDecoders
     }
 
     /// <summary>
-    /// JSON <c>{"data": [[...], ...]}</c>: rows × columns. Empty data, empty or null rows, ragged rows
-    /// ("row 3 has 83 values, expected 84", rows counted from 1) and values that are not finite in
-    /// float32 are errors.
+    /// JSON <c>{"data": [[...], ...]}</c>: rows × columns, the one place their shape and values are
+    /// checked. Empty data, empty rows, ragged rows and values that are not finite in float32 are errors
+    /// naming the element by its JSON index under <paramref name="name"/> ("body.data[3] has 83 values,
+    /// expected 84 like body.data[0]").
     /// </summary>
-    public static InputMap FromRows(IReadOnlyList<IReadOnlyList<double>>? rows)
+    public static InputMap FromRows(IReadOnlyList<IReadOnlyList<double>> rows, string name = "data")
     {
-        if (rows is null || rows.Count == 0)
-            throw new InputFormatException("'data' is empty; expected rows × columns of numbers");
-        IReadOnlyList<double>? first = rows[0];
-        if (first is null || first.Count == 0)
-            throw new InputFormatException("row 1 is empty; expected rows × columns of numbers");
-        int height = rows.Count, width = first.Count;
-        InputMap.CheckSize(width, height, "'data'");
+        if (rows.Count == 0)
+            throw new InputFormatException($"{name} is empty; expected rows × columns of numbers");
+        int height = rows.Count, width = rows[0].Count;
+        if (width == 0)
+            throw new InputFormatException($"{name}[0] is empty; expected rows × columns of numbers");
+        InputMap.CheckSize(width, height, name);
 
         var data = GC.AllocateUninitializedArray<float>(width * height);
         for (int r = 0; r < height; r++)
         {
-            IReadOnlyList<double>? row = rows[r];
-            if (row is null)
-                throw new InputFormatException($"row {r + 1} is null; expected an array of {width} numbers");
+            IReadOnlyList<double> row = rows[r];
             if (row.Count != width)
-                throw new InputFormatException($"row {r + 1} has {row.Count} values, expected {width}");
+                throw new InputFormatException($"{name}[{r}] has {row.Count} values, expected {width} like {name}[0]");
             Span<float> target = data.AsSpan(r * width, width);
-            if (row is double[] array)
-            {
-                for (int c = 0; c < width; c++)
-                    target[c] = (float)array[c];
-            }
-            else
-            {
-                for (int c = 0; c < width; c++)
-                    target[c] = (float)row[c];
-            }
             for (int c = 0; c < width; c++)
             {
+                double v = row[c];
+                target[c] = (float)v;
                 if (!float.IsFinite(target[c]))
-                {
-                    double v = row[c];
                     throw new InputFormatException(double.IsFinite(v)
-                        ? $"row {r + 1}, column {c + 1}: {v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is outside the float32 range"
-                        : $"row {r + 1}, column {c + 1} is {InputMap.Describe((float)v)}; all values must be finite numbers");
-                }
+                        ? $"{name}[{r}][{c}]: {v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is outside the float32 range"
+                        : $"{name}[{r}][{c}] is {InputMap.Describe((float)v)}; all values must be finite numbers");
             }
         }
         return new InputMap(width, height, data, InputValueDomain.Raw, trusted: true);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using KeypointService.Models.Inputs;
+using KeypointService.Models.Outputs;
 using Xunit.Abstractions;
 using static KeypointService.Models.Tests.Inputs.TestFiles;
 

@@ -1,10 +1,10 @@
 using KeypointService.Models.Inputs;
-using Xunit.Abstractions;
+using KeypointService.Models.Outputs;
 using static KeypointService.Models.Tests.Inputs.TestFiles;
 
 namespace KeypointService.Models.Tests.Inputs;
 
-public class JpegDecoderTests(ITestOutputHelper output)
+public class JpegDecoderTests
 {
     private static byte[] SmoothGray(int w, int h)
     {
@@ -159,7 +159,7 @@ public class JpegDecoderTests(ITestOutputHelper output)
     [Fact]
     public void MatchesPilDecodeAndTheTrainersLuma()
     {
-        // PIL (same libjpeg-turbo) decodes to RGB; the trainer's to_raw takes float32 luma (skipped without python3/PIL).
+        // PIL (same libjpeg-turbo) decodes to RGB; the trainer's to_raw takes float32 luma (./test.sh installs python3 with NumPy and PIL).
         string dir = TempDirectory();
         try
         {
@@ -174,12 +174,7 @@ public class JpegDecoderTests(ITestOutputHelper output)
                 (np.float32(0.299) * a[:, :, 0] + np.float32(0.587) * a[:, :, 1] + np.float32(0.114) * a[:, :, 2]).astype("<f4").tofile("c.f32")
                 np.asarray(Image.open("g.jpg")).astype("<f4").tofile("g.f32")
                 """;
-            if (!TryPython(script, dir, out string log))
-            {
-                Assert.True(log.Length == 0, log); // python present but failing: show why
-                output.WriteLine("skipped: /usr/bin/python3 with NumPy and PIL is not available");
-                return;
-            }
+            RunPython(script, dir);
             foreach (string name in new[] { "c", "g" })
             {
                 InputMap ours = InputDecoders.DecodeImage(File.ReadAllBytes(Path.Combine(dir, name + ".jpg")));

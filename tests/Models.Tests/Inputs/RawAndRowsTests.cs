@@ -53,18 +53,19 @@ public class RawAndRowsTests
     [Fact]
     public void FromRowsRejectsEmptyRaggedAndNonFiniteData()
     {
-        static string Error(IReadOnlyList<IReadOnlyList<double>>? rows) =>
+        static string Error(IReadOnlyList<IReadOnlyList<double>> rows) =>
             Assert.Throws<InputFormatException>(() => InputDecoders.FromRows(rows)).Message;
 
-        Assert.Contains("empty", Error([]));
-        Assert.Contains("empty", Error(null));
-        Assert.Equal("row 1 is empty; expected rows × columns of numbers", Error([Array.Empty<double>(), new double[] { 1 }]));
-        Assert.Equal("row 3 has 2 values, expected 3", Error([new double[] { 1, 2, 3 }, new double[] { 4, 5, 6 }, new double[] { 7, 8 }]));
-        Assert.Equal("row 2 has 4 values, expected 3", Error([new double[] { 1, 2, 3 }, new List<double> { 4, 5, 6, 7 }]));
-        Assert.Contains("row 2 is null", Error([new double[] { 1 }, null!]));
-        Assert.Equal("row 1, column 2 is NaN; all values must be finite numbers", Error([new double[] { 1, double.NaN }]));
-        Assert.Equal("row 1, column 1 is -Infinity; all values must be finite numbers", Error([new double[] { double.NegativeInfinity }]));
-        Assert.Equal("row 1, column 1: 1E+300 is outside the float32 range", Error([new double[] { 1e300 }]));
+        // Elements are named by their JSON index, as in the body they come from.
+        Assert.Equal("data is empty; expected rows × columns of numbers", Error([]));
+        Assert.Equal("data[0] is empty; expected rows × columns of numbers", Error([Array.Empty<double>(), new double[] { 1 }]));
+        Assert.Equal("data[2] has 2 values, expected 3 like data[0]", Error([new double[] { 1, 2, 3 }, new double[] { 4, 5, 6 }, new double[] { 7, 8 }]));
+        Assert.Equal("data[1] has 4 values, expected 3 like data[0]", Error([new double[] { 1, 2, 3 }, new List<double> { 4, 5, 6, 7 }]));
+        Assert.Equal("data[0][1] is NaN; all values must be finite numbers", Error([new double[] { 1, double.NaN }]));
+        Assert.Equal("data[0][0] is -Infinity; all values must be finite numbers", Error([new double[] { double.NegativeInfinity }]));
+        Assert.Equal("data[0][0]: 1E+300 is outside the float32 range", Error([new double[] { 1e300 }]));
+        Assert.Equal("items[2].data[1] has 1 values, expected 2 like items[2].data[0]",
+            Assert.Throws<InputFormatException>(() => InputDecoders.FromRows([new double[] { 1, 2 }, new double[] { 3 }], "items[2].data")).Message);
         Assert.Contains("4096", Error(Enumerable.Range(0, 4097).Select(_ => (IReadOnlyList<double>)new double[] { 1 }).ToList()));
         Assert.Contains("4096", Error([new double[4097]]));
     }

@@ -187,20 +187,15 @@ internal static class TestFiles
 
     public static byte[] Bytes<T>(ReadOnlySpan<T> values) where T : unmanaged => MemoryMarshal.AsBytes(values).ToArray();
 
-    // ---------------------------------------------------------------- /usr/bin/python3 (NumPy, PIL), when present
+    // ---------------------------------------------------------------- /usr/bin/python3 (NumPy, PIL): an independent oracle
 
-    private static readonly Lazy<bool> PythonAvailable = new(() =>
-        File.Exists("/usr/bin/python3") && RunPython("import numpy, PIL", Path.GetTempPath(), out _));
-
-    /// <summary>Runs a Python snippet in <paramref name="directory"/>; false when python3/NumPy/PIL are missing.</summary>
-    public static bool TryPython(string script, string directory, out string output)
+    /// <summary>
+    /// Runs a Python snippet in <paramref name="directory"/> and fails the test when it cannot: the test
+    /// command installs python3 with NumPy and PIL, so a missing one is a broken set-up, not a skip.
+    /// </summary>
+    public static void RunPython(string script, string directory)
     {
-        output = "";
-        return PythonAvailable.Value && RunPython(script, directory, out output);
-    }
-
-    private static bool RunPython(string script, string directory, out string output)
-    {
+        Assert.True(File.Exists("/usr/bin/python3"), "/usr/bin/python3 is missing; ./test.sh (scripts/setup.sh) installs it with python3-numpy and python3-pil");
         var info = new ProcessStartInfo("/usr/bin/python3")
         {
             RedirectStandardInput = true,
@@ -213,10 +208,9 @@ internal static class TestFiles
         process.StandardInput.Write(script);
         process.StandardInput.Close();
         var stderr = process.StandardError.ReadToEndAsync();
-        output = process.StandardOutput.ReadToEnd();
+        var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        output += stderr.Result;
-        return process.ExitCode == 0;
+        Assert.True(process.ExitCode == 0, $"the Python oracle failed (exit {process.ExitCode}):\n{output}{stderr.Result}");
     }
 
     public static string TempDirectory()

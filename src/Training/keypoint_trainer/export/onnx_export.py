@@ -209,7 +209,7 @@ def export_experiment(cfg: dict[str, Any], exp: str, out: Path, *, name: Optiona
     from ..data.generate import split_paths
     from ..evaluation.run import eval_dir
     from ..training.trainer import load_trained, run_dir
-    from ..utils.system import git_commit, machine_info, versions
+    from ..utils.system import git_commit, machine_info, repo_relative, versions
 
     model, spec = load_trained(cfg, exp)
     name = name or task_of(spec)
@@ -243,7 +243,7 @@ def export_experiment(cfg: dict[str, Any], exp: str, out: Path, *, name: Optiona
     d = cfg["data"]
     training = {
         "command": f"PYTHONPATH=src/Training python3 -m keypoint_trainer train --config {cfg['run']['name']} --model {exp}",
-        "config": cfg.get("_source"), "profile": cfg["run"]["name"], "experiment": exp, "spec": spec,
+        "config": repo_relative(cfg.get("_source")), "profile": cfg["run"]["name"], "experiment": exp, "spec": spec,
         "seed": cfg["run"]["seed"], "flip_test": flip,
         "data": {"generator": "keypoint_trainer.data.generator (defaults + [generator] overrides)",
                  "generator_overrides": cfg.get("generator", {}), "train": d["train"], "val": d["val"],

@@ -70,3 +70,18 @@ def git_commit(cwd: Optional[Path] = None) -> Optional[str]:
         return out.stdout.strip() or None if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+
+
+def repo_relative(path: Optional[str | Path]) -> Optional[str]:
+    """``path`` relative to the repository root when it lies inside it (manifests and provenance must
+    not carry one machine's absolute paths), else unchanged."""
+    if path is None:
+        return None
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,7 +1,8 @@
 using System.Buffers;
+using KeypointService.Models.Inputs;
 using KeypointService.Models.Inputs.Native;
 
-namespace KeypointService.Models.Inputs;
+namespace KeypointService.Models.Outputs;
 
 /// <summary>
 /// Grayscale PNG encoding through libpng's simplified API (png_image_write_to_memory), for returning

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Text;
+using KeypointService.Models.Inputs;
+using KeypointService.Models.Outputs;
+
+namespace KeypointService.Bench;
+
+/// <summary>
+/// Median and p90 time of decoding one 256 × 256 input per body format, and of encoding the PNG maps
+/// returned with map_format=png (in the test suite until it moved here: timing is a benchmark's job).
+/// JPEG files come from outside (bench/run.sh writes them with PIL), as nothing here encodes JPEG.
+/// </summary>
+internal static class DecoderBenchmark
+{
+    private const int Side = 256;
+
+    public static int Run(Arguments args)
+    {
+        var count = args.Get("iterations", 200);
+        var (gray, wide) = Pattern();
+        var raw = new byte[Side * Side * 4];
+        Buffer.BlockCopy(gray.Select(b => (float)b).ToArray(), 0, raw, 0, raw.Length);
+        var cases = new List<(string Name, Action Run)>
+        {
+            ("PNG gray 8-bit", Decode(PngEncoder.EncodeGray8(Side, Side, gray), Image)),
+            ("PNG gray 16-bit", Decode(PngEncoder.EncodeGray16(Side, Side, wide), Image)),
+            ("raw float32", Decode(raw, b => InputDecoders.ParseRawFloat32(b, Side, Side))),
+            (".npy <f4", Decode(Npy(raw), b => InputDecoders.ParseNpy(b))),
+            ("CSV (integers)", Decode(Csv(gray), b => InputDecoders.ParseCsv(b))),
+            ("PNG encode gray 8-bit", () => PngEncoder.EncodeGray8(Side, Side, gray)),
+            ("PNG encode gray 16-bit", () => PngEncoder.EncodeGray16(Side, Side, wide)),
+        };
+        foreach (var file in args.Get("jpeg", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+            cases.Add(($"JPEG {Path.GetFileNameWithoutExtension(file)}", Decode(File.ReadAllBytes(file), Image)));
+
+        Console.WriteLine("format\tmedian_us\tp90_us");
+        foreach (var (name, run) in cases)
+        {
+            var samples = Measure(run, count);
+            Console.WriteLine($"{name}\t{samples[samples.Length / 2]:F1}\t{samples[samples.Length * 9 / 10]:F1}");
+        }
+        return 0;
+    }
+
+    private static Action Decode(byte[] bytes, Func<byte[], InputMap> decode) => () => decode(bytes);
+
+    private static InputMap Image(byte[] b) => InputDecoders.DecodeImage(b);
+
+    private static double[] Measure(Action run, int count)
+    {
+        for (var i = 0; i < 5; i++) run(); // warm-up: JIT, native handles
+        var samples = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            run();
+            samples[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+        Array.Sort(samples);
+        return samples;
+    }
+
+    // An XOR texture with noise: not trivially compressible.
+    private static (byte[] Gray, ushort[] Wide) Pattern()
+    {
+        var random = new Random(3);
+        var gray = new byte[Side * Side];
+        for (var y = 0; y < Side; y++)
+            for (var x = 0; x < Side; x++)
+                gray[y * Side + x] = (byte)((x ^ y) + random.Next(8));
+        return (gray, gray.Select(b => (ushort)(b * 257)).ToArray());
+    }
+
+    // .npy format 1.0: magic, version, header length, a dict padded with spaces to a 64-byte boundary.
+    private static byte[] Npy(byte[] data)
+    {
+        var dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({Side}, {Side}), }}";
+        var headerLength = (10 + dict.Length + 1 + 63) / 64 * 64 - 10;
+        var header = Encoding.ASCII.GetBytes(dict.PadRight(headerLength - 1) + "\n");
+        byte[] prefix = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)(headerLength & 0xFF), (byte)(headerLength >> 8)];
+        return [.. prefix, .. header, .. data];
+    }
+
+    private static byte[] Csv(byte[] gray) => Encoding.ASCII.GetBytes(string.Join("\n",
+        Enumerable.Range(0, Side).Select(r => string.Join(",", gray.Skip(r * Side).Take(Side)))));
+}
