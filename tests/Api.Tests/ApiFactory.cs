@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
 
 namespace KeypointService.Api.Tests;
 
@@ -28,6 +30,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     }
 
     public string StoreRoot { get; }
+    /// <summary>Every Serilog event this host writes (console output is off in tests).</summary>
+    public LogCapture Logs { get; } = new();
     private Dictionary<string, string?> Settings { get; }
 
     /// <summary>Publishes fixture {model}/1 into the store as {version}: temporary directory, then rename.</summary>
@@ -36,6 +40,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+        builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
     }
 
     protected override void Dispose(bool disposing)

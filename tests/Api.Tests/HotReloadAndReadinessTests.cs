@@ -28,9 +28,11 @@ public class HotReloadAndReadinessTests
             }
         })).ToArray();
 
-        await Task.Delay(400);
-        factory.CopyFixture("heatmap", "2");
+        // Publish only once version 1 has answered: a fixed head start is too short on a loaded machine.
         var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!versions.ContainsKey("1") && failures.IsEmpty && DateTime.UtcNow < deadline) await Task.Delay(50);
+        factory.CopyFixture("heatmap", "2");
+        deadline = DateTime.UtcNow.AddSeconds(20);
         while (!versions.ContainsKey("2") && DateTime.UtcNow < deadline) await Task.Delay(50);
         await Task.Delay(300);
         stop.Cancel();
@@ -62,14 +64,15 @@ public class HotReloadAndReadinessTests
     [Fact]
     public async Task The_gate_queues_then_refuses_with_retry_after()
     {
-        var gate = new InferenceGate(Options.Create(new InferenceOptions { MaxConcurrency = 1, MaxQueueLength = 1, QueueTimeoutMs = 100 }));
+        var gate = new InferenceGate(Options.Create(new InferenceOptions { MaxConcurrency = 1, MaxQueueLength = 1, QueueTimeoutMs = 1000 }));
+        // 1 s, not less: on a loaded machine a shorter timeout can expire before the queue-full check runs.
         var held = await gate.EnterAsync(CancellationToken.None);
         var queued = gate.EnterAsync(CancellationToken.None);               // waits in the queue
         var refused = await Assert.ThrowsAsync<OverloadedException>(() => gate.EnterAsync(CancellationToken.None)); // queue full
         Assert.Contains("queue is full", refused.Message);
         Assert.True(refused.RetryAfterSeconds > 0);
-        var timedOut = await Assert.ThrowsAsync<OverloadedException>(() => queued); // nobody released within 100 ms
-        Assert.Contains("within 100 ms", timedOut.Message);
+        var timedOut = await Assert.ThrowsAsync<OverloadedException>(() => queued); // nobody released within 1000 ms
+        Assert.Contains("within 1000 ms", timedOut.Message);
         held.Dispose();
         (await gate.EnterAsync(CancellationToken.None)).Dispose();
     }

@@ -53,7 +53,7 @@ public static class PredictApi
             {
                 var input = await services.Reader.ReadSingleAsync(context.Request, outputs, rawSize, cancellation);
                 input.Outputs.EnsureAvailableIn(lease.Model.Manifest);
-                RequestLog.Annotate(context, lease.Model, input.Map.Width, input.Map.Height, 1);
+                RequestLogging.AnnotatePrediction(context, lease.Model, input.Map.Width, input.Map.Height, 1);
                 var warning = InputExpectations.Check(lease.Model.Manifest, input);
                 if (warning is not null) services.Logger.LogWarning("{Warning}", warning);
                 Prediction prediction;
@@ -104,7 +104,7 @@ public static class PredictApi
                 results[i] = new BatchItemResult(i, null, Problems.Create(context, e.Status, e.Title, e.Message));
             }
         }
-        RequestLog.Annotate(context, model, valid.Count > 0 ? valid[0].Map.Width : 0, valid.Count > 0 ? valid[0].Map.Height : 0, items.Count);
+        RequestLogging.AnnotatePrediction(context, model, valid.Count > 0 ? valid[0].Map.Width : 0, valid.Count > 0 ? valid[0].Map.Height : 0, items.Count);
 
         if (valid.Count > 0)
         {

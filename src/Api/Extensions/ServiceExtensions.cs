@@ -6,7 +6,6 @@ using KeypointService.Models.Inputs;
 using KeypointService.Models.Onnx;
 using KeypointService.Models.Serving;
 using Microsoft.Extensions.Options;
-using Serilog;
 
 namespace KeypointService.Api.Extensions;
 
@@ -44,21 +43,6 @@ public static class ServiceExtensions
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => Problems.Complete(c.ProblemDetails, c.HttpContext));
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddKeypointOpenApi();
-    }
-
-    /// <summary>Serilog behind Microsoft.Extensions.Logging, configured from the "Serilog" section.</summary>
-    public static void AddKeypointLogging(this WebApplicationBuilder builder)
-    {
-        var configuration = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
-        var format = builder.Configuration["Serilog:ConsoleFormat"] ?? "text";
-        configuration = format.ToLowerInvariant() switch
-        {
-            "json" => configuration.WriteTo.Console(new Serilog.Formatting.Json.JsonFormatter(renderMessage: true)),
-            "none" => configuration,
-            _ => configuration.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}"),
-        };
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSerilog(configuration.CreateLogger(), dispose: true);
     }
 
     private static ModelStore CreateModelStore(IServiceProvider sp, OrtSessionSettings settings, string contentRoot)
@@ -113,7 +97,7 @@ public static class ServiceExtensions
 
     public static WebApplication UseKeypointPipeline(this WebApplication app)
     {
-        app.UseMiddleware<RequestLog>();
+        app.UseKeypointRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages(); // problem details for bodiless 4xx/5xx (routing 404, 405), in the same style
         app.UseKeypointOpenApi();

@@ -48,6 +48,7 @@ public static class Problems
         // service's snake_case policy): keep one key, the request's identifier.
         problem.Extensions.Remove("trace_id");
         problem.Extensions[TraceIdKey] = context.TraceIdentifier;
+        RequestLogging.NoteProblem(context, problem.Detail); // for the request's log line
     }
 
     public static string TypeFor(int status) => $"https://httpstatuses.io/{status}";

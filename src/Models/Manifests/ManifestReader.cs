@@ -1,7 +1,5 @@
-using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace KeypointService.Models.Manifests;
 
@@ -11,24 +9,24 @@ public sealed class ManifestException(string message) : Exception(message);
 public static class ManifestReader
 {
     public const string FileName = "manifest.json";
-    private static readonly Lazy<JsonSchemaValidator> Schema = new(LoadSchema);
-
-    public static JsonSchemaValidator SchemaValidator => Schema.Value;
+    private static readonly Lazy<ManifestSchema> Schema = new(ManifestSchema.LoadEmbedded);
 
     public static ModelManifest Parse(string json, string source)
     {
-        JsonNode? node;
-        try { node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip }); }
+        JsonDocument document;
+        try { document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip }); }
         catch (JsonException e) { throw new ManifestException($"{source}: not valid JSON ({e.Message})"); }
 
-        var errors = Schema.Value.Validate(node);
-        if (errors.Count > 0)
-            throw new ManifestException($"{source}: does not match the manifest schema: {string.Join("; ", errors.Take(10))}");
-
-        var manifest = node.Deserialize(ManifestJsonContext.Default.ModelManifest)
-            ?? throw new ManifestException($"{source}: empty manifest");
-        CheckConsistency(manifest, source);
-        return manifest;
+        using (document)
+        {
+            var errors = Schema.Value.Validate(document.RootElement);
+            if (errors.Count > 0)
+                throw new ManifestException($"{source}: does not match the manifest schema: {string.Join("; ", errors.Take(10))}");
+            var manifest = document.RootElement.Deserialize(ManifestJsonContext.Default.ModelManifest)
+                ?? throw new ManifestException($"{source}: empty manifest");
+            CheckConsistency(manifest, source);
+            return manifest;
+        }
     }
 
     /// <summary>Reads and checks a version directory: manifest, names, file hashes.</summary>
@@ -78,12 +76,5 @@ public static class ManifestReader
             Require(j.Weight.All(row => row.Length == 2 * k), $"joints.weight rows must have {2 * k} columns (2 x keypoints)");
             foreach (var link in j.Skeleton) Require(link.All(i => i < j.Names.Count), "joints.skeleton refers to an unknown joint");
         }
-    }
-
-    private static JsonSchemaValidator LoadSchema()
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("model-manifest.schema.json")
-            ?? throw new InvalidOperationException("The manifest schema is not embedded in the assembly");
-        return new JsonSchemaValidator(JsonNode.Parse(stream)!.AsObject());
     }
 }

@@ -103,13 +103,13 @@ public class DynamicBatcherTests
     public async Task A_full_queue_refuses_at_once_and_a_late_request_times_out()
     {
         var model = new FakeModel();
-        await using var batcher = new DynamicBatcher<int, int>("fake", Policy(queue: 2, timeoutMs: 1), model.Run);
+        await using var batcher = new DynamicBatcher<int, int>("fake", Policy(queue: 2, timeoutMs: 500), model.Run);
         var first = model.Block(batcher);
         var a = batcher.RunAsync(1);
         var b = batcher.RunAsync(2);
         var refused = await Assert.ThrowsAsync<QueueFullException>(() => batcher.RunAsync(3));
         Assert.Contains("queue of model 'fake' is full (2 waiting)", refused.Message);
-        Thread.Sleep(20); // longer than the 1 ms queue timeout
+        Thread.Sleep(700); // longer than the queue timeout (which is long enough for the worker to take the first request)
         model.Release.Set();
         await first;
         Assert.Contains("waited", (await Assert.ThrowsAsync<QueueTimeoutException>(() => a.WaitAsync(Patience))).Message);

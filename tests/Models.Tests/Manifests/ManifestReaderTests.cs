@@ -35,35 +35,83 @@ public class ManifestReaderTests
         Assert.Equal(0.99, m.Metrics!["pck_bbox@0.05"]!.GetValue<double>());
     }
 
-    public static TheoryData<string, string, string> Violations() => new()
+    private const string Source = "store/heatmap/3/manifest.json";
+
+    /// <summary>Sets (or with a null value removes) the property at a dotted path such as "input.width".</summary>
+    private static JsonObject With(string path, string? value)
     {
-        { "task", "\"pose\"", "$.task: must be one of" },
-        { "sha256", "\"abc\"", "$.sha256: 'abc' does not match" },
-        { "schema_version", "2", "$.schema_version: must be 1" },
-        { "keypoints", "[]", "$.keypoints: fewer than 1 items" },
-        { "extra", "1", "$: unknown property 'extra'" },
-        { "name", "\"Bad Name\"", "$.name: 'Bad Name' does not match" },
+        var manifest = ValidManifest();
+        var parts = path.Split('.');
+        var parent = parts[..^1].Aggregate((JsonNode)manifest, (node, part) => node[part]!).AsObject();
+        if (value is null) parent.Remove(parts[^1]);
+        else parent[parts[^1]] = JsonNode.Parse(value);
+        return manifest;
+    }
+
+    /// <summary>The schema errors of a message, each "pointer: text"; asserts the message names the file first.</summary>
+    private static string[] SchemaErrors(JsonObject manifest)
+    {
+        var e = Assert.Throws<ManifestException>(() => ManifestReader.Parse(manifest.ToJsonString(), Source));
+        const string prefix = Source + ": does not match the manifest schema: ";
+        Assert.StartsWith(prefix, e.Message);
+        return e.Message[prefix.Length..].Split("; ");
+    }
+
+    public static TheoryData<string, string?, string, string> Violations() => new()
+    {
+        // path, new value (null: removed), the pointer the error must name, a fragment of its text
+        { "input.width", null, "/input", "Required properties [\"width\"] are not present" },
+        { "input", null, "(root)", "[\"input\"]" },
+        { "input.width", "\"128\"", "/input/width", "(got \"128\")" },
+        { "input.width", "0", "/input/width", "0 should be at least 1" },
+        { "input.resize", "\"nearest\"", "/input/resize", "(got \"nearest\")" },
+        { "input.normalization.kind", "\"zscore\"", "/input/normalization/kind", "(got \"zscore\")" },
+        { "task", "\"pose\"", "/task", "(got \"pose\")" },
+        { "sha256", "\"abc\"", "/sha256", "(got \"abc\")" },
+        { "schema_version", "2", "/schema_version", "(got 2)" },
+        { "keypoints", "[]", "/keypoints", "at least 1 items" },
+        { "extra", "1", "/extra", "unknown property" },
+        { "input.colour", "true", "/input/colour", "unknown property" },
+        { "name", "\"Bad Name\"", "/name", "(got \"Bad Name\")" },
+        { "outputs.heatmaps.stride", "0", "/outputs/heatmaps/stride", "0 should be greater than 0" },
     };
 
     [Theory]
     [MemberData(nameof(Violations))]
-    public void Schema_violations_are_named(string property, string value, string expected)
+    public void A_schema_violation_names_the_file_and_the_offending_field(string path, string? value, string pointer, string fragment)
     {
-        var manifest = ValidManifest();
-        manifest[property] = JsonNode.Parse(value);
-        var e = Assert.Throws<ManifestException>(() => ManifestReader.Parse(manifest.ToJsonString(), "m.json"));
-        Assert.Contains(expected, e.Message);
+        var errors = SchemaErrors(With(path, value));
+        // One fault, one error: the failing keyword itself, not the $ref/properties applicators above it.
+        var error = Assert.Single(errors);
+        Assert.StartsWith(pointer + ": ", error);
+        Assert.Contains(fragment, error);
     }
 
     [Fact]
-    public void Missing_required_fields_and_nested_errors_are_reported()
+    public void Several_violations_are_all_reported()
     {
-        var manifest = ValidManifest();
-        manifest.Remove("input");
+        var manifest = With("input", null);
         manifest["outputs"]!["heatmaps"]!["stride"] = 0;
-        var e = Assert.Throws<ManifestException>(() => ManifestReader.Parse(manifest.ToJsonString(), "m.json"));
-        Assert.Contains("missing required property 'input'", e.Message);
-        Assert.Contains("$.outputs.heatmaps.stride", e.Message);
+        manifest["task"] = "pose";
+        var errors = SchemaErrors(manifest);
+        Assert.Equal(3, errors.Length);
+        Assert.Contains(errors, e => e.StartsWith("(root): ", StringComparison.Ordinal) && e.Contains("\"input\""));
+        Assert.Contains(errors, e => e.StartsWith("/outputs/heatmaps/stride: ", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("/task: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_bad_manifest_file_in_a_version_directory_is_named_by_its_path()
+    {
+        var dir = Directory.CreateTempSubdirectory("kps-manifest-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "manifest.json");
+            File.WriteAllText(path, With("input.height", "-1").ToJsonString());
+            var e = Assert.Throws<ManifestException>(() => ManifestReader.ReadVersionDirectory(dir.FullName, "heatmap", "3"));
+            Assert.StartsWith($"{path}: does not match the manifest schema: /input/height: ", e.Message);
+        }
+        finally { dir.Delete(recursive: true); }
     }
 
     [Fact]
