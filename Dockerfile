@@ -35,9 +35,10 @@ COPY models/ /models/
 ENV KPS_ONNXRUNTIME_LIBRARY=/opt/onnxruntime/libonnxruntime.so.1 \
     ModelStore__Path=/models \
     ASPNETCORE_URLS=http://0.0.0.0:8080 \
+    Grpc__Url=http://0.0.0.0:8081 \
     Serilog__ConsoleFormat=json
 USER app
-EXPOSE 8080
+EXPOSE 8080 8081
 HEALTHCHECK --interval=10s --timeout=3s CMD curl -fs http://127.0.0.1:8080/health/live || exit 1
 ENTRYPOINT ["dotnet", "KeypointService.Api.dll"]
 

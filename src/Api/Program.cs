@@ -8,6 +8,8 @@ try
     var builder = WebApplication.CreateBuilder(args);
     builder.AddKeypointLogging();
     builder.AddKeypointServices();
+    builder.AddOpenInferenceProtocol();
+    builder.AddKeypointMetrics();
     app = builder.Build();
 }
 catch (Exception e) when (e is OrtLibraryException or InvalidOperationException)
@@ -21,6 +23,8 @@ app.UseKeypointLandingPage();
 app.MapPredictApi();
 app.MapModelsApi();
 app.MapHealthApi();
+app.MapOpenInferenceProtocol();
+app.MapKeypointMetrics();
 app.Run();
 return 0;
 

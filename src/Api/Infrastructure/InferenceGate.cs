@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using KeypointService.Api.Infrastructure.Metrics;
 using KeypointService.Models.Serving;
 using Microsoft.Extensions.Options;
 
@@ -18,10 +20,12 @@ public sealed class InferenceGate
     private readonly SemaphoreSlim _slots;
     private readonly int _maxQueue;
     private readonly TimeSpan _timeout;
+    private readonly ServiceMetrics? _metrics;
     private int _waiting;
 
-    public InferenceGate(IOptions<InferenceOptions> options)
+    public InferenceGate(IOptions<InferenceOptions> options, ServiceMetrics? metrics = null)
     {
+        _metrics = metrics;
         var o = options.Value;
         Concurrency = o.MaxConcurrency > 0 ? o.MaxConcurrency : Environment.ProcessorCount;
         _slots = new SemaphoreSlim(Concurrency, Concurrency);
@@ -34,19 +38,30 @@ public sealed class InferenceGate
 
     public async Task<IDisposable> EnterAsync(CancellationToken cancellation)
     {
-        if (_slots.Wait(0)) return new Slot(_slots);
+        if (_slots.Wait(0))
+        {
+            _metrics?.QueueWait.Observe(0); // observed for every admission, so the histogram's count is the number of gated inferences
+            return new Slot(_slots);
+        }
         if (Interlocked.Increment(ref _waiting) > _maxQueue)
         {
             Interlocked.Decrement(ref _waiting);
             throw new OverloadedException($"the inference queue is full ({_maxQueue} waiting); retry shortly", 1);
         }
+        var start = Stopwatch.GetTimestamp();
+        _metrics?.QueueDepth.Inc();
         try
         {
             if (!await _slots.WaitAsync(_timeout, cancellation))
                 throw new OverloadedException($"no inference slot became free within {_timeout.TotalMilliseconds:0} ms; retry shortly", 1);
             return new Slot(_slots);
         }
-        finally { Interlocked.Decrement(ref _waiting); }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+            _metrics?.QueueDepth.Dec();
+            _metrics?.QueueWait.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
     }
 
     private sealed class Slot(SemaphoreSlim slots) : IDisposable

@@ -152,7 +152,8 @@ public sealed class RequestBodyReader(IOptions<RequestOptions> options)
         };
     }
 
-    private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellation)
+    /// <summary>The whole body, at most Requests:MaxBodyBytes (413 beyond it, 400 when empty).</summary>
+    public async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellation)
     {
         if (request.ContentLength > _limit) throw TooLarge();
         var buffer = new MemoryStream(request.ContentLength is { } n ? (int)n : 64 * 1024);

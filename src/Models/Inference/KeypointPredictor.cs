@@ -13,7 +13,7 @@ namespace KeypointService.Models.Inference;
 /// Runtime call for the whole batch where the model has a dynamic batch dimension, then decoding
 /// into the caller's coordinates. Stateless; thread-safe.
 /// </summary>
-public static class KeypointPredictor
+public static partial class KeypointPredictor
 {
     public static IReadOnlyList<Prediction> Predict(LoadedModel model, IReadOnlyList<InputMap> inputs, PredictionOptions options)
     {
@@ -38,15 +38,23 @@ public static class KeypointPredictor
         var outputNames = new List<string>(2);
         if (manifest.Outputs.Heatmaps is { } hm) outputNames.Add(hm.Name);
         if (manifest.Decoding.Method == DecodingMethod.Direct) outputNames.Add(manifest.Outputs.Coordinates!.Name);
+        AddRawNames(model.Session, options, outputNames);
         var outputs = model.Session.Run([tensor], outputNames);
         OrtTensor? reconstruction = null;
-        if (options.IncludeReconstruction && model.Reconstruction is { } reconstructionSession)
-            reconstruction = reconstructionSession.Run([tensor], [manifest.Outputs.Reconstruction!.Name])[0];
+        IReadOnlyList<OrtTensor> reconstructionOutputs = [];
+        if (model.Reconstruction is { } reconstructionSession && (options.IncludeReconstruction || RawNamesOf(reconstructionSession, options).Count > 0))
+        {
+            var names = new List<string> { manifest.Outputs.Reconstruction!.Name };
+            AddRawNames(reconstructionSession, options, names);
+            reconstructionOutputs = reconstructionSession.Run([tensor], names);
+            reconstruction = options.IncludeReconstruction ? reconstructionOutputs[0] : null;
+        }
         var inferenceMs = clock.Elapsed.TotalMilliseconds;
 
         clock.Restart();
         var heatmaps = manifest.Outputs.Heatmaps is { } h ? outputs[outputNames.IndexOf(h.Name)] : null;
-        var coordinates = manifest.Decoding.Method == DecodingMethod.Direct ? outputs[^1] : null;
+        var coordinates = manifest.Decoding.Method == DecodingMethod.Direct ? outputs[outputNames.IndexOf(manifest.Outputs.Coordinates!.Name)] : null;
+        var raw = RawSelection(options, outputs.Concat(reconstructionOutputs));
         var predictions = new Prediction[inputs.Count];
         for (var i = 0; i < inputs.Count; i++)
         {
@@ -62,10 +70,12 @@ public static class KeypointPredictor
                     : null,
                 Heatmaps = options.IncludeHeatmaps && heatmaps is not null ? SplitHeatmaps(heatmaps, manifest.Keypoints, i) : null,
                 Reconstruction = reconstruction is not null ? ReconstructionToCaller(reconstruction, i, input, spec.Normalization, scales[i]) : null,
+                RawOutputs = SliceRaw(raw, i, inputs.Count),
                 Timings = NoTimings,
             };
         }
         var timings = new InferenceTimings(preprocessMs, inferenceMs, clock.Elapsed.TotalMilliseconds);
+        model.Metrics.RecordInference(manifest.Name, inputs.Count, timings);
         return predictions.Select(p => p with { Timings = timings }).ToList();
     }
 
@@ -77,12 +87,15 @@ public static class KeypointPredictor
         var manifest = model.Manifest;
         var spec = manifest.Grouping!;
         var clock = Stopwatch.StartNew();
-        var outputs = model.Session.Run([tensor], spec.OutputNames);
+        var outputNames = spec.OutputNames.ToList();
+        AddRawNames(model.Session, options, outputNames);
+        var outputs = model.Session.Run([tensor], outputNames);
         var inferenceMs = clock.Elapsed.TotalMilliseconds;
 
         clock.Restart();
         var byName = spec.OutputNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => new GroupingTensor(outputs[p.i].Data, outputs[p.i].Shape));
         var heatmap = outputs[0];
+        var raw = RawSelection(options, outputs);
         var predictions = inputs.Select((input, i) => new Prediction
         {
             Width = input.Width,
@@ -93,9 +106,11 @@ public static class KeypointPredictor
                 instance.Keypoints.Select(k => new KeypointResult(k.Name, k.X * input.Width, k.Y * input.Height, k.X, k.Y, k.Score)).ToList(),
                 instance.Links.Select(l => new[] { l.From, l.To }).ToList())).ToList(),
             Heatmaps = options.IncludeHeatmaps ? SplitHeatmaps(heatmap, ["any_keypoint"], i) : null,
+            RawOutputs = SliceRaw(raw, i, inputs.Count),
             Timings = NoTimings,
         }).ToList();
         var timings = new InferenceTimings(preprocessMs, inferenceMs, clock.Elapsed.TotalMilliseconds);
+        model.Metrics.RecordInference(manifest.Name, inputs.Count, timings);
         return predictions.Select(p => p with { Timings = timings }).ToList();
     }
 

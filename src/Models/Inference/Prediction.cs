@@ -1,7 +1,10 @@
 namespace KeypointService.Models.Inference;
 
-/// <summary>What a caller asks for beyond keypoints.</summary>
-public sealed record PredictionOptions(bool IncludeHeatmaps = false, bool IncludeReconstruction = false);
+/// <summary>
+/// What a caller asks for beyond keypoints. <paramref name="RawOutputs"/>: names of the model's own ONNX
+/// outputs to return as they are (see <see cref="KeypointPredictor.DescribeRawOutputs"/>).
+/// </summary>
+public sealed record PredictionOptions(bool IncludeHeatmaps = false, bool IncludeReconstruction = false, IReadOnlyCollection<string>? RawOutputs = null);
 
 /// <summary>A keypoint in the caller's input pixels (pixel centres at integer + 0.5) and normalised to [0, 1].</summary>
 public sealed record KeypointResult(string Name, double X, double Y, double XNorm, double YNorm, double? Confidence);
@@ -26,5 +29,7 @@ public sealed record Prediction
     public IReadOnlyList<MapResult>? Heatmaps { get; init; }
     /// <summary>SPMKD: the reconstructed map at the caller's size, in the caller's units.</summary>
     public MapResult? Reconstruction { get; init; }
+    /// <summary>The raw ONNX outputs named in <see cref="PredictionOptions.RawOutputs"/>, this item's slice (batch dimension 1).</summary>
+    public IReadOnlyList<RawOutput>? RawOutputs { get; init; }
     public required InferenceTimings Timings { get; init; }
 }

@@ -1,3 +1,4 @@
+using KeypointService.Models.Diagnostics;
 using KeypointService.Models.Manifests;
 using KeypointService.Models.Onnx;
 
@@ -12,8 +13,9 @@ public sealed class LoadedModel
 {
     private int _references = 1; // the store's own reference, dropped by Retire()
 
-    internal LoadedModel(ModelManifest manifest, string directory, OrtSession session, OrtSession? reconstruction)
+    internal LoadedModel(ModelManifest manifest, string directory, OrtSession session, OrtSession? reconstruction, ModelMetrics? metrics = null)
     {
+        Metrics = metrics ?? ModelMetrics.Detached;
         Manifest = manifest;
         Directory = directory;
         Session = session;
@@ -26,6 +28,8 @@ public sealed class LoadedModel
     public OrtSession Session { get; }
     public OrtSession? Reconstruction { get; }
     public DateTimeOffset LoadedAt { get; }
+    /// <summary>The owning store's instruments, where the predictor records its timings and batch sizes.</summary>
+    public ModelMetrics Metrics { get; }
     public bool IsReleased => Volatile.Read(ref _references) == 0;
 
     internal bool TryAddReference()

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using KeypointService.Models.Diagnostics;
 using KeypointService.Models.Manifests;
 using KeypointService.Models.Onnx;
 using Microsoft.Extensions.Logging;
@@ -37,6 +38,8 @@ public sealed class ModelStore : IDisposable
 
     public string RootPath { get; }
     public ModelStoreOptions Options { get; }
+    /// <summary>Load outcomes and per-inference timings of this store's models (System.Diagnostics.Metrics).</summary>
+    public ModelMetrics Metrics { get; } = new();
 
     /// <summary>Loads what is in the store now, then starts watching it if configured.</summary>
     public void Start()
@@ -135,6 +138,7 @@ public sealed class ModelStore : IDisposable
         try
         {
             var loaded = Load(entry.Name, newest, versionDirectory);
+            Metrics.RecordLoad(entry.Name, success: true);
             var previous = Interlocked.Exchange(ref entry.Current, loaded);
             entry.Error = null;
             entry.FailedVersion = null;
@@ -148,6 +152,7 @@ public sealed class ModelStore : IDisposable
         }
         catch (Exception e) when (e is ManifestException or OrtException or IOException or UnauthorizedAccessException or InvalidDataException)
         {
+            Metrics.RecordLoad(entry.Name, success: false);
             entry.Error = $"version {newest}: {e.Message}";
             entry.FailedVersion = newest;
             entry.FailedSignature = signature;
@@ -170,7 +175,7 @@ public sealed class ModelStore : IDisposable
                 reconstruction = _runtime.CreateSession(Path.Combine(directory, spec.ModelFile), _sessionSettings);
                 CheckSignature(reconstruction, manifest.Input.Name, [spec.Name], directory);
             }
-            return new LoadedModel(manifest, directory, session, reconstruction);
+            return new LoadedModel(manifest, directory, session, reconstruction, Metrics);
         }
         catch
         {
@@ -209,6 +214,7 @@ public sealed class ModelStore : IDisposable
             _watcher?.Dispose();
             _timer?.Dispose();
             foreach (var entry in _entries.Values) Interlocked.Exchange(ref entry.Current, null)?.Retire();
+            Metrics.Dispose();
         }
         finally { _scanLock.Release(); }
     }
