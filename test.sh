@@ -3,7 +3,7 @@
 # (which use fixture models exported by the trainer at test time and the committed defaults).
 set -euo pipefail
 cd "$(dirname "$0")"
-./scripts/setup.sh
+./scripts/setup.sh --with-browser
 export KPS_FIXTURE_MODELS="$PWD/artifacts/fixture-models"
 rm -rf "$KPS_FIXTURE_MODELS"
 echo "[test] exporting fixture models"

@@ -4,7 +4,9 @@
 #   2. the ONNX Runtime 1.30.0 native library, taken from the onnxruntime-node npm tarball,
 #      sha256-checked and cached outside git (no NuGet package for ONNX Runtime restores here);
 #   3. the .NET restore and build.
-# Each step is skipped when already done. Options: --no-build, --no-python.
+# Each step is skipped when already done. Options: --no-build, --no-python, --with-browser
+# (Debian's Chromium for the landing page's browser test; only test.sh asks for it, so ./run.sh
+# does not pull a browser onto a serving machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,12 +16,13 @@ ORT_LIBRARY_SHA256=ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32
 CACHE_DIR="${KPS_CACHE_DIR:-$HOME/.cache/keypointservice}"
 ORT_LIBRARY="$CACHE_DIR/onnxruntime/$ORT_VERSION/libonnxruntime.so.1"
 
-build=1; python=1
+build=1; python=1; browser=0
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --no-python) python=0 ;;
-    *) echo "setup.sh: unknown option '$arg' (known: --no-build, --no-python)" >&2; exit 2 ;;
+    --with-browser) browser=1 ;;
+    *) echo "setup.sh: unknown option '$arg' (known: --no-build, --no-python, --with-browser)" >&2; exit 2 ;;
   esac
 done
 
@@ -30,6 +33,9 @@ packages=(libpng16-16 libturbojpeg0 libopenblas0-pthread)
 if [ "$python" = 1 ]; then
   packages+=(python3-torch python3-torchvision python3-onnx python3-numpy python3-pil python3-matplotlib python3-pytest python3-jsonschema)
 fi
+# Playwright drives this Chromium (ExecutablePath /usr/bin/chromium): its own browser download
+# cannot reach its CDN from these machines.
+if [ "$browser" = 1 ]; then packages+=(chromium); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -19,6 +19,7 @@ catch (Exception e) when (e is OrtLibraryException or InvalidOperationException)
 }
 
 app.UseKeypointPipeline();
+app.UseKeypointLandingPage();
 app.MapPredictApi();
 app.MapModelsApi();
 app.MapHealthApi();
