@@ -12,7 +12,7 @@ public sealed class LoadedModel
 {
     private int _references = 1; // the store's own reference, dropped by Retire()
 
-    internal LoadedModel(ModelManifest manifest, string directory, OrtSession session, OrtSession? reconstruction)
+    internal LoadedModel(ModelManifest manifest, string directory, OnnxSession session, OnnxSession? reconstruction)
     {
         Manifest = manifest;
         Directory = directory;
@@ -23,8 +23,8 @@ public sealed class LoadedModel
 
     public ModelManifest Manifest { get; }
     public string Directory { get; }
-    public OrtSession Session { get; }
-    public OrtSession? Reconstruction { get; }
+    public OnnxSession Session { get; }
+    public OnnxSession? Reconstruction { get; }
     public DateTimeOffset LoadedAt { get; }
     public bool IsReleased => Volatile.Read(ref _references) == 0;
 
