@@ -39,13 +39,23 @@ public static class OnnxRuntimeEnvironment
             var root = e;
             while (root.InnerException is not null) root = root.InnerException;
             throw new OnnxRuntimeUnavailableException(
-                $"the ONNX Runtime native library (libonnxruntime.so) cannot be loaded: {root.Message.Trim()} " +
+                $"the ONNX Runtime native library (libonnxruntime.so) cannot be loaded: {LoaderLine(root.Message)}. " +
                 "It comes with the Microsoft.ML.OnnxRuntime package and is copied beside the service by the build: rebuild (./scripts/setup.sh) " +
                 "rather than copying the .dll files alone.", e);
         }
     }
-}
 
+    /// <summary>
+    /// The line of the loader's message about libonnxruntime.so beside the service (.NET lists every path it
+    /// tried, one per line), else its first line.
+    /// </summary>
+    private static string LoaderLine(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var beside = Path.Combine(AppContext.BaseDirectory, "libonnxruntime.so:");
+        return (lines.FirstOrDefault(l => l.StartsWith(beside, StringComparison.Ordinal)) ?? lines.FirstOrDefault() ?? "").TrimEnd('.');
+    }
+}
 /// <summary>The ONNX Runtime native library is missing or cannot be loaded; the message says which and how to fix it.</summary>
 public sealed class OnnxRuntimeUnavailableException(string message, Exception? innerException)
     : InvalidOperationException(message, innerException);
