@@ -15,16 +15,6 @@ public static class OnnxRuntimeEnvironment
     /// <summary>ONNX Runtime's version string, e.g. "1.31.1"; loads the runtime.</summary>
     public static string Version => LoadedVersion.Value;
 
-    /// <summary>Providers compiled into the loaded library (the GPU package lists CUDA even where CUDA's libraries are missing).</summary>
-    public static IReadOnlyList<string> AvailableProviders
-    {
-        get
-        {
-            EnsureLoaded();
-            return OrtEnv.Instance().GetAvailableProviders();
-        }
-    }
-
     /// <summary>Loads the native library and creates the environment once; throws <see cref="OnnxRuntimeUnavailableException"/> when it cannot.</summary>
     public static void EnsureLoaded() => _ = LoadedVersion.Value;
 
