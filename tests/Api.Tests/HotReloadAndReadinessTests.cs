@@ -28,7 +28,9 @@ public class HotReloadAndReadinessTests
             }
         })).ToArray();
 
-        await Task.Delay(400);
+        // Publish once version 1 has answered (a fixed delay let a slow first request see only version 2).
+        var served = DateTime.UtcNow.AddSeconds(20);
+        while (!versions.ContainsKey("1") && failures.IsEmpty && DateTime.UtcNow < served) await Task.Delay(20);
         factory.CopyFixture("heatmap", "2");
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (!versions.ContainsKey("2") && DateTime.UtcNow < deadline) await Task.Delay(50);
