@@ -1,18 +1,10 @@
-# KeypointService: the inference API (target "api", default) and the training worker (target "trainer").
+# KeypointService: the inference API (target "api", default), the API on ONNX Runtime's CUDA build
+# (target "api-gpu") and the training worker (target "trainer").
 # Not buildable on the development machines (no Docker engine there); the same topology is exercised
 # with plain processes by deploy/local-topology.sh.
 
-# --- ONNX Runtime native library: the official CPU build inside the onnxruntime-node npm tarball ---
-FROM node:20-bookworm-slim AS onnxruntime
-ARG ORT_VERSION=1.30.0
-ARG ORT_TARBALL_SHA256=6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b0383291e75
-ARG ORT_LIBRARY_SHA256=ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23
-WORKDIR /ort
-RUN npm pack --silent "onnxruntime-node@${ORT_VERSION}" \
- && echo "${ORT_TARBALL_SHA256}  onnxruntime-node-${ORT_VERSION}.tgz" | sha256sum --check \
- && tar -xzf "onnxruntime-node-${ORT_VERSION}.tgz" package/bin/napi-v6/linux/x64/libonnxruntime.so.1 \
- && mv package/bin/napi-v6/linux/x64/libonnxruntime.so.1 . \
- && echo "${ORT_LIBRARY_SHA256}  libonnxruntime.so.1" | sha256sum --check
+# CUDA 13 + cuDNN 9 runtime for api-gpu (ARGs used in FROM must come before the first FROM).
+ARG CUDA_IMAGE=nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04
 
 # --- build ---
 FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
@@ -21,7 +13,13 @@ COPY Directory.Build.props KeypointService.sln ./
 COPY schemas/ schemas/
 COPY src/Models/ src/Models/
 COPY src/Api/ src/Api/
+# ONNX Runtime comes from NuGet (Microsoft.ML.OnnxRuntime); the linux-x64 RuntimeIdentifier in
+# Directory.Build.props keeps other platforms' natives out of /app.
 RUN dotnet publish src/Api/KeypointService.Api.csproj -c Release -o /app --nologo
+
+# --- build with ONNX Runtime's CUDA package (Microsoft.ML.OnnxRuntime.Gpu.Linux, 245 MB) ---
+FROM build AS build-gpu
+RUN dotnet publish src/Api/KeypointService.Api.csproj -c Release -p:OnnxRuntimePackage=gpu -o /app-gpu --nologo
 
 # --- API runtime ---
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble AS api
@@ -30,15 +28,40 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./
-COPY --from=onnxruntime /ort/libonnxruntime.so.1 /opt/onnxruntime/libonnxruntime.so.1
 COPY models/ /models/
-ENV KPS_ONNXRUNTIME_LIBRARY=/opt/onnxruntime/libonnxruntime.so.1 \
-    ModelStore__Path=/models \
+ENV ModelStore__Path=/models \
     ASPNETCORE_URLS=http://0.0.0.0:8080 \
     Grpc__Url=http://0.0.0.0:8081 \
     Serilog__ConsoleFormat=json
 USER app
 EXPOSE 8080 8081
+HEALTHCHECK --interval=10s --timeout=3s CMD curl -fs http://127.0.0.1:8080/health/live || exit 1
+ENTRYPOINT ["dotnet", "KeypointService.Api.dll"]
+
+# --- API runtime on the GPU: CUDA 13 + cuDNN 9 (what ONNX Runtime 1.31's CUDA provider loads) ---
+# Run with the NVIDIA container toolkit: docker run --gpus all -p 8080:8080 keypointservice:gpu
+# OnnxRuntime__ProviderRequired=true makes a container without a usable GPU exit at start-up instead of
+# serving on CPU; set it to false to accept the CPU fallback (one warning, GET /v1/models shows it).
+FROM ${CUDA_IMAGE} AS api-gpu
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libpng16-16t64 libturbojpeg curl ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 1654 --no-create-home app
+# The ASP.NET Core 10 runtime from Microsoft's image (the CUDA image has no .NET); the service runs with
+# InvariantGlobalization, so no ICU is needed.
+COPY --from=mcr.microsoft.com/dotnet/aspnet:10.0-noble /usr/share/dotnet /usr/share/dotnet
+RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
+WORKDIR /app
+COPY --from=build-gpu /app-gpu ./
+COPY models/ /models/
+ENV DOTNET_ROOT=/usr/share/dotnet \
+    ModelStore__Path=/models \
+    ASPNETCORE_URLS=http://0.0.0.0:8080 \
+    Serilog__ConsoleFormat=json \
+    OnnxRuntime__ExecutionProvider=cuda \
+    OnnxRuntime__ProviderRequired=true
+USER app
+EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s CMD curl -fs http://127.0.0.1:8080/health/live || exit 1
 ENTRYPOINT ["dotnet", "KeypointService.Api.dll"]
 

@@ -3,7 +3,7 @@
 # (which use fixture models exported by the trainer at test time and the committed defaults).
 set -euo pipefail
 cd "$(dirname "$0")"
-./scripts/setup.sh --with-browser
+KPS_ORT=cpu ./scripts/setup.sh --with-browser # the C# suites run on the CPU build; the GPU build is checked below
 export KPS_FIXTURE_MODELS="$PWD/artifacts/fixture-models"
 rm -rf "$KPS_FIXTURE_MODELS"
 echo "[test] exporting fixture models"
@@ -12,3 +12,5 @@ echo "[test] Python tests"
 PYTHONPATH=src/Training /usr/bin/python3 -m pytest tests/training -q -p no:cacheprovider
 echo "[test] C# tests"
 dotnet test KeypointService.sln -c Release --no-build --nologo -v quiet
+echo "[test] ONNX Runtime builds: the GPU package without CUDA (fallback, refusal), a missing native library"
+tests/onnxruntime/test_builds.sh

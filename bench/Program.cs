@@ -2,7 +2,7 @@ using KeypointService.Bench;
 using KeypointService.Models.Manifests;
 
 // Benchmarks for docs/benchmarks.md; bench/run.sh drives this tool and wrk together.
-//   raw    --store DIR [--iterations N] [--seconds S]   raw ONNX Runtime inference through the binding, per model
+//   raw    --store DIR [--iterations N] [--seconds S]   raw ONNX Runtime inference through the wrapper, per model
 //   inputs --store DIR --out DIR                          write each model's benchmark input (float32 + size) for the HTTP load
 //   decode [--iterations N] [--jpeg a.jpg,b.jpg]          decode time of each body format at 256 x 256, and PNG map encoding
 try

@@ -5,7 +5,8 @@ using KeypointService.Models.Processing;
 namespace KeypointService.Bench;
 
 /// <summary>
-/// Raw inference through our binding, with the service's session settings (1 intra-op thread):
+/// Raw inference through the service's ONNX Runtime wrapper (<see cref="OnnxSession"/>: OrtValues over the
+/// input array, pre-allocated outputs), with the service's session settings (1 intra-op thread):
 /// single-image latency (p50/p99) on one thread, and the raw-inference throughput bound with one
 /// worker per core sharing the session, which is what the service does under load.
 /// </summary>
@@ -16,16 +17,15 @@ internal static class RawInferenceBenchmark
         var iterations = args.Get("iterations", 300);
         var seconds = args.Get("seconds", 5.0);
         var threads = args.Get("intra-op-threads", 1);
-        using var runtime = OrtRuntime.Load();
-        Console.WriteLine($"# ONNX Runtime {runtime.Version}, {Environment.ProcessorCount} cores, intra-op threads {threads}");
+        Console.WriteLine($"# ONNX Runtime {OnnxRuntimeEnvironment.Version} (official package), {Environment.ProcessorCount} cores, intra-op threads {threads}");
         Console.WriteLine("model\tinput\tp50_ms\tp99_ms\tbound_per_s\tbatch8_ms_per_image");
         foreach (var input in BenchmarkInputs.Load(args.Get("store", "models")))
         {
             var m = input.Manifest;
-            using var session = runtime.CreateSession(Path.Combine(input.VersionDirectory, m.ModelFile), new OrtSessionSettings { IntraOpThreads = threads, InterOpThreads = 1 });
+            using var session = OnnxSession.Create(Path.Combine(input.VersionDirectory, m.ModelFile), new OnnxSessionSettings { IntraOpThreads = threads, InterOpThreads = 1 });
             var tensorData = new float[m.Input.Height * m.Input.Width];
             Preprocessor.Prepare(input.Raw, input.Width, input.Height, m.Input, tensorData);
-            var tensor = new OrtTensor(m.Input.Name, [1, 1, m.Input.Height, m.Input.Width], tensorData);
+            var tensor = new OnnxTensor(m.Input.Name, [1, 1, m.Input.Height, m.Input.Width], tensorData);
             var outputs = session.Outputs.Select(o => o.Name).ToArray();
 
             for (var i = 0; i < 30; i++) session.Run([tensor], outputs); // warm-up
@@ -39,7 +39,7 @@ internal static class RawInferenceBenchmark
             Array.Sort(samples);
 
             // Per-image cost inside a batch of 8 (what a batching server could reach).
-            var batch = new OrtTensor(m.Input.Name, [8, 1, m.Input.Height, m.Input.Width], Enumerable.Repeat(tensorData, 8).SelectMany(x => x).ToArray());
+            var batch = new OnnxTensor(m.Input.Name, [8, 1, m.Input.Height, m.Input.Width], Enumerable.Repeat(tensorData, 8).SelectMany(x => x).ToArray());
             var batchSamples = new double[Math.Max(10, iterations / 8)];
             for (var i = 0; i < batchSamples.Length; i++)
             {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark: raw ONNX Runtime inference through our binding, then end-to-end HTTP latency and
+# Benchmark: raw ONNX Runtime inference through the service's wrapper of the official package, then end-to-end HTTP latency and
 # throughput at concurrency 1, 4 and 16 against the service on 127.0.0.1, in one run.
 # Writes the results into docs/benchmarks.md (between the bench markers) and prints them.
 #   bench/run.sh [--store models] [--seconds 10] [--port 8091] [--no-write]

@@ -1,20 +1,19 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian 12 machine of this project's kind:
 #   1. Debian packages that are missing (PyTorch for the trainer, image codecs, OpenBLAS);
-#   2. the ONNX Runtime 1.30.0 native library, taken from the onnxruntime-node npm tarball,
-#      sha256-checked and cached outside git (no NuGet package for ONNX Runtime restores here);
-#   3. the .NET restore and build.
+#   2. the .NET restore and build. ONNX Runtime comes from NuGet (Microsoft.ML.OnnxRuntime, or with
+#      KPS_ORT=gpu Microsoft.ML.OnnxRuntime.Gpu.Linux built into bin/gpu: see README "Why these dependencies").
 # Each step is skipped when already done. Options: --no-build, --no-python, --with-browser
 # (Debian's Chromium for the landing page's browser test; only test.sh asks for it, so ./run.sh
 # does not pull a browser onto a serving machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ORT_VERSION=1.30.0
-ORT_TARBALL_SHA256=6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b0383291e75
-ORT_LIBRARY_SHA256=ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23
-CACHE_DIR="${KPS_CACHE_DIR:-$HOME/.cache/keypointservice}"
-ORT_LIBRARY="$CACHE_DIR/onnxruntime/$ORT_VERSION/libonnxruntime.so.1"
+ORT_PACKAGE="${KPS_ORT:-cpu}"
+case "$ORT_PACKAGE" in
+  cpu|gpu) ;;
+  *) echo "setup.sh: KPS_ORT must be cpu or gpu, got '$ORT_PACKAGE'" >&2; exit 2 ;;
+esac
 
 build=1; python=1; browser=0
 for arg in "$@"; do
@@ -49,26 +48,8 @@ else
   log "Debian packages present"
 fi
 
-# --- 2. ONNX Runtime native library -----------------------------------------------------
-verify() { echo "$2  $1" | sha256sum --check --status; }
-if [ -f "$ORT_LIBRARY" ] && verify "$ORT_LIBRARY" "$ORT_LIBRARY_SHA256"; then
-  log "ONNX Runtime $ORT_VERSION present at $ORT_LIBRARY"
-else
-  log "fetching ONNX Runtime $ORT_VERSION (onnxruntime-node npm tarball, ~113 MB)"
-  work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-  (cd "$work" && npm pack --silent "onnxruntime-node@$ORT_VERSION" >/dev/null)
-  tarball="$work/onnxruntime-node-$ORT_VERSION.tgz"
-  verify "$tarball" "$ORT_TARBALL_SHA256" || { log "checksum mismatch for $tarball: refusing to use it"; exit 1; }
-  tar -xzf "$tarball" -C "$work" package/bin/napi-v6/linux/x64/libonnxruntime.so.1
-  verify "$work/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$ORT_LIBRARY_SHA256" || { log "checksum mismatch for libonnxruntime.so.1"; exit 1; }
-  mkdir -p "$(dirname "$ORT_LIBRARY")"
-  install -m 0644 "$work/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$ORT_LIBRARY.tmp"
-  mv "$ORT_LIBRARY.tmp" "$ORT_LIBRARY"
-  log "ONNX Runtime cached at $ORT_LIBRARY"
-fi
-
-# --- 3. .NET build ------------------------------------------------------------------------
+# --- 2. .NET build ------------------------------------------------------------------------
 if [ "$build" = 1 ]; then
-  log "building (Release)"
-  dotnet build KeypointService.sln -c Release --nologo -v quiet -clp:ErrorsOnly
+  log "building (Release, ONNX Runtime $ORT_PACKAGE package)"
+  dotnet build KeypointService.sln -c Release -p:OnnxRuntimePackage="$ORT_PACKAGE" --nologo -v quiet -clp:ErrorsOnly
 fi

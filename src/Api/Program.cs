@@ -1,6 +1,5 @@
 using KeypointService.Api.Apis;
 using KeypointService.Api.Extensions;
-using KeypointService.Models.Onnx;
 
 WebApplication app;
 try
@@ -12,7 +11,7 @@ try
     builder.AddKeypointMetrics();
     app = builder.Build();
 }
-catch (Exception e) when (e is OrtLibraryException or InvalidOperationException)
+catch (InvalidOperationException e) // configuration, ONNX Runtime or a required provider: one plain message, no stack trace
 {
     Console.Error.WriteLine($"KeypointService cannot start: {e.Message}");
     return 1;

@@ -8,6 +8,7 @@ using KeypointService.Models.Inputs;
 using KeypointService.Models.Onnx;
 using KeypointService.Models.Serving;
 using Microsoft.Extensions.Options;
+using Microsoft.ML.OnnxRuntime;
 
 namespace KeypointService.Api.Extensions;
 
@@ -21,12 +22,11 @@ public static class ServiceExtensions
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section);
         services.AddOptions<RequestOptions>().BindConfiguration(RequestOptions.Section);
 
-        // Loaded eagerly so that a missing native library stops start-up with one clear message.
-        // Both checked here, before the host starts, so that configuration errors stop start-up with one message.
+        // Checked here, before the host starts, so that a missing ONNX Runtime library, a configuration error or a
+        // required provider that cannot load stops start-up with one message (Program.cs prints it).
         var ortOptions = builder.Configuration.GetSection(OnnxRuntimeOptions.Section).Get<OnnxRuntimeOptions>() ?? new();
-        var runtime = OrtRuntime.Load(ortOptions.LibraryPath);
-        var sessionSettings = SessionSettings(ortOptions, runtime);
-        services.AddSingleton(runtime);
+        var sessionSettings = SessionSettings(ortOptions);
+        services.AddSingleton(sessionSettings);
         InputDecoders.VerifyNativeLibraries(); // libpng and TurboJPEG: a missing one stops start-up naming its package
         services.AddSingleton(sp => CreateModelStore(sp, sessionSettings, builder.Environment.ContentRootPath));
         services.AddHostedService<ModelStoreHost>();
@@ -47,47 +47,65 @@ public static class ServiceExtensions
         services.AddKeypointOpenApi();
     }
 
-    private static ModelStore CreateModelStore(IServiceProvider sp, OrtSessionSettings settings, string contentRoot)
+    private static ModelStore CreateModelStore(IServiceProvider sp, OnnxSessionSettings settings, string contentRoot)
     {
         var storeOptions = sp.GetRequiredService<IOptions<ModelStoreOptions>>().Value;
-        var runtime = sp.GetRequiredService<OrtRuntime>();
         var root = Path.IsPathRooted(storeOptions.Path) ? storeOptions.Path : Path.Combine(contentRoot, storeOptions.Path);
-        return new ModelStore(root, storeOptions, runtime, settings, sp.GetRequiredService<ILogger<ModelStore>>());
+        return new ModelStore(root, storeOptions, settings, sp.GetRequiredService<ILogger<ModelStore>>());
     }
 
-    private static OrtSessionSettings SessionSettings(OnnxRuntimeOptions o, OrtRuntime runtime)
+    /// <summary>
+    /// Session settings from the OnnxRuntime section, after loading ONNX Runtime and, for cuda, probing the
+    /// provider: a required provider that cannot load refuses start-up; otherwise sessions fall back to CPU and
+    /// the store logs one warning.
+    /// </summary>
+    private static OnnxSessionSettings SessionSettings(OnnxRuntimeOptions o)
     {
-        var provider = o.ExecutionProvider.ToLowerInvariant() switch
-        {
-            "cpu" => OrtExecutionProvider.Cpu,
-            "cuda" => OrtExecutionProvider.Cuda,
-            _ => throw new InvalidOperationException($"OnnxRuntime:ExecutionProvider must be 'cpu' or 'cuda', got '{o.ExecutionProvider}'"),
-        };
-        if (provider == OrtExecutionProvider.Cuda && runtime.ProbeProvider(provider, o.CudaDeviceId) is { } reason)
-        {
-            if (o.ProviderRequired)
-                throw new InvalidOperationException(
-                    $"OnnxRuntime:ExecutionProvider is 'cuda' with ProviderRequired=true, but the ONNX Runtime at {runtime.LibraryPath} cannot use it: {reason}. " +
-                    "Point OnnxRuntime:LibraryPath at a GPU build of ONNX Runtime 1.30+ or set ProviderRequired=false to fall back to CPU");
-            // Otherwise each session falls back to CPU and the store logs the reason per model.
-        }
-        var optimization = o.GraphOptimization.ToLowerInvariant() switch
-        {
-            "disabled" => OrtGraphOptimization.Disabled,
-            "basic" => OrtGraphOptimization.Basic,
-            "extended" => OrtGraphOptimization.Extended,
-            "all" => OrtGraphOptimization.All,
-            _ => throw new InvalidOperationException($"OnnxRuntime:GraphOptimization must be disabled, basic, extended or all, got '{o.GraphOptimization}'"),
-        };
-        return new OrtSessionSettings
+        var settings = new OnnxSessionSettings
         {
             IntraOpThreads = o.IntraOpThreads,
             InterOpThreads = o.InterOpThreads,
-            Optimization = optimization,
-            Provider = provider,
+            Optimization = Choice("GraphOptimization", o.GraphOptimization, new Dictionary<string, GraphOptimizationLevel>
+            {
+                ["disabled"] = GraphOptimizationLevel.ORT_DISABLE_ALL,
+                ["basic"] = GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                ["extended"] = GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                ["all"] = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            }),
+            Provider = Choice("ExecutionProvider", o.ExecutionProvider, new Dictionary<string, OnnxExecutionProvider>
+            {
+                ["cpu"] = OnnxExecutionProvider.Cpu,
+                ["cuda"] = OnnxExecutionProvider.Cuda,
+            }),
             CudaDeviceId = o.CudaDeviceId,
             ProviderRequired = o.ProviderRequired,
+            GpuMemLimitBytes = o.GpuMemLimitBytes,
+            ArenaExtendStrategy = Choice("ArenaExtendStrategy", o.ArenaExtendStrategy, new Dictionary<string, string>
+            {
+                ["next_power_of_two"] = "kNextPowerOfTwo",
+                ["same_as_requested"] = "kSameAsRequested",
+            }),
+            CudnnConvAlgoSearch = Choice("CudnnConvAlgoSearch", o.CudnnConvAlgoSearch, new Dictionary<string, string>
+            {
+                ["exhaustive"] = "EXHAUSTIVE",
+                ["heuristic"] = "HEURISTIC",
+                ["default"] = "DEFAULT",
+            }),
         };
+        try
+        {
+            settings.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new InvalidOperationException($"OnnxRuntime:{e.ParamName} is out of range: {e.ActualValue}");
+        }
+        OnnxRuntimeEnvironment.EnsureLoaded();
+        if (OnnxProviders.Probe(settings) is { } reason && settings.ProviderRequired)
+            throw new OnnxProviderUnavailableException(
+                $"OnnxRuntime:ExecutionProvider is 'cuda' with ProviderRequired=true, but the CUDA execution provider cannot be used: {reason}. " +
+                $"{OnnxProviders.Remedy(reason)}, or set OnnxRuntime:ProviderRequired=false to serve on CPU.");
+        return settings;
     }
 
     // One dynamic batcher per model, its policy from Inference:Batching; queue waits go to /metrics.
@@ -100,6 +118,11 @@ public static class ServiceExtensions
             foreach (var wait in dispatch.Waits) metrics.QueueWait.Observe(wait.TotalSeconds);
         });
     }
+
+    private static T Choice<T>(string key, string value, Dictionary<string, T> choices) =>
+        choices.TryGetValue((value ?? "").Trim().ToLowerInvariant(), out var choice)
+            ? choice
+            : throw new InvalidOperationException($"OnnxRuntime:{key} must be {string.Join(", ", choices.Keys)}; got '{value}'");
 
     /// <summary>Loads the store before the server starts listening, and releases it at shutdown.</summary>
     private sealed class ModelStoreHost(ModelStore store) : IHostedService

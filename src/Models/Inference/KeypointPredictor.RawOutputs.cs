@@ -17,30 +17,30 @@ public static partial class KeypointPredictor
     /// model's sessions (the main model, then the reconstruction model if any), first name wins.
     /// </summary>
     public static IReadOnlyList<RawOutputInfo> DescribeRawOutputs(LoadedModel model) =>
-        new[] { model.Session, model.Reconstruction }.OfType<OrtSession>()
+        new[] { model.Session, model.Reconstruction }.OfType<OnnxSession>()
             .SelectMany(s => s.Outputs)
-            .Where(o => o.ElementType == OrtElementType.Float)
+            .Where(o => o.IsFloat)
             .DistinctBy(o => o.Name)
             .Select(o => new RawOutputInfo(o.Name, o.Shape))
             .ToList();
 
-    private static List<string> RawNamesOf(OrtSession session, PredictionOptions options) =>
+    private static List<string> RawNamesOf(OnnxSession session, PredictionOptions options) =>
         options.RawOutputs is { Count: > 0 } wanted
-            ? session.Outputs.Where(o => o.ElementType == OrtElementType.Float && wanted.Contains(o.Name)).Select(o => o.Name).ToList()
+            ? session.Outputs.Where(o => o.IsFloat && wanted.Contains(o.Name)).Select(o => o.Name).ToList()
             : [];
 
     /// <summary>Adds the requested raw outputs this session produces to the names it will be run for.</summary>
-    private static void AddRawNames(OrtSession session, PredictionOptions options, List<string> names)
+    private static void AddRawNames(OnnxSession session, PredictionOptions options, List<string> names)
     {
         foreach (var name in RawNamesOf(session, options))
             if (!names.Contains(name)) names.Add(name);
     }
 
-    private static IReadOnlyList<OrtTensor> RawSelection(PredictionOptions options, IEnumerable<OrtTensor> outputs) =>
+    private static IReadOnlyList<OnnxTensor> RawSelection(PredictionOptions options, IEnumerable<OnnxTensor> outputs) =>
         options.RawOutputs is { Count: > 0 } wanted ? outputs.Where(o => wanted.Contains(o.Name)).DistinctBy(o => o.Name).ToList() : [];
 
     /// <summary>Item <paramref name="item"/>'s slice of each batched raw output, batch dimension kept as 1.</summary>
-    private static IReadOnlyList<RawOutput>? SliceRaw(IReadOnlyList<OrtTensor> raw, int item, int batch)
+    private static IReadOnlyList<RawOutput>? SliceRaw(IReadOnlyList<OnnxTensor> raw, int item, int batch)
     {
         if (raw.Count == 0) return null;
         return raw.Select(t =>

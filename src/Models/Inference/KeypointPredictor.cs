@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using KeypointService.Models.Inputs;
 using KeypointService.Models.Manifests;
@@ -25,23 +26,38 @@ public static partial class KeypointPredictor
         var clock = Stopwatch.StartNew();
         var spec = manifest.Input;
         var plane = spec.Height * spec.Width;
-        var batch = new float[inputs.Count * plane];
-        var scales = new float[inputs.Count];
-        for (var i = 0; i < inputs.Count; i++)
-            scales[i] = Preprocessor.Prepare(inputs[i].Data, inputs[i].Width, inputs[i].Height, spec, batch.AsSpan(i * plane, plane));
-        var tensor = new OrtTensor(spec.Name, [inputs.Count, 1, spec.Height, spec.Width], batch);
-        var preprocessMs = clock.Elapsed.TotalMilliseconds;
+        // The model input is a pooled buffer (a batch of 64 spmkd maps is 16 MB) that ONNX Runtime reads in place.
+        var batch = ArrayPool<float>.Shared.Rent(inputs.Count * plane);
+        try
+        {
+            var scales = new float[inputs.Count];
+            for (var i = 0; i < inputs.Count; i++)
+                scales[i] = Preprocessor.Prepare(inputs[i].Data, inputs[i].Width, inputs[i].Height, spec, batch.AsSpan(i * plane, plane));
+            var tensor = new OnnxInput(spec.Name, [inputs.Count, 1, spec.Height, spec.Width], batch.AsMemory(0, inputs.Count * plane));
+            var preprocessMs = clock.Elapsed.TotalMilliseconds;
+            return manifest.Task == ModelTask.Multi
+                ? PredictFigures(model, inputs, options, tensor, preprocessMs)
+                : PredictKeypoints(model, inputs, options, tensor, scales, preprocessMs);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(batch);
+        }
+    }
 
-        if (manifest.Task == ModelTask.Multi) return PredictFigures(model, inputs, options, tensor, preprocessMs);
-
-        clock.Restart();
+    private static IReadOnlyList<Prediction> PredictKeypoints(LoadedModel model, IReadOnlyList<InputMap> inputs, PredictionOptions options,
+        OnnxInput tensor, float[] scales, double preprocessMs)
+    {
+        var manifest = model.Manifest;
+        var spec = manifest.Input;
+        var clock = Stopwatch.StartNew();
         var outputNames = new List<string>(2);
         if (manifest.Outputs.Heatmaps is { } hm) outputNames.Add(hm.Name);
         if (manifest.Decoding.Method == DecodingMethod.Direct) outputNames.Add(manifest.Outputs.Coordinates!.Name);
         AddRawNames(model.Session, options, outputNames);
         var outputs = model.Session.Run([tensor], outputNames);
-        OrtTensor? reconstruction = null;
-        IReadOnlyList<OrtTensor> reconstructionOutputs = [];
+        OnnxTensor? reconstruction = null;
+        IReadOnlyList<OnnxTensor> reconstructionOutputs = [];
         if (model.Reconstruction is { } reconstructionSession && (options.IncludeReconstruction || RawNamesOf(reconstructionSession, options).Count > 0))
         {
             var names = new List<string> { manifest.Outputs.Reconstruction!.Name };
@@ -82,7 +98,7 @@ public static partial class KeypointPredictor
     private static readonly InferenceTimings NoTimings = new(0, 0, 0);
 
     // Task multi: category-implicit outputs grouped into figures by link prediction (Processing/Grouping).
-    private static IReadOnlyList<Prediction> PredictFigures(LoadedModel model, IReadOnlyList<InputMap> inputs, PredictionOptions options, OrtTensor tensor, double preprocessMs)
+    private static IReadOnlyList<Prediction> PredictFigures(LoadedModel model, IReadOnlyList<InputMap> inputs, PredictionOptions options, OnnxInput tensor, double preprocessMs)
     {
         var manifest = model.Manifest;
         var spec = manifest.Grouping!;
@@ -114,7 +130,7 @@ public static partial class KeypointPredictor
         return predictions.Select(p => p with { Timings = timings }).ToList();
     }
 
-    private static NormalizedKeypoint[] DecodeKeypoints(ModelManifest manifest, OrtTensor? heatmaps, OrtTensor? coordinates, int item)
+    private static NormalizedKeypoint[] DecodeKeypoints(ModelManifest manifest, OnnxTensor? heatmaps, OnnxTensor? coordinates, int item)
     {
         var k = manifest.Keypoints.Count;
         if (coordinates is not null)
@@ -128,7 +144,7 @@ public static partial class KeypointPredictor
         return result;
     }
 
-    private static (int Width, int Height) HeatmapSize(OrtTensor heatmaps, int keypoints)
+    private static (int Width, int Height) HeatmapSize(OnnxTensor heatmaps, int keypoints)
     {
         var s = heatmaps.Shape;
         if (s.Length != 4 || s[1] != keypoints)
@@ -139,7 +155,7 @@ public static partial class KeypointPredictor
     private static KeypointResult[] ToCaller(IReadOnlyList<NormalizedKeypoint> points, IReadOnlyList<string> names, InputMap input) =>
         points.Select((p, j) => new KeypointResult(names[j], p.X * input.Width, p.Y * input.Height, p.X, p.Y, p.Confidence)).ToArray();
 
-    private static MapResult[] SplitHeatmaps(OrtTensor heatmaps, IReadOnlyList<string> names, int item)
+    private static MapResult[] SplitHeatmaps(OnnxTensor heatmaps, IReadOnlyList<string> names, int item)
     {
         var (width, height) = HeatmapSize(heatmaps, names.Count);
         var plane = width * height;
@@ -147,7 +163,7 @@ public static partial class KeypointPredictor
             new MapResult(name, width, height, heatmaps.Data.AsSpan((item * names.Count + j) * plane, plane).ToArray())).ToArray();
     }
 
-    private static MapResult ReconstructionToCaller(OrtTensor reconstruction, int item, InputMap input, NormalizationSpec normalization, float scale)
+    private static MapResult ReconstructionToCaller(OnnxTensor reconstruction, int item, InputMap input, NormalizationSpec normalization, float scale)
     {
         var s = reconstruction.Shape;
         int height = (int)s[^2], width = (int)s[^1];

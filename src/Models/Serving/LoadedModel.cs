@@ -13,7 +13,7 @@ public sealed class LoadedModel
 {
     private int _references = 1; // the store's own reference, dropped by Retire()
 
-    internal LoadedModel(ModelManifest manifest, string directory, OrtSession session, OrtSession? reconstruction, ModelMetrics? metrics = null)
+    internal LoadedModel(ModelManifest manifest, string directory, OnnxSession session, OnnxSession? reconstruction, ModelMetrics? metrics = null)
     {
         Metrics = metrics ?? ModelMetrics.Detached;
         Manifest = manifest;
@@ -25,8 +25,8 @@ public sealed class LoadedModel
 
     public ModelManifest Manifest { get; }
     public string Directory { get; }
-    public OrtSession Session { get; }
-    public OrtSession? Reconstruction { get; }
+    public OnnxSession Session { get; }
+    public OnnxSession? Reconstruction { get; }
     public DateTimeOffset LoadedAt { get; }
     /// <summary>The owning store's instruments, where the predictor records its timings and batch sizes.</summary>
     public ModelMetrics Metrics { get; }

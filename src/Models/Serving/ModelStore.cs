@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using KeypointService.Models.Diagnostics;
 using KeypointService.Models.Manifests;
 using KeypointService.Models.Onnx;
+using Microsoft.ML.OnnxRuntime;
 using Microsoft.Extensions.Logging;
 
 namespace KeypointService.Models.Serving;
@@ -15,19 +16,18 @@ public sealed class ModelStore : IDisposable
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _scanLock = new(1, 1);
-    private readonly OrtRuntime _runtime;
-    private readonly OrtSessionSettings _sessionSettings;
+    private readonly OnnxSessionSettings _sessionSettings;
     private readonly ILogger<ModelStore> _logger;
     private FileSystemWatcher? _watcher;
     private Timer? _timer;
     private int _scanRequested;
     private bool _disposed;
+    private int _fallbackWarned;
 
-    public ModelStore(string rootPath, ModelStoreOptions options, OrtRuntime runtime, OrtSessionSettings sessionSettings, ILogger<ModelStore> logger)
+    public ModelStore(string rootPath, ModelStoreOptions options, OnnxSessionSettings sessionSettings, ILogger<ModelStore> logger)
     {
         RootPath = Path.GetFullPath(rootPath);
         Options = options;
-        _runtime = runtime;
         _sessionSettings = sessionSettings;
         _logger = logger;
         // Blank names let configuration overrides drop entries of the default list (e.g. --ModelStore:Expected:2=).
@@ -147,10 +147,12 @@ public sealed class ModelStore : IDisposable
                 "Model {Model} version {Version} ({Task}) loaded on {Provider}{Swap}",
                 entry.Name, newest, loaded.Manifest.Task, loaded.Session.ExecutionProvider,
                 previous is null ? "" : $", replacing version {previous.Manifest.Version}");
-            if (loaded.Session.ProviderFallbackReason is { } reason)
-                _logger.LogWarning("Model {Model}: requested execution provider unavailable, running on CPU: {Reason}", entry.Name, reason);
+            // One warning per process, not one per model: the cause (a missing CUDA library) is the same for all.
+            if (loaded.Session.ProviderFallbackReason is { } reason && Interlocked.Exchange(ref _fallbackWarned, 1) == 0)
+                _logger.LogWarning("The CUDA execution provider cannot be used{Missing}, so every model runs on CPU: {Reason}. {Remedy}, or set OnnxRuntime:ExecutionProvider=cpu",
+                    OnnxProviders.MissingLibrary(reason) is { } library ? $" ({library} not found)" : "", reason, OnnxProviders.Remedy(reason));
         }
-        catch (Exception e) when (e is ManifestException or OrtException or IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception e) when (e is ManifestException or OnnxRuntimeException or OnnxProviderUnavailableException or IOException or UnauthorizedAccessException or InvalidDataException)
         {
             Metrics.RecordLoad(entry.Name, success: false);
             entry.Error = $"version {newest}: {e.Message}";
@@ -165,14 +167,14 @@ public sealed class ModelStore : IDisposable
     private LoadedModel Load(string name, string version, string directory)
     {
         var manifest = ManifestReader.ReadVersionDirectory(directory, name, version);
-        var session = _runtime.CreateSession(Path.Combine(directory, manifest.ModelFile), _sessionSettings);
-        OrtSession? reconstruction = null;
+        var session = OnnxSession.Create(Path.Combine(directory, manifest.ModelFile), _sessionSettings);
+        OnnxSession? reconstruction = null;
         try
         {
             CheckSignature(session, manifest.Input.Name, [manifest.Outputs.Heatmaps?.Name, manifest.Outputs.Coordinates?.Name], directory);
             if (manifest.Outputs.Reconstruction is { } spec)
             {
-                reconstruction = _runtime.CreateSession(Path.Combine(directory, spec.ModelFile), _sessionSettings);
+                reconstruction = OnnxSession.Create(Path.Combine(directory, spec.ModelFile), _sessionSettings);
                 CheckSignature(reconstruction, manifest.Input.Name, [spec.Name], directory);
             }
             return new LoadedModel(manifest, directory, session, reconstruction, Metrics);
@@ -185,7 +187,7 @@ public sealed class ModelStore : IDisposable
         }
     }
 
-    private static void CheckSignature(OrtSession session, string inputName, IEnumerable<string?> outputNames, string directory)
+    private static void CheckSignature(OnnxSession session, string inputName, IEnumerable<string?> outputNames, string directory)
     {
         if (session.Inputs.Count != 1 || session.Inputs[0].Name != inputName)
             throw new InvalidDataException($"{directory}: the ONNX model's inputs [{string.Join(", ", session.Inputs.Select(i => i.Name))}] do not match the manifest's input '{inputName}'");

@@ -23,13 +23,17 @@ public sealed class ModelStoreOptions
 public sealed class OnnxRuntimeOptions
 {
     public const string Section = "OnnxRuntime";
-    /// <summary>Path of libonnxruntime.so.1; default: $KPS_ONNXRUNTIME_LIBRARY, then the set-up cache.</summary>
-    public string? LibraryPath { get; set; }
     /// <summary>"cpu" (default) or "cuda".</summary>
     public string ExecutionProvider { get; set; } = "cpu";
     public int CudaDeviceId { get; set; }
     /// <summary>Fail at start-up instead of falling back to CPU when the provider is unavailable.</summary>
     public bool ProviderRequired { get; set; }
+    /// <summary>CUDA gpu_mem_limit in bytes for the provider's memory arena; 0 = no limit.</summary>
+    public long GpuMemLimitBytes { get; set; }
+    /// <summary>CUDA arena_extend_strategy: next_power_of_two (ORT's default) | same_as_requested (less memory held, more allocations).</summary>
+    public string ArenaExtendStrategy { get; set; } = "next_power_of_two";
+    /// <summary>CUDA cudnn_conv_algo_search: exhaustive (ORT's default, benchmarks each new input shape once) | heuristic | default.</summary>
+    public string CudnnConvAlgoSearch { get; set; } = "exhaustive";
     /// <summary>Threads per inference; 1 lets concurrent requests use the cores instead of one request at a time.</summary>
     public int IntraOpThreads { get; set; } = 1;
     public int InterOpThreads { get; set; } = 1;

@@ -111,8 +111,7 @@ public class FigureGroupingTests
     public void Onnx_runtime_outputs_reproduce_pytorch_and_group_alike()
     {
         var (manifest, golden) = Fixture();
-        using var runtime = OrtRuntime.Load();
-        var session = runtime.CreateSession(Path.Combine(FixtureDirectory, manifest.ModelFile), new OrtSessionSettings { IntraOpThreads = 1 });
+        var session = OnnxSession.Create(Path.Combine(FixtureDirectory, manifest.ModelFile), new OnnxSessionSettings { IntraOpThreads = 1 });
         try
         {
             foreach (var sample in golden["samples"]!.AsArray())
@@ -123,7 +122,7 @@ public class FigureGroupingTests
                 Preprocessor.Prepare(raw, input["width"]!.GetValue<int>(), input["height"]!.GetValue<int>(), manifest.Input, prepared);
                 var expectedInput = Floats(sample["model_input_b64"]!);
                 Assert.True(expectedInput.Zip(prepared).Max(p => Math.Abs(p.First - p.Second)) < 1e-5f, $"{sample["id"]}: pre-processed input");
-                var tensor = new OrtTensor(manifest.Input.Name, [1, 1, manifest.Input.Height, manifest.Input.Width], expectedInput);
+                var tensor = new OnnxTensor(manifest.Input.Name, [1, 1, manifest.Input.Height, manifest.Input.Width], expectedInput);
                 var names = manifest.Grouping!.OutputNames;
                 var results = session.Run([tensor], names.ToList());
                 for (var i = 0; i < names.Count; i++)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using KeypointService.Models.Onnx;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace KeypointService.Models.Tests.Onnx;
 
@@ -33,13 +34,13 @@ internal sealed class OnnxModelBuilder
     public string DocString { get; init; } = "";
     public long ModelVersion { get; init; }
 
-    public OnnxModelBuilder Input(string name, Dim[] shape, OrtElementType type = OrtElementType.Float)
+    public OnnxModelBuilder Input(string name, Dim[] shape, TensorElementType type = TensorElementType.Float)
     {
         _inputs.Add(ValueInfo(name, type, shape));
         return this;
     }
 
-    public OnnxModelBuilder Output(string name, Dim[] shape, OrtElementType type = OrtElementType.Float)
+    public OnnxModelBuilder Output(string name, Dim[] shape, TensorElementType type = TensorElementType.Float)
     {
         _outputs.Add(ValueInfo(name, type, shape));
         return this;
@@ -50,7 +51,7 @@ internal sealed class OnnxModelBuilder
         // TensorProto: dims = 1, data_type = 2, float_data = 4 (packed), name = 8
         var w = new ProtoWriter();
         foreach (var d in dims) w.Int64(1, d);
-        w.Int64(2, (long)OrtElementType.Float);
+        w.Int64(2, (long)TensorElementType.Float);
         w.PackedFloats(4, values);
         w.String(8, name);
         _initializers.Add(w.ToArray());
@@ -105,7 +106,7 @@ internal sealed class OnnxModelBuilder
         return path;
     }
 
-    private static byte[] ValueInfo(string name, OrtElementType type, Dim[] shape)
+    private static byte[] ValueInfo(string name, TensorElementType type, Dim[] shape)
     {
         // ValueInfoProto: name = 1, type = 2. TypeProto: tensor_type = 1. TypeProto.Tensor: elem_type = 1,
         // shape = 2. TensorShapeProto: dim = 1. Dimension: dim_value = 1, dim_param = 2.
@@ -120,7 +121,7 @@ internal sealed class OnnxModelBuilder
                     s.Message(1, dim =>
                     {
                         if (d.Value is { } v) dim.Int64(1, v);
-                        else dim.String(2, d.Param!);
+                        else if (d.Param is { } param) dim.String(2, param); // neither: an unknown, unnamed dimension
                     });
             });
         }));

@@ -38,10 +38,9 @@ public class GoldenParityTests
     {
         var manifest = ManifestReader.ReadVersionDirectory(versionDirectory,
             Path.GetFileName(Path.GetDirectoryName(versionDirectory))!, Path.GetFileName(versionDirectory));
-        var runtime = TempStore.Runtime.Value;
-        var settings = new OrtSessionSettings { IntraOpThreads = 1 };
-        var session = runtime.CreateSession(Path.Combine(versionDirectory, manifest.ModelFile), settings);
-        var reconstruction = manifest.Outputs.Reconstruction is { } r ? runtime.CreateSession(Path.Combine(versionDirectory, r.ModelFile), settings) : null;
+        var settings = new OnnxSessionSettings { IntraOpThreads = 1 };
+        var session = OnnxSession.Create(Path.Combine(versionDirectory, manifest.ModelFile), settings);
+        var reconstruction = manifest.Outputs.Reconstruction is { } r ? OnnxSession.Create(Path.Combine(versionDirectory, r.ModelFile), settings) : null;
         var model = new LoadedModel(manifest, versionDirectory, session, reconstruction);
         try
         {
@@ -68,7 +67,7 @@ public class GoldenParityTests
         AssertClose(expectedInput, prepared, 1e-5f, $"{where}: pre-processed input");
 
         // 2. Raw outputs, on PyTorch's own model input.
-        var tensor = new OrtTensor(manifest.Input.Name, [1, 1, manifest.Input.Height, manifest.Input.Width], expectedInput);
+        var tensor = new OnnxTensor(manifest.Input.Name, [1, 1, manifest.Input.Height, manifest.Input.Width], expectedInput);
         foreach (var (name, expected) in sample["outputs"]!.AsObject())
         {
             var session = manifest.Outputs.Reconstruction?.Name == name ? model.Reconstruction! : model.Session;

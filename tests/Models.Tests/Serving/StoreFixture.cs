@@ -7,8 +7,6 @@ namespace KeypointService.Models.Tests.Serving;
 /// <summary>A temporary model store filled from the trainer's fixture export.</summary>
 internal sealed class TempStore : IDisposable
 {
-    public static readonly Lazy<OrtRuntime> Runtime = new(() => OrtRuntime.Load());
-
     public TempStore(params string[] models)
     {
         Root = Directory.CreateTempSubdirectory("kps-store-").FullName;
@@ -22,7 +20,7 @@ internal sealed class TempStore : IDisposable
         FixtureModels.Publish(Root, model, fromVersion, toVersion, edit);
 
     public ModelStore Open(ModelStoreOptions? options = null) =>
-        new(Root, options ?? new ModelStoreOptions { Expected = [], Watch = false }, Runtime.Value, new OrtSessionSettings { IntraOpThreads = 1 }, NullLogger<ModelStore>.Instance);
+        new(Root, options ?? new ModelStoreOptions { Expected = [], Watch = false }, new OnnxSessionSettings { IntraOpThreads = 1 }, NullLogger<ModelStore>.Instance);
 
     public void Dispose()
     {

@@ -2,13 +2,13 @@ using KeypointService.Models.Onnx;
 
 namespace KeypointService.Models.Tests.Onnx;
 
-[Collection(OrtCollection.Name)]
-public class OrtConcurrencyTests(OrtTestEnvironment env)
+[Collection(OnnxCollection.Name)]
+public class OnnxConcurrencyTests(OnnxTestEnvironment env)
 {
     [Fact]
     public void Concurrent_runs_on_one_session_give_each_caller_its_own_correct_result()
     {
-        using var session = env.Runtime.CreateSession(env.AffineRelu, new OrtSessionSettings { IntraOpThreads = 1 });
+        using var session = OnnxSession.Create(env.AffineRelu, new OnnxSessionSettings { IntraOpThreads = 1 });
         const int threads = 8;
         const int runsPerThread = 150;
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -20,9 +20,9 @@ public class OrtConcurrencyTests(OrtTestEnvironment env)
             for (var i = 0; i < runsPerThread; i++)
             {
                 var batch = random.Next(1, 5);
-                var input = OrtTestModels.RandomData(random, batch * 16);
-                var (expectedOutput, expectedMean) = OrtTestModels.AffineReluExpected(input, batch);
-                var results = session.Run([new OrtTensor("input", [batch, 1, 4, 4], input)], ["output", "mean"]);
+                var input = OnnxTestModels.RandomData(random, batch * 16);
+                var (expectedOutput, expectedMean) = OnnxTestModels.AffineReluExpected(input, batch);
+                var results = session.Run([new OnnxTensor("input", [batch, 1, 4, 4], input)], ["output", "mean"]);
                 if (!results[0].Data.SequenceEqual(expectedOutput) || results[0].Shape[0] != batch)
                     failures.Enqueue($"thread {t} run {i}: wrong output");
                 for (var n = 0; n < batch; n++)
@@ -37,9 +37,9 @@ public class OrtConcurrencyTests(OrtTestEnvironment env)
     [Fact]
     public void Disposing_a_session_while_other_threads_run_it_is_safe()
     {
-        var session = env.Runtime.CreateSession(env.AffineRelu, new OrtSessionSettings { IntraOpThreads = 1 });
-        var input = new OrtTensor("input", [4, 1, 4, 4], OrtTestModels.RandomData(new Random(9), 64));
-        var expected = OrtTestModels.AffineReluExpected(input.Data, 4).Output;
+        var session = OnnxSession.Create(env.AffineRelu, new OnnxSessionSettings { IntraOpThreads = 1 });
+        var input = new OnnxTensor("input", [4, 1, 4, 4], OnnxTestModels.RandomData(new Random(9), 64));
+        var expected = OnnxTestModels.AffineReluExpected(input.Data, 4).Output;
         var unexpected = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
         var completed = 0;
         var disposedSeen = 0;
@@ -87,7 +87,7 @@ public class OrtConcurrencyTests(OrtTestEnvironment env)
         {
             try
             {
-                using var session = env.Runtime.CreateSession(i % 2 == 0 ? env.AffineRelu : env.TwoInputs, new OrtSessionSettings { IntraOpThreads = 1 });
+                using var session = OnnxSession.Create(i % 2 == 0 ? env.AffineRelu : env.TwoInputs, new OnnxSessionSettings { IntraOpThreads = 1 });
                 Assert.NotEmpty(session.Outputs);
             }
             catch (Exception e)

@@ -1,24 +1,23 @@
+using System.Runtime.InteropServices;
 using KeypointService.Models.Onnx;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace KeypointService.Models.Tests.Onnx;
 
 /// <summary>
-/// One ONNX Runtime and a folder of freshly written test models, shared by the tests of the
-/// "onnxruntime" collection. The library comes from $KPS_ONNXRUNTIME_LIBRARY or the set-up cache.
+/// A folder of freshly written test models, shared by the tests of the "onnxruntime" collection. ONNX Runtime
+/// is the package's native library beside the test assembly (the CPU package unless built with -p:OnnxRuntimePackage=gpu).
 /// </summary>
-public sealed class OrtTestEnvironment : IDisposable
+public sealed class OnnxTestEnvironment : IDisposable
 {
-    public OrtTestEnvironment()
+    public OnnxTestEnvironment()
     {
         Directory = Path.Combine(Path.GetTempPath(), $"kps-ort-tests-{Environment.ProcessId}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(Directory);
-        AffineRelu = OrtTestModels.AffineRelu().WriteTo(Path.Combine(Directory, "affine_relu.onnx"));
-        TwoInputs = OrtTestModels.TwoInputs().WriteTo(Path.Combine(Directory, "two_inputs.onnx"));
-        ShapeOf = OrtTestModels.ShapeOf().WriteTo(Path.Combine(Directory, "shape_of.onnx"));
-        Runtime = OrtRuntime.Load();
+        AffineRelu = OnnxTestModels.AffineRelu().WriteTo(Path.Combine(Directory, "affine_relu.onnx"));
+        TwoInputs = OnnxTestModels.TwoInputs().WriteTo(Path.Combine(Directory, "two_inputs.onnx"));
+        ShapeOf = OnnxTestModels.ShapeOf().WriteTo(Path.Combine(Directory, "shape_of.onnx"));
     }
-
-    public OrtRuntime Runtime { get; }
 
     public string Directory { get; }
 
@@ -31,28 +30,32 @@ public sealed class OrtTestEnvironment : IDisposable
     /// <summary>x [N,3] -> y = Relu(x) float [N,3], shape = Shape(x) int64 [2].</summary>
     public string ShapeOf { get; }
 
-    /// <summary>True when the loaded library cannot run CUDA (the CPU package: no CUDA provider library beside it).</summary>
+    /// <summary>
+    /// True when CUDA cannot work here, decided without the code under test: no CUDA provider library beside
+    /// the tests (the CPU package), or CUDA 13's cuBLASLt or a GPU device missing (a GPU build on a CPU machine).
+    /// </summary>
     public bool CudaCannotWork =>
-        !File.Exists(Path.Combine(Path.GetDirectoryName(Runtime.LibraryPath)!, "libonnxruntime_providers_cuda.so"));
+        !File.Exists(Path.Combine(AppContext.BaseDirectory, "libonnxruntime_providers_cuda.so"))
+        || !NativeLibrary.TryLoad("libcublasLt.so.13", out _)
+        || !File.Exists("/dev/nvidia0");
 
     public string NewPath(string fileName) => Path.Combine(Directory, $"{Guid.NewGuid():N}-{fileName}");
 
     public void Dispose()
     {
-        Runtime.Dispose();
         try { System.IO.Directory.Delete(Directory, recursive: true); }
         catch (IOException) { }
     }
 }
 
 [CollectionDefinition(Name)]
-public sealed class OrtCollection : ICollectionFixture<OrtTestEnvironment>
+public sealed class OnnxCollection : ICollectionFixture<OnnxTestEnvironment>
 {
     public const string Name = "onnxruntime";
 }
 
 /// <summary>The test models and what they compute.</summary>
-internal static class OrtTestModels
+internal static class OnnxTestModels
 {
     public static OnnxModelBuilder AffineRelu() =>
         new OnnxModelBuilder
@@ -88,7 +91,7 @@ internal static class OrtTestModels
         .Node("Relu", ["x"], ["y"])
         .Node("Shape", ["x"], ["shape"])
         .Output("y", ["batch", 3])
-        .Output("shape", [2], OrtElementType.Int64);
+        .Output("shape", [2], TensorElementType.Int64);
 
     /// <summary>AffineRelu's outputs, computed in C#.</summary>
     public static (float[] Output, float[] Mean) AffineReluExpected(float[] input, int batch)
