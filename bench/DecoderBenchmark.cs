@@ -27,6 +27,7 @@ internal static class DecoderBenchmark
             ("raw float32", Decode(raw, b => InputDecoders.ParseRawFloat32(b, Side, Side))),
             (".npy <f4", Decode(Npy(raw), b => InputDecoders.ParseNpy(b))),
             ("CSV (integers)", Decode(Csv(gray), b => InputDecoders.ParseCsv(b))),
+            ("PNG 1x1 + 64 MiB zlib tail (refused)", Refused(PngBomb())),
             ("PNG encode gray 8-bit", () => PngEncoder.EncodeGray8(Side, Side, gray)),
             ("PNG encode gray 16-bit", () => PngEncoder.EncodeGray16(Side, Side, wide)),
         };
@@ -43,6 +44,13 @@ internal static class DecoderBenchmark
     }
 
     private static Action Decode(byte[] bytes, Func<byte[], InputMap> decode) => () => decode(bytes);
+
+    private static Action Refused(byte[] bytes) => () =>
+    {
+        try { InputDecoders.DecodeImage(bytes); }
+        catch (InputFormatException) { return; }
+        throw new InvalidOperationException("the decompression bomb was decoded instead of refused");
+    };
 
     private static InputMap Image(byte[] b) => InputDecoders.DecodeImage(b);
 
@@ -69,6 +77,27 @@ internal static class DecoderBenchmark
             for (var x = 0; x < Side; x++)
                 gray[y * Side + x] = (byte)((x ^ y) + random.Next(8));
         return (gray, gray.Select(b => (ushort)(b * 257)).ToArray());
+    }
+
+    // A 1 x 1 PNG whose IDAT stream goes on with 64 MiB of zeros: libpng must stop at the image's end.
+    private static byte[] PngBomb()
+    {
+        var compressed = new MemoryStream();
+        using (var z = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        {
+            z.Write([0, 99]); // filter byte, the pixel
+            z.Write(new byte[64 << 20]);
+        }
+        var idat = compressed.ToArray();
+        var png = PngEncoder.EncodeGray8(1, 1, [99]);
+        var ihdrEnd = 8 + 12 + 13; // signature, IHDR chunk
+        var chunk = new byte[12 + idat.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(chunk, idat.Length);
+        "IDAT"u8.CopyTo(chunk.AsSpan(4));
+        idat.CopyTo(chunk, 8);
+        var crc = System.IO.Hashing.Crc32.HashToUInt32(chunk.AsSpan(4, 4 + idat.Length));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(8 + idat.Length), crc);
+        return [.. png.AsSpan(0, ihdrEnd), .. chunk, .. "\0\0\0\0IEND\xAE\x42\x60\x82"u8];
     }
 
     // .npy format 1.0: magic, version, header length, a dict padded with spaces to a 64-byte boundary.

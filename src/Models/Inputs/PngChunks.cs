@@ -85,4 +85,33 @@ internal static class PngChunks
             counter += png.Length - pos;
         }
     }
+
+    /// <summary>Total length of the IDAT chunks (compressed image data), over the well-formed part of the chunk list.</summary>
+    public static long CompressedDataLength(ReadOnlySpan<byte> png)
+    {
+        long total = 0;
+        for (int pos = 8; pos <= png.Length - 12;)
+        {
+            uint length = BinaryPrimitives.ReadUInt32BigEndian(png[pos..]);
+            uint type = BinaryPrimitives.ReadUInt32BigEndian(png[(pos + 4)..]);
+            if (length > (uint)(png.Length - pos - 12) || type == 0x49454E44u) // corrupt length or IEND
+                break;
+            if (type == 0x49444154u) // IDAT
+                total += length;
+            pos += (int)length + 12;
+        }
+        return total;
+    }
+
+    /// <summary>
+    /// The most compressed data a width × height PNG can need: its filtered rows at 16-bit RGBA (8 bytes a
+    /// pixel, one filter byte a row, Adam7's extra rows included) stored uncompressed, plus deflate's
+    /// per-block and zlib's framing overhead and slack. A stream longer than this carries data past the
+    /// image (a decompression bomb): libpng would inflate all of it before noticing.
+    /// </summary>
+    public static long MaxCompressedDataLength(long width, long height)
+    {
+        long raw = height * (1 + 8 * width) + 7 * height;
+        return raw + 5 * (raw / 16_384 + 1) + 1024;
+    }
 }

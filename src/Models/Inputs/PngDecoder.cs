@@ -51,6 +51,10 @@ internal static unsafe class PngDecoder
 
                 InputMap.CheckSize(image.Width, image.Height, "the image");
                 int width = (int)image.Width, height = (int)image.Height;
+                long compressed = PngChunks.CompressedDataLength(source), limit = PngChunks.MaxCompressedDataLength(width, height);
+                if (compressed > limit)
+                    throw new InputFormatException(
+                        $"the PNG's compressed image data ({compressed} bytes) is more than a {width} × {height} image can need ({limit} bytes): refusing to inflate it");
                 uint format = image.Format & (PngImage.FormatFlagLinear | PngImage.FormatFlagColor | PngImage.FormatFlagAlpha);
                 image.Format = format; // the file's own layout; colour-mapped files are expanded
                 bool wide = (format & PngImage.FormatFlagLinear) != 0;
