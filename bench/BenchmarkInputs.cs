@@ -26,6 +26,18 @@ internal static class BenchmarkInputs
         }
     }
 
+    private static string Number(float v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+    // The /v1 JSON body: {"data": rows}.
+    private static string DataJson(Input input) =>
+        "{\"data\": [" + string.Join(",", Enumerable.Range(0, input.Height).Select(r =>
+            "[" + string.Join(",", input.Raw.Skip(r * input.Width).Take(input.Width).Select(Number)) + "]")) + "]}";
+
+    // The /v2 JSON body: one FP32 tensor [H, W], flat data, decoded keypoints as the output.
+    private static string OipJson(Input input) =>
+        $"{{\"inputs\": [{{\"name\": \"{input.Manifest.Input.Name}\", \"shape\": [{input.Height}, {input.Width}], \"datatype\": \"FP32\", " +
+        $"\"data\": [{string.Join(",", input.Raw.Select(Number))}]}}], \"outputs\": [{{\"name\": \"keypoints\"}}]}}";
+
     public static int Write(Arguments args)
     {
         var output = args.Get("out", "artifacts/bench");
@@ -36,6 +48,8 @@ internal static class BenchmarkInputs
             Buffer.BlockCopy(input.Raw, 0, bytes, 0, bytes.Length);
             File.WriteAllBytes(Path.Combine(output, $"{input.Model}.f32"), bytes);
             File.WriteAllText(Path.Combine(output, $"{input.Model}.size"), $"{input.Width} {input.Height}\n");
+            File.WriteAllText(Path.Combine(output, $"{input.Model}.json"), DataJson(input));
+            File.WriteAllText(Path.Combine(output, $"{input.Model}.oip.json"), OipJson(input));
             Console.WriteLine($"{input.Model}: {input.Width}x{input.Height}");
         }
         return 0;

@@ -5,6 +5,7 @@ using KeypointService.Models.Manifests;
 //   raw    --store DIR [--iterations N] [--seconds S]   raw ONNX Runtime inference through the wrapper, per model
 //   inputs --store DIR --out DIR                          write each model's benchmark input (float32 + size) for the HTTP load
 //   decode [--iterations N] [--jpeg a.jpg,b.jpg]          decode time of each body format at 256 x 256, and PNG map encoding
+//   grpc   --store DIR --model M [--url U] [--concurrency N] [--seconds S]   closed-loop OIP gRPC load (wrk's units)
 try
 {
     return args.FirstOrDefault() switch
@@ -12,10 +13,11 @@ try
         "raw" => RawInferenceBenchmark.Run(Arguments.Parse(args[1..])),
         "inputs" => BenchmarkInputs.Write(Arguments.Parse(args[1..])),
         "decode" => DecoderBenchmark.Run(Arguments.Parse(args[1..])),
+        "grpc" => GrpcLoad.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
         _ => Usage(),
     };
 }
-catch (Exception e) when (e is ManifestException or IOException or ArgumentException)
+catch (Exception e) when (e is ManifestException or IOException or ArgumentException or FormatException or Grpc.Core.RpcException)
 {
     // a bad store or bad arguments: a plain message, not a stack trace
     Console.Error.WriteLine($"KeypointService.Bench: {e.Message}");
@@ -24,6 +26,6 @@ catch (Exception e) when (e is ManifestException or IOException or ArgumentExcep
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: KeypointService.Bench raw --store DIR [--iterations N] [--seconds S] | inputs --store DIR --out DIR | decode [--iterations N] [--jpeg FILES]");
+    Console.Error.WriteLine("usage: KeypointService.Bench raw --store DIR [--iterations N] [--seconds S] | inputs --store DIR --out DIR | decode [--iterations N] [--jpeg FILES] | grpc --store DIR --model M [--url U] [--concurrency N] [--seconds S]");
     return 2;
 }
