@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using KeypointService.Models.Processing;
 
 namespace KeypointService.Models.Manifests;
 
@@ -78,6 +79,7 @@ public static class ManifestReader
             Require(j.Weight.All(row => row.Length == 2 * k), $"joints.weight rows must have {2 * k} columns (2 x keypoints)");
             foreach (var link in j.Skeleton) Require(link.All(i => i < j.Names.Count), "joints.skeleton refers to an unknown joint");
         }
+        if (m.Posture is { } posture) PostureHead.CheckShape(posture, k, message => Require(false, message));
     }
 
     private static JsonSchemaValidator LoadSchema()
