@@ -1,4 +1,5 @@
 using KeypointService.Api.Apis;
+using KeypointService.Api.Beds;
 using KeypointService.Api.Extensions;
 using KeypointService.Models.Onnx;
 
@@ -8,6 +9,7 @@ try
     var builder = WebApplication.CreateBuilder(args);
     builder.AddKeypointLogging();
     builder.AddKeypointServices();
+    builder.AddBeds();
     app = builder.Build();
 }
 catch (Exception e) when (e is OrtLibraryException or InvalidOperationException)
@@ -20,6 +22,7 @@ app.UseKeypointPipeline();
 app.MapPredictApi();
 app.MapModelsApi();
 app.MapHealthApi();
+app.MapBeds();
 app.Run();
 return 0;
 
