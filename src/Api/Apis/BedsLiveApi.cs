@@ -21,7 +21,8 @@ public static class BedsLiveApi
             .WithDescription(BedDocs.Stream);
         group.MapGet("/{bedId}/ws", WebSocketAsync).WithName("BedWebSocket")
             .WithSummary("WebSocket: send JSON frames, receive frame results and events")
-            .WithDescription(BedDocs.WebSocket);
+            .WithDescription(BedDocs.WebSocket)
+            .ExcludeFromDescription(); // OpenAPI cannot describe a WebSocket: README.md and docs/beds.md do
     }
 
     public static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamAsync(string bedId, HttpContext context,

@@ -75,7 +75,7 @@ internal static class OpenApiExamples
             ["status"] = "ready",
             ["models"] = new JsonArray(new JsonObject { ["name"] = "heatmap", ["state"] = "loaded", ["version"] = "1", ["optional"] = false }),
         },
-        _ => null,
+        _ => Beds.BedOpenApiExamples.Success(operationId),
     };
 
     private static JsonObject ModelInfoExample() => new()
@@ -110,7 +110,7 @@ internal static class OpenApiExamples
         ],
         "GetModel" => [("404", "Unknown model")],
         "Ready" => [("503", "Not ready: some non-optional model is not loaded")],
-        _ => [],
+        _ => Beds.BedOpenApiExamples.ErrorResponses(operationId),
     };
 
     public static JsonObject Problem(int status, string detail) => new()
@@ -139,5 +139,5 @@ internal static class OpenApiExamples
         : type == typeof(BatchItemResult) ? new JsonObject { ["index"] = 0, ["result"] = PredictResponseExample() }
         : type == typeof(PredictBatchResponse) ? Success("PredictBatch")
         : type == typeof(Microsoft.AspNetCore.Mvc.ProblemDetails) ? Problem(400, "body.data[2][1]: expected a number, got \"NaN\"")
-        : null;
+        : Beds.BedOpenApiExamples.ForType(type);
 }

@@ -8,8 +8,10 @@ namespace KeypointService.Api.Tests.Beds;
 /// <summary>
 /// Nothing acknowledged is lost: a real service process is killed with SIGKILL while a frame is in
 /// flight in a stream of frames, restarted on the same store, and every acknowledged frame's effect
-/// and every event it reported must be there — on SQLite and on PostgreSQL.
+/// and every event it reported must be there — on SQLite and on PostgreSQL. Runs alone (its
+/// service processes would otherwise compete for the CPU with the in-process tests).
 /// </summary>
+[Collection(nameof(KillAndRestartTests))]
 public sealed class KillAndRestartTests : IDisposable
 {
     private const int AcknowledgedBeforeKill = 24;
@@ -99,3 +101,6 @@ public sealed class KillAndRestartTests : IDisposable
         Assert.Equal(AcknowledgedBeforeKill + 2, next["state"]!["frames"]!.GetValue<long>());
     }
 }
+
+[CollectionDefinition(nameof(KillAndRestartTests), DisableParallelization = true)]
+public sealed class KillAndRestartCollection;
