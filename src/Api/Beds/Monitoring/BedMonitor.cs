@@ -24,7 +24,7 @@ public static class BedMonitor
         var bed = stored ?? new BedState { BedId = bedId, CreatedMs = nowMs };
         var t = frame.TimestampMs;
         if (bed.LastFrameMs is { } last && t <= last)
-            return new FrameRejected($"frame at {Times.Format(t)} is not newer than bed '{bedId}''s last accepted frame at {Times.Format(last)}; " +
+            return new FrameRejected($"frame at {Times.Format(t)} is not newer than the last accepted frame of bed '{bedId}' at {Times.Format(last)}; " +
                                      "frames must arrive in time order (a repeated frame_id is answered again instead)");
         var events = new List<EventDraft>();
         var filter = bed.Filter;
