@@ -10,7 +10,7 @@ echo "[test] exporting fixture models"
 PYTHONPATH=src/Training /usr/bin/python3 -m keypoint_trainer fixtures --out "$KPS_FIXTURE_MODELS"
 echo "[test] Python tests"
 PYTHONPATH=src/Training /usr/bin/python3 -m pytest tests/training -q -p no:cacheprovider
-echo "[test] C# tests"
-dotnet test KeypointService.sln -c Release --no-build --nologo -v quiet
+echo "[test] C# tests (with a throw-away PostgreSQL server on loopback for the bed store tests)"
+./scripts/with-postgres.sh dotnet test KeypointService.sln -c Release --no-build --nologo -v quiet
 echo "[test] ONNX Runtime builds: the GPU package without CUDA (fallback, refusal), a missing native library"
 tests/onnxruntime/test_builds.sh

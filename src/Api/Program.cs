@@ -1,4 +1,5 @@
 using KeypointService.Api.Apis;
+using KeypointService.Api.Beds;
 using KeypointService.Api.Extensions;
 
 WebApplication app;
@@ -9,6 +10,7 @@ try
     builder.AddKeypointServices();
     builder.AddOpenInferenceProtocol();
     builder.AddKeypointMetrics();
+    builder.AddBeds();
     app = builder.Build();
 }
 catch (InvalidOperationException e) // configuration, ONNX Runtime or a required provider: one plain message, no stack trace
@@ -24,6 +26,7 @@ app.MapModelsApi();
 app.MapHealthApi();
 app.MapOpenInferenceProtocol();
 app.MapKeypointMetrics();
+app.MapBeds();
 app.Run();
 return 0;
 

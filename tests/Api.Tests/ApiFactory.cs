@@ -25,6 +25,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
             ["ModelStore:PollSeconds"] = "0.2",
             ["Requests:MaxBodyBytes"] = (1024 * 1024).ToString(),
             ["Serilog:ConsoleFormat"] = "none",
+            ["Beds:DataPath"] = Path.Combine(StoreRoot, ".beds"), // hidden: the model store ignores it
         };
         foreach (var (key, value) in settings) Settings[key] = value;
     }

@@ -43,6 +43,8 @@ public sealed class ExampleFilesTests(DefaultModelsFactory factory) : IClassFixt
         Assert.Equal((84, 192), (result["width"]!.GetValue<int>(), result["height"]!.GetValue<int>()));
         AssertInside(result["keypoints"]!.AsArray(), 84, 192);
         AssertInside(result["joints"]!.AsArray(), 84, 192);
+        // slp-test-0000 lies on the left side (the simulator's label); the default model's posture head says so.
+        Assert.Equal("left_side", result["posture"]!["label"]!.GetValue<string>());
     }
 
     [Theory]

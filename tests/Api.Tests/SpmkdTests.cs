@@ -48,6 +48,11 @@ public sealed class SpmkdTests : IDisposable
         Assert.Equal(14, joints.Count);
         Assert.Contains("head_top", joints.Select(j => j!["name"]!.GetValue<string>()));
         Assert.NotEmpty(r["joint_links"]!.AsArray());
+        var posture = r["posture"]!;
+        var probabilities = posture["probabilities"]!.AsObject();
+        Assert.Equal(["supine", "left_side", "right_side", "prone"], probabilities.Select(p => p.Key));
+        Assert.Equal(1.0, probabilities.Sum(p => p.Value!.GetValue<double>()), 4);
+        Assert.Equal(probabilities.MaxBy(p => p.Value!.GetValue<double>()).Key, posture["label"]!.GetValue<string>());
         foreach (var p in keypoints.Concat(joints))
             Assert.Equal(p!["x_norm"]!.GetValue<double>() * Width, p["x"]!.GetValue<double>(), 9);
         Assert.Equal(keypoints.Count, r["heatmaps"]!.AsArray().Count);

@@ -75,7 +75,7 @@ internal static class OpenApiExamples
             ["status"] = "ready",
             ["models"] = new JsonArray(new JsonObject { ["name"] = "heatmap", ["state"] = "loaded", ["version"] = "1", ["optional"] = false }),
         },
-        _ => null,
+        _ => Beds.BedOpenApiExamples.Success(operationId),
     };
 
     private static JsonObject ModelInfoExample() => new()
@@ -110,7 +110,7 @@ internal static class OpenApiExamples
         ],
         "GetModel" => [("404", "Unknown model")],
         "Ready" => [("503", "Not ready: some non-optional model is not loaded")],
-        _ => [],
+        _ => Beds.BedOpenApiExamples.ErrorResponses(operationId),
     };
 
     public static JsonObject Problem(int status, string detail) => new()
@@ -128,6 +128,7 @@ internal static class OpenApiExamples
         : type == typeof(PredictResponse) ? PredictResponseExample()
         : type == typeof(KeypointDto) ? Keypoint("head", 64.4, 18.2, 128, 128, 0.97)
         : type == typeof(InstanceDto) ? new JsonObject { ["score"] = 0.82, ["keypoints"] = new JsonArray(Keypoint("head", 40.2, 22.5, 128, 128, 0.91)), ["links"] = new JsonArray(new JsonArray(0, 1)) }
+        : type == typeof(PostureDto) ? new JsonObject { ["label"] = "left_side", ["probabilities"] = new JsonObject { ["supine"] = 0.02, ["left_side"] = 0.95, ["right_side"] = 0.02, ["prone"] = 0.01 } }
         : type == typeof(TimingsDto) ? new JsonObject { ["preprocess"] = 0.02, ["inference"] = 2.1, ["postprocess"] = 0.03 }
         : type == typeof(MapDto) ? new JsonObject { ["name"] = "head", ["width"] = 2, ["height"] = 2, ["min"] = 0, ["max"] = 0.9, ["data"] = new JsonArray(new JsonArray(0, 0.9), new JsonArray(0.1, 0.2)) }
         : type == typeof(ModelInfo) ? ModelInfoExample()
@@ -138,5 +139,5 @@ internal static class OpenApiExamples
         : type == typeof(BatchItemResult) ? new JsonObject { ["index"] = 0, ["result"] = PredictResponseExample() }
         : type == typeof(PredictBatchResponse) ? Success("PredictBatch")
         : type == typeof(Microsoft.AspNetCore.Mvc.ProblemDetails) ? Problem(400, "body.data[2][1]: expected a number, got \"NaN\"")
-        : null;
+        : Beds.BedOpenApiExamples.ForType(type);
 }

@@ -26,6 +26,8 @@ public sealed record PredictResponse
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<KeypointDto>? Joints { get; init; }
     /// <summary>SPMKD only: skeleton links as index pairs into <c>joints</c>.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<int[]>? JointLinks { get; init; }
+    /// <summary>SPMKD only: the posture (supine, left_side, right_side, prone for the default model) and every class's probability.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public PostureDto? Posture { get; init; }
     /// <summary>Per-keypoint heatmaps at the model's heatmap resolution, when requested with include=heatmaps.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<MapDto>? Heatmaps { get; init; }
     /// <summary>SPMKD only: the pressure map rebuilt from the keypoints alone, at the caller's size and in the caller's units, when requested with include=reconstruction.</summary>
@@ -46,6 +48,11 @@ public sealed record PredictResponse
 /// usually in [0, 1] but may exceed 1 slightly or be negative; compare it only within one model. Null for regression models and mapped joints.</param>
 /// <param name="Score">Confidence clamped to [0, 1], for thresholds; null where confidence is null.</param>
 public sealed record KeypointDto(string Name, double X, double Y, double XNorm, double YNorm, double? Confidence, double? Score);
+
+/// <summary>A posture classification.</summary>
+/// <param name="Label">The most probable class.</param>
+/// <param name="Probabilities">Every class of the model's posture head with its probability (they sum to 1), in the manifest's order.</param>
+public sealed record PostureDto(string Label, IReadOnlyDictionary<string, double> Probabilities);
 
 /// <summary>One figure of a multi-figure model.</summary>
 /// <param name="Score">Instance score: (sum of keypoint scores + sum of link scores) / (keypoint types + skeleton links); missing parts count 0.</param>

@@ -2,6 +2,7 @@ using KeypointService.Api.Inputs;
 using KeypointService.Models.Inference;
 using KeypointService.Models.Outputs;
 using KeypointService.Models.Manifests;
+using KeypointService.Models.Processing;
 
 namespace KeypointService.Api.Contracts;
 
@@ -22,6 +23,7 @@ public static class ResponseMapper
         Instances = p.Instances?.Select(i => new InstanceDto(i.Score, i.Keypoints.Select(ToDto).ToList(), i.Links)).ToList(),
         Joints = p.Joints?.Select(ToDto).ToList(),
         JointLinks = p.Joints is null ? null : manifest.Joints?.Skeleton,
+        Posture = p.Posture is { } posture ? ToDto(posture) : null,
         Heatmaps = p.Heatmaps?.Select(m => ToDto(m, format)).ToList(),
         Reconstruction = p.Reconstruction is { } r ? ToDto(r, format) : null,
         TimingsMs = new TimingsDto(Round(p.Timings.PreprocessMs), Round(p.Timings.InferenceMs), Round(p.Timings.PostprocessMs)),
@@ -29,6 +31,9 @@ public static class ResponseMapper
 
     private static KeypointDto ToDto(KeypointResult k) =>
         new(k.Name, k.X, k.Y, k.XNorm, k.YNorm, k.Confidence, k.Confidence is { } c ? Math.Clamp(c, 0, 1) : null);
+
+    public static PostureDto ToDto(PostureResult posture) =>
+        new(posture.Label, posture.Probabilities.ToDictionary(p => p.Key, p => Math.Round(p.Value, 6)));
 
     private static double Round(double ms) => Math.Round(ms, 3);
 

@@ -84,6 +84,7 @@ public static partial class KeypointPredictor
                 Joints = manifest.Joints is { } head
                     ? ToCaller(KeypointDecoding.ApplyJointHead(normalized, head.Weight, head.Bias), head.Names, input)
                     : null,
+                Posture = manifest.Posture is { } posture ? PostureHead.Classify(normalized, posture) : null,
                 Heatmaps = options.IncludeHeatmaps && heatmaps is not null ? SplitHeatmaps(heatmaps, manifest.Keypoints, i) : null,
                 Reconstruction = reconstruction is not null ? ReconstructionToCaller(reconstruction, i, input, spec.Normalization, scales[i]) : null,
                 RawOutputs = SliceRaw(raw, i, inputs.Count),

@@ -26,6 +26,8 @@ public sealed record Prediction
     public IReadOnlyList<InstanceResult>? Instances { get; init; }
     /// <summary>SPMKD: the named body joints mapped from the discovered keypoints.</summary>
     public IReadOnlyList<KeypointResult>? Joints { get; init; }
+    /// <summary>SPMKD: the posture class from the manifest's posture head.</summary>
+    public Processing.PostureResult? Posture { get; init; }
     public IReadOnlyList<MapResult>? Heatmaps { get; init; }
     /// <summary>SPMKD: the reconstructed map at the caller's size, in the caller's units.</summary>
     public MapResult? Reconstruction { get; init; }

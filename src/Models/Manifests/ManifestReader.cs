@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using KeypointService.Models.Processing;
 
 namespace KeypointService.Models.Manifests;
 
@@ -76,5 +77,6 @@ public static class ManifestReader
             Require(j.Weight.All(row => row.Length == 2 * k), $"joints.weight rows must have {2 * k} columns (2 x keypoints)");
             foreach (var link in j.Skeleton) Require(link.All(i => i < j.Names.Count), "joints.skeleton refers to an unknown joint");
         }
+        if (m.Posture is { } posture) PostureHead.CheckShape(posture, k, message => Require(false, message));
     }
 }

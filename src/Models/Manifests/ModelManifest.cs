@@ -24,7 +24,8 @@ public sealed record ModelManifest
     public JointHeadSpec? Joints { get; init; }
     /// <summary>Task <c>multi</c>: the outputs and parameters of the grouping step (Processing/Grouping).</summary>
     public GroupingSpec? Grouping { get; init; }
-    public IReadOnlyList<string>? PostureClasses { get; init; }
+    /// <summary>SPMKD: posture classifier on the keypoints (PostureHeadSpec.cs).</summary>
+    public PostureHeadSpec? Posture { get; init; }
     public System.Text.Json.Nodes.JsonObject? Metrics { get; init; }
     public System.Text.Json.Nodes.JsonObject? Training { get; init; }
     public string? GoldenFile { get; init; }

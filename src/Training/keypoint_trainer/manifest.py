@@ -105,7 +105,7 @@ def build_manifest(*, name: str, version: str, task: str, model_file: str, model
                    joints: Optional[dict[str, Any]] = None,
                    metrics: Optional[dict[str, Any]] = None,
                    training: Optional[dict[str, Any]] = None,
-                   golden_file: Optional[str] = None,
+                   golden_file: Optional[str] = None, posture: Optional[dict[str, Any]] = None,
                    description: Optional[str] = None) -> dict[str, Any]:
     """Assemble a manifest dict (sha256 computed from ``model_path``)."""
     outputs: dict[str, Any] = {}
@@ -138,6 +138,8 @@ def build_manifest(*, name: str, version: str, task: str, model_file: str, model
         m["metrics"] = metrics
     if training is not None:
         m["training"] = training
+    if posture is not None:
+        m["posture"] = posture
     if golden_file is not None:
         m["golden_file"] = golden_file
     return m

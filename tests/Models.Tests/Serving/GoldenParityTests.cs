@@ -32,6 +32,23 @@ public class GoldenParityTests
         Assert.Contains("regression", tasks);
     }
 
+    [Fact]
+    public void The_default_spmkd_model_has_a_posture_head_with_golden_postures()
+    {
+        var store = ModelStoreLayout(FixtureModels.DefaultModels, "spmkd");
+        var manifest = ManifestReader.ReadVersionDirectory(store.Directory, "spmkd", store.Version);
+        Assert.Equal(["supine", "left_side", "right_side", "prone"], manifest.Posture!.Classes);
+        var golden = JsonNode.Parse(File.ReadAllText(Path.Combine(store.Directory, manifest.GoldenFile!)))!;
+        Assert.All(golden["samples"]!.AsArray(), s => Assert.NotNull(s!["posture"]));
+    }
+
+    private static (string Directory, string Version) ModelStoreLayout(string root, string model)
+    {
+        var newest = Directory.EnumerateDirectories(Path.Combine(root, model))
+            .Select(d => Path.GetFileName(d)!).Where(v => int.TryParse(v, out _)).MaxBy(int.Parse)!;
+        return (Path.Combine(root, model, newest), newest);
+    }
+
     [Theory]
     [MemberData(nameof(ModelsWithGoldenSamples))]
     public void Onnx_runtime_reproduces_pytorch(string versionDirectory)
@@ -92,6 +109,20 @@ public class GoldenParityTests
         }
         AssertPoints(sample["keypoints"]!, prediction.Keypoints, $"{where}: keypoints");
         if (sample["joints"] is { } joints) AssertPoints(joints, prediction.Joints!, $"{where}: joints");
+        Assert.Equal(manifest.Posture is not null, sample["posture"] is not null);
+        if (sample["posture"] is { } posture) AssertPosture(posture, prediction.Posture!, $"{where}: posture");
+    }
+
+    private static void AssertPosture(JsonNode expected, PostureResult actual, string what)
+    {
+        Assert.True(expected["label"]!.GetValue<string>() == actual.Label, $"{what}: C# {actual.Label} vs PyTorch {expected["label"]}");
+        var probabilities = expected["probabilities"]!.AsObject().ToList();
+        Assert.Equal(probabilities.Select(p => p.Key), actual.Probabilities.Select(p => p.Key));
+        for (var c = 0; c < probabilities.Count; c++)
+        {
+            var d = Math.Abs(probabilities[c].Value!.GetValue<double>() - actual.Probabilities[c].Value);
+            Assert.True(d < 1e-5, $"{what} {probabilities[c].Key}: C# {actual.Probabilities[c].Value:F7} vs PyTorch {probabilities[c].Value}");
+        }
     }
 
     private static void AssertPoints(JsonNode expected, IReadOnlyList<KeypointResult> actual, string what)

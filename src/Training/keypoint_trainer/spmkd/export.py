@@ -28,6 +28,7 @@ from ..preprocessing import keypoints_to_input_pixels, preprocess
 from .data import SPMKD_INPUT
 from .evaluate import apply_linear_head
 from .model import EFD, EncoderExport, ReconstructionExport
+from .posture_head import posture_of
 
 OPSET = 17
 
@@ -67,7 +68,8 @@ def reference_outputs(model: EFD, raw: np.ndarray) -> dict[str, np.ndarray]:
     return {"model_input": x, "heatmaps": hm.numpy(), "keypoints": kp.numpy(), "reconstruction": rec.numpy()}
 
 
-def golden_samples(model: EFD, maps: list[tuple[str, np.ndarray]], head: Optional[dict]) -> dict[str, Any]:
+def golden_samples(model: EFD, maps: list[tuple[str, np.ndarray]], head: Optional[dict],
+                   posture: Optional[dict] = None) -> dict[str, Any]:
     samples = []
     for sid, raw in maps:
         raw = np.asarray(raw, dtype=np.float32)
@@ -85,12 +87,15 @@ def golden_samples(model: EFD, maps: list[tuple[str, np.ndarray]], head: Optiona
         if head is not None:
             j = apply_linear_head(head, kp_norm[None])[0]
             s["joints"] = keypoints_to_input_pixels(j, h, w).round(6).tolist()
+        if posture is not None:
+            s["posture"] = posture_of(posture, kp_norm[None])[0]
         samples.append(s)
     return {"samples": samples,
             "notes": "input: raw pressure values (float32 LE, row-major, height x width); model_input: after "
                      "bilinear resize to 256x256 and max normalisation; outputs: ONNX outputs of model.onnx "
                      "(heatmaps, keypoints) and reconstruction.onnx (reconstruction); keypoints/joints: in the "
-                     "input's pixel (sensor-cell) coordinates, x = x_norm * width, y = y_norm * height."}
+                     "input's pixel (sensor-cell) coordinates, x = x_norm * width, y = y_norm * height; "
+                     "posture: the manifest's posture head on the ONNX keypoints."}
 
 
 def joints_block(head: dict) -> dict[str, Any]:
@@ -103,7 +108,7 @@ def joints_block(head: dict) -> dict[str, Any]:
 def write_model_dir(model: EFD, out_dir: Path, *, name: str = "spmkd", version: str = "1",
                     head: Optional[dict] = None, golden_maps: Optional[list] = None,
                     metrics: Optional[dict] = None, training: Optional[dict] = None,
-                    description: Optional[str] = None) -> dict[str, Any]:
+                    description: Optional[str] = None, posture: Optional[dict] = None) -> dict[str, Any]:
     """Export both ONNX graphs, golden samples and a schema-valid manifest into ``out_dir``."""
     out_dir = Path(out_dir)
     paths = export_onnx(model, out_dir)
@@ -111,7 +116,7 @@ def write_model_dir(model: EFD, out_dir: Path, *, name: str = "spmkd", version: 
     hm_size = SPMKD_INPUT.height // 4
     golden_file = None
     if golden_maps:
-        write_json(out_dir / "golden.json", golden_samples(model, golden_maps, head))
+        write_json(out_dir / "golden.json", golden_samples(model, golden_maps, head, posture))
         golden_file = "golden.json"
     rec = {"model_file": paths["reconstruction"].name, "sha256": sha256_file(paths["reconstruction"]),
            "name": "reconstruction", "height": SPMKD_INPUT.height, "width": SPMKD_INPUT.width}
@@ -122,12 +127,14 @@ def write_model_dir(model: EFD, out_dir: Path, *, name: str = "spmkd", version: 
         coordinates={"name": "keypoints", "normalized": True}, reconstruction=rec,
         decoding={"method": "direct"}, keypoint_names=[f"kp{i:02d}" for i in range(k)], links=[],
         joints=joints_block(head) if head is not None else None, metrics=metrics, training=training,
-        golden_file=golden_file,
+        golden_file=golden_file, posture=posture,
         description=description or (
             f"SPMKD (arXiv 2402.14241): self-supervised pressure-map keypoints, K={k}. model.onnx: pressure "
             "[N,1,256,256] -> heatmaps [N,K,64,64] (spatial softmax per keypoint) and keypoints [N,K,2] "
             "(soft-argmax, normalised); reconstruction.onnx: -> reconstruction [N,1,256,256] (0..1 of the "
-            "map's max). joints: linear head to the 14 SLP joints."))
+            "map's max). joints: linear head to the 14 SLP joints." + (
+                " posture: small MLP head on the keypoints (supine / left side / right side / prone)."
+                if posture is not None else "")))
     validate_manifest(manifest, out_dir)
     write_json(out_dir / "manifest.json", manifest)
     return manifest

@@ -212,7 +212,7 @@ def evaluate_all(p: Profile, run_root: Path, data_paths: dict[str, Path], spec: 
         head, clf = ev.pop("_head"), ev.pop("_classifier")
         evh.pop("_head"), evh.pop("_classifier")
         if name == "main":
-            objects["main"] = {"model": model, "head": head, "outs": outs}
+            objects["main"] = {"model": model, "head": head, "classifier": clf, "outs": outs}
             ev["robustness"] = _robustness(lambda m: apply_linear_head(head, infer(model, m)["keypoints"]), data, info,
                                            None)
             ev["latency_ms"] = _latency(model)
@@ -346,8 +346,10 @@ def run_pipeline(profile: str, *, data_root: Path, run_root: Path, publish: Opti
                     "wall_time_s": main["summary"]["wall_s"], "versions": versions(), "machine": machine_info(),
                     "git_commit": git_commit(), "labels_used": "none for the network; joints only for the linear "
                     f"head ({res['labelled']} labelled maps)"}
+        from .posture_head import posture_block
+
         manifest = write_model_dir(mo["model"], export_dir, head=mo["head"], golden_maps=golden, metrics=metrics,
-                                   training=training)
+                                   training=training, posture=posture_block(mo["classifier"]))
         (export_dir / "metrics.json").write_text(json.dumps(_compact(res), indent=1, default=_js))
         final_dir = export_dir
         if publish:  # atomic publish into {store}/{name}/{version} (export/publish.py)

@@ -6,6 +6,8 @@
 * ``train``     train the profile's runs (resumable; ``--only main`` etc.)
 * ``report``    evaluate the finished runs, export the main model, write results + report
 * ``run``       all of the above in one command
+* ``posture-head``  attach the posture classifier to a published model without retraining it
+                (``--from models/spmkd/1 --publish models/spmkd/2``; spmkd/attach_posture.py)
 
 and the ``spmkd`` fixture (a seeded, untrained K=4 model with golden samples) for the C#
 tests: ``python3 -m keypoint_trainer fixtures --out DIR --only spmkd``.
@@ -25,7 +27,7 @@ DEFAULT_RUNS = Path("runs/spmkd")
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=("simulate", "train", "report", "run"))
+    p.add_argument("action", choices=("simulate", "train", "report", "run", "posture-head"))
     p.add_argument("--profile", default="quick", choices=("quick", "full"))
     p.add_argument("--data-root", type=Path, default=None, help="default data/spmkd/<profile>")
     p.add_argument("--run-root", type=Path, default=None, help="default runs/spmkd/<profile>")
@@ -33,6 +35,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
                    help="train only these runs (main, scratch, baseline, hard, k8, k32, ...); repeatable")
     p.add_argument("--publish", type=Path, default=None,
                    help="export the main model into this model-store version directory (e.g. models/spmkd/1)")
+    p.add_argument("--from", dest="source", type=Path, default=None,
+                   help="posture-head: the published model version directory to start from")
     p.add_argument("--report", type=Path, default=None, help="write the markdown report here (+ figures)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: KEYPOINT_THREADS or cores)")
     p.add_argument("--preview", type=Path, default=None, help="simulate: also write a preview PNG")
@@ -66,6 +70,15 @@ def _run(args: argparse.Namespace) -> int:
             f.write(f"{_t.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")
         paths = build_datasets(data_root, data_spec(prof.data))
         train_all(prof, run_root, paths, only=args.only)
+        return 0
+    if args.action == "posture-head":
+        from .attach_posture import attach_and_publish
+
+        if not args.source or not args.publish:
+            print("posture-head needs --from DIR and --publish STORE/NAME/VERSION", file=sys.stderr)
+            return 2
+        print(attach_and_publish(args.source, args.publish, profile=args.profile, data_root=data_root,
+                                 command=command))
         return 0
     if args.action == "report" and args.render_only:
         from .report import render_from_results
@@ -109,7 +122,7 @@ def write_preview(path: Path, seed: int = 0) -> Path:
 
 
 def build_spmkd_fixture(out_dir: Path, *, name: str, version: str, seed: int) -> None:
-    """Seeded *untrained* K=4 SPMKD model: both ONNX files, a joints head, golden samples
+    """Seeded *untrained* K=4 SPMKD model: both ONNX files, a joints head, a random posture head, golden samples
     (one SLP 84 x 192 map, one unfamiliar 32 x 64 map)."""
     import numpy as np
     import torch
@@ -125,7 +138,14 @@ def build_spmkd_fixture(out_dir: Path, *, name: str, version: str, seed: int) ->
     head = {"weight": rng.normal(0, 0.2, (2 * j, 2 * k)), "bias": rng.uniform(0.2, 0.8, 2 * j)}
     maps = [("fixture-slp-0000", simulate_sample(np.random.default_rng([seed, 1]), SLP_MAT).pressure),
             ("fixture-unfamiliar-0000", simulate_sample(np.random.default_rng([seed, 2]), UNFAMILIAR_MAT).pressure)]
-    write_model_dir(model, out_dir, name=name, version=version, head=head, golden_maps=maps,
+    from .posture_head import POSTURE_CLASSES
+
+    posture = {"classes": list(POSTURE_CLASSES), "features": "centered_keypoints",
+               "layers": [{"weight": rng.normal(0, 3.0, (6, 2 * k)).tolist(), "bias": rng.normal(0, 0.1, 6).tolist(),
+                           "activation": "relu"},
+                          {"weight": rng.normal(0, 1.0, (4, 6)).tolist(), "bias": rng.normal(0, 0.1, 4).tolist(),
+                           "activation": "none"}]}
+    write_model_dir(model, out_dir, name=name, version=version, head=head, golden_maps=maps, posture=posture,
                     metrics={"note": "untrained fixture"}, training={"fixture": True, "seed": seed},
                     description="SPMKD test fixture: seeded, untrained, K=4 (outputs are meaningless but "
                                 "deterministic; for parity and contract tests only).")

@@ -1,0 +1,70 @@
+using KeypointService.Api.Apis;
+using KeypointService.Api.Beds.Live;
+using KeypointService.Api.Beds.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace KeypointService.Api.Beds;
+
+public static class BedServiceExtensions
+{
+    /// <summary>Options, the store (SQLite or PostgreSQL), the live hub, the bed service and retention.</summary>
+    public static void AddBeds(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<BedOptions>().BindConfiguration(BedOptions.Section);
+        var options = builder.Configuration.GetSection(BedOptions.Section).Get<BedOptions>() ?? new();
+        if (options.Problem() is { } problem) throw new InvalidOperationException(problem);
+        services.TryAddSingleton(TimeProvider.System);
+        var contentRoot = builder.Environment.ContentRootPath;
+        services.AddSingleton<SqlDialect>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<BedOptions>>().Value;
+            return o.Store.Equals("postgres", StringComparison.OrdinalIgnoreCase)
+                ? new PostgresDialect(o.PostgresConnectionString!)
+                : new SqliteDialect(Path.IsPathRooted(o.DataPath) ? o.DataPath : Path.GetFullPath(Path.Combine(contentRoot, o.DataPath)));
+        });
+        services.AddSingleton<IBedStore>(sp => new SqlBedStore(sp.GetRequiredService<SqlDialect>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<BedLiveHub>();
+        services.AddSingleton<BedService>();
+        services.AddHostedService<BedStoreHost>();
+    }
+
+    /// <summary>Creates the tables before the server listens; then prunes old events on an interval.</summary>
+    private sealed class BedStoreHost(IBedStore store, IOptions<BedOptions> options, TimeProvider clock, ILogger<BedStoreHost> logger) : BackgroundService
+    {
+        public override async Task StartAsync(CancellationToken cancellationToken)
+        {
+            await store.InitializeAsync(cancellationToken);
+            await base.StartAsync(cancellationToken);
+        }
+
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            var o = options.Value;
+            if (o.EventRetentionDays <= 0) return;
+            using var timer = new PeriodicTimer(TimeSpan.FromMinutes(o.RetentionIntervalMinutes), clock);
+            do
+            {
+                try
+                {
+                    var before = clock.GetUtcNow().AddDays(-o.EventRetentionDays).ToUnixTimeMilliseconds();
+                    var removed = await store.PruneAsync(before, stoppingToken);
+                    if (removed > 0) logger.LogInformation("Bed retention: removed {Rows} events and frame ids older than {Days} days", removed, o.EventRetentionDays);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Bed retention failed; retrying at the next interval");
+                }
+            } while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+    }
+
+    /// <summary>WebSockets for /v1/beds/{bedId}/ws and the bed endpoints.</summary>
+    public static WebApplication MapBeds(this WebApplication app)
+    {
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        app.MapBedsApi();
+        return app;
+    }
+}

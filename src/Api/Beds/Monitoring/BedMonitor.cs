@@ -1,0 +1,105 @@
+using KeypointService.Models.Inference;
+
+namespace KeypointService.Api.Beds.Monitoring;
+
+/// <summary>One frame as the monitor sees it: its time, its posture and its (raw) joints.</summary>
+public sealed record FrameObservation(long TimestampMs, string? FrameId, string Posture, IReadOnlyList<KeypointResult> Joints, int Width, int Height);
+
+public abstract record FrameStep;
+
+/// <summary>The frame is older than (or as old as) the bed's last accepted frame.</summary>
+public sealed record FrameRejected(string Detail) : FrameStep;
+
+public sealed record FrameAccepted(BedState Next, IReadOnlyList<EventDraft> Events, IReadOnlyList<SmoothedJoint> Joints) : FrameStep;
+
+/// <summary>
+/// The temporal logic of one bed (docs/beds.md), a pure function of the stored state and the frame:
+/// time order, sensor gaps, One Euro smoothing of the joints, the dwell rule for posture changes,
+/// and the repositioning alert.
+/// </summary>
+public static class BedMonitor
+{
+    public static FrameStep Apply(BedState? stored, string bedId, FrameObservation frame, BedOptions options, long nowMs)
+    {
+        var bed = stored ?? new BedState { BedId = bedId, CreatedMs = nowMs };
+        var t = frame.TimestampMs;
+        if (bed.LastFrameMs is { } last && t <= last)
+            return new FrameRejected($"frame at {Times.Format(t)} is not newer than the last accepted frame of bed '{bedId}' at {Times.Format(last)}; " +
+                                     "frames must arrive in time order (a repeated frame_id is answered again instead)");
+        var events = new List<EventDraft>();
+        var filter = bed.Filter;
+        if (bed.LastFrameMs is { } previous && t - previous > options.SensorTimeout.TotalMilliseconds)
+        {
+            events.Add(new EventDraft(BedEventTypes.SensorGap, t, new Dictionary<string, object?>
+            {
+                ["from"] = Times.Format(previous), ["to"] = Times.Format(t), ["gap_seconds"] = (t - previous) / 1000.0,
+            }));
+            filter = null; // the joints before the gap say nothing about the motion after it
+        }
+        var (joints, nextFilter) = Smooth(frame, filter, bed.LastFrameMs, options);
+
+        string? posture = bed.Posture, candidate = bed.Candidate;
+        long? since = bed.PostureSinceMs, candidateSince = bed.CandidateSinceMs, alertRaised = bed.AlertRaisedMs;
+        var alert = bed.AlertActive;
+        if (frame.Posture == posture) { candidate = null; candidateSince = null; }
+        else
+        {
+            if (candidate != frame.Posture) { candidate = frame.Posture; candidateSince = t; }
+            if (t - candidateSince!.Value >= options.Dwell.TotalMilliseconds)
+            {
+                events.Add(new EventDraft(BedEventTypes.PostureChanged, t, new Dictionary<string, object?>
+                {
+                    ["from"] = posture, ["to"] = candidate, ["since"] = Times.Format(candidateSince.Value),
+                    ["previous_since"] = Times.Format(since), ["previous_seconds"] = since is { } s ? (candidateSince.Value - s) / 1000.0 : null,
+                }));
+                if (alert)
+                {
+                    events.Add(new EventDraft(BedEventTypes.AlertCleared, t, new Dictionary<string, object?>
+                    {
+                        ["reason"] = "posture_changed", ["posture"] = posture, ["new_posture"] = candidate,
+                        ["alert_raised_at"] = Times.Format(alertRaised),
+                    }));
+                    alert = false;
+                    alertRaised = null;
+                }
+                (posture, since, candidate, candidateSince) = (candidate, candidateSince, null, null);
+            }
+        }
+
+        var limitMinutes = bed.LimitMinutes ?? options.RepositionLimitMinutes;
+        var limitMs = limitMinutes * 60_000;
+        if (!alert && posture is not null && t - since!.Value > limitMs)
+        {
+            events.Add(new EventDraft(BedEventTypes.AlertRaised, t, new Dictionary<string, object?>
+            {
+                ["posture"] = posture, ["posture_since"] = Times.Format(since.Value), ["limit_minutes"] = limitMinutes,
+                ["due_at"] = Times.Format(since.Value + (long)limitMs), ["time_in_posture_seconds"] = (t - since.Value) / 1000.0,
+            }));
+            alert = true;
+            alertRaised = t;
+        }
+
+        var next = bed with
+        {
+            Posture = posture, PostureSinceMs = since, Candidate = candidate, CandidateSinceMs = candidateSince,
+            AlertActive = alert, AlertRaisedMs = alertRaised, LastFrameMs = t, LastFrameId = frame.FrameId,
+            Frames = bed.Frames + 1, Filter = nextFilter,
+        };
+        return new FrameAccepted(next, events, joints);
+    }
+
+    private static (IReadOnlyList<SmoothedJoint>, JointFilterState) Smooth(FrameObservation frame, JointFilterState? filter, long? lastMs, BedOptions o)
+    {
+        var x = new double[2 * frame.Joints.Count];
+        for (var j = 0; j < frame.Joints.Count; j++) { x[2 * j] = frame.Joints[j].X; x[2 * j + 1] = frame.Joints[j].Y; }
+        double[] values, derivatives;
+        if (filter is null || lastMs is null || filter.Width != frame.Width || filter.Height != frame.Height || filter.Values.Length != x.Length)
+            (values, derivatives) = (x, new double[x.Length]);
+        else
+            (values, derivatives) = OneEuroFilter.Step(filter.Values, filter.Derivatives, x, (frame.TimestampMs - lastMs.Value) / 1000.0,
+                o.SmoothingMinCutoff, o.SmoothingBeta, o.SmoothingDerivativeCutoff);
+        var joints = frame.Joints.Select((k, j) => new SmoothedJoint(k.Name, values[2 * j], values[2 * j + 1],
+            values[2 * j] / frame.Width, values[2 * j + 1] / frame.Height)).ToList();
+        return (joints, new JointFilterState(frame.Width, frame.Height, values, derivatives));
+    }
+}

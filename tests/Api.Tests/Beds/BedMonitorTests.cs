@@ -1,0 +1,142 @@
+using KeypointService.Api.Beds;
+using KeypointService.Api.Beds.Monitoring;
+using KeypointService.Models.Inference;
+
+namespace KeypointService.Api.Tests.Beds;
+
+/// <summary>The bed's temporal logic as a pure function: dwell, alert, order, gaps, smoothing.</summary>
+public class BedMonitorTests
+{
+    private static readonly BedOptions Options = new() { DwellSeconds = 30, RepositionLimitMinutes = 120, SensorTimeoutSeconds = 60 };
+    private const long T0 = 1_800_000_000_000;
+
+    private static FrameObservation Frame(double seconds, string posture, double x = 10, double y = 20) =>
+        new(T0 + (long)(seconds * 1000), null, posture, [new KeypointResult("thorax", x, y, x / 84, y / 192, null)], 84, 192);
+
+    /// <summary>Feeds frames in order; returns the final state and every event.</summary>
+    private static (BedState State, List<EventDraft> Events) Run(BedOptions options, params FrameObservation[] frames)
+    {
+        BedState? state = null;
+        var events = new List<EventDraft>();
+        foreach (var f in frames)
+        {
+            var step = Assert.IsType<FrameAccepted>(BedMonitor.Apply(state, "bed-1", f, options, T0));
+            state = step.Next;
+            events.AddRange(step.Events);
+        }
+        return (state!, events);
+    }
+
+    private static FrameObservation[] Every(double from, double to, double step, string posture) =>
+        Enumerable.Range(0, (int)((to - from) / step) + 1).Select(i => Frame(from + i * step, posture)).ToArray();
+
+    [Fact]
+    public void A_posture_counts_once_it_has_held_for_the_dwell_time_and_dates_from_the_start_of_the_hold()
+    {
+        var (early, none) = Run(Options, Every(0, 20, 10, "supine"));
+        Assert.Null(early.Posture);
+        Assert.Equal("supine", early.Candidate);
+        Assert.Empty(none);
+
+        var (state, events) = Run(Options, Every(0, 30, 10, "supine"));
+        Assert.Equal("supine", state.Posture);
+        Assert.Equal(T0, state.PostureSinceMs);
+        var change = Assert.Single(events);
+        Assert.Equal(BedEventTypes.PostureChanged, change.Type);
+        Assert.Null(change.Data["from"]);
+        Assert.Equal("supine", change.Data["to"]);
+    }
+
+    [Fact]
+    public void A_noisy_frame_does_not_reset_the_clock()
+    {
+        var frames = Every(0, 100, 10, "supine").ToList();
+        frames.Insert(5, Frame(45, "prone"));
+        var (state, events) = Run(Options, frames.ToArray());
+        Assert.Equal("supine", state.Posture);
+        Assert.Equal(T0, state.PostureSinceMs);
+        Assert.Null(state.Candidate);
+        Assert.Single(events); // only the first posture
+    }
+
+    [Fact]
+    public void A_held_change_is_one_posture_changed_event_dated_from_its_first_frame()
+    {
+        var (state, events) = Run(Options, [.. Every(0, 60, 10, "supine"), .. Every(70, 100, 10, "left_side")]);
+        Assert.Equal("left_side", state.Posture);
+        Assert.Equal(T0 + 70_000, state.PostureSinceMs);
+        var change = events.Last();
+        Assert.Equal(BedEventTypes.PostureChanged, change.Type);
+        Assert.Equal(("supine", "left_side"), (change.Data["from"], change.Data["to"]));
+        Assert.Equal(T0 + 100_000, change.AtMs);
+    }
+
+    [Fact]
+    public void The_alert_is_raised_once_after_the_limit_and_cleared_by_a_held_change()
+    {
+        var options = new BedOptions { DwellSeconds = 30, RepositionLimitMinutes = 2, SensorTimeoutSeconds = 60 };
+        var (state, events) = Run(options, Every(0, 180, 10, "supine"));
+        Assert.True(state.AlertActive);
+        var raised = Assert.Single(events, e => e.Type == BedEventTypes.AlertRaised);
+        Assert.Equal(T0 + 130_000, raised.AtMs); // first frame with more than 120 s in posture
+        Assert.Equal(2.0, raised.Data["limit_minutes"]);
+
+        var (after, all) = Run(options, [.. Every(0, 180, 10, "supine"), .. Every(190, 210, 10, "prone")]);
+        Assert.True(after.AlertActive); // the change has not held yet
+        Assert.DoesNotContain(all, e => e.Type == BedEventTypes.AlertCleared);
+        (after, all) = Run(options, [.. Every(0, 180, 10, "supine"), .. Every(190, 220, 10, "prone")]);
+        Assert.False(after.AlertActive);
+        Assert.Equal([BedEventTypes.PostureChanged, BedEventTypes.AlertRaised, BedEventTypes.PostureChanged, BedEventTypes.AlertCleared],
+            all.Select(e => e.Type));
+    }
+
+    [Fact]
+    public void A_bed_limit_overrides_the_default()
+    {
+        var start = new BedState { BedId = "bed-1", CreatedMs = T0, LimitMinutes = 1 };
+        BedState state = start;
+        var events = new List<EventDraft>();
+        foreach (var f in Every(0, 100, 10, "supine"))
+        {
+            var step = Assert.IsType<FrameAccepted>(BedMonitor.Apply(state, "bed-1", f, Options, T0));
+            state = step.Next;
+            events.AddRange(step.Events);
+        }
+        Assert.Equal(T0 + 70_000, Assert.Single(events, e => e.Type == BedEventTypes.AlertRaised).AtMs);
+    }
+
+    [Fact]
+    public void Frames_not_newer_than_the_last_accepted_one_are_rejected()
+    {
+        var (state, _) = Run(Options, Frame(0, "supine"), Frame(10, "supine"));
+        Assert.Contains("not newer", Assert.IsType<FrameRejected>(BedMonitor.Apply(state, "bed-1", Frame(5, "supine"), Options, T0)).Detail);
+        Assert.IsType<FrameRejected>(BedMonitor.Apply(state, "bed-1", Frame(10, "supine"), Options, T0));
+    }
+
+    [Fact]
+    public void A_gap_longer_than_the_sensor_timeout_is_an_event_and_restarts_the_smoothing()
+    {
+        var (state, events) = Run(Options, Frame(0, "supine", x: 10), Frame(100, "supine", x: 50));
+        var gap = Assert.Single(events, e => e.Type == BedEventTypes.SensorGap);
+        Assert.Equal(100.0, gap.Data["gap_seconds"]);
+        Assert.Equal(50, state.Filter!.Values[0]); // not pulled towards the frame before the gap
+    }
+
+    [Fact]
+    public void Joints_are_smoothed_a_still_joint_stays_put_and_a_jump_is_followed_partly()
+    {
+        var (still, _) = Run(Options, Frame(0, "supine", x: 10), Frame(1, "supine", x: 10));
+        Assert.Equal(10, still.Filter!.Values[0], 9);
+        var step = Assert.IsType<FrameAccepted>(BedMonitor.Apply(still, "bed-1", Frame(2, "supine", x: 20), Options, T0));
+        var x = step.Joints[0].X;
+        Assert.InRange(x, 10.0001, 19.9999);
+        Assert.Equal(x / 84, step.Joints[0].XNorm, 12);
+    }
+
+    [Fact]
+    public void One_euro_alpha_follows_the_cutoff()
+    {
+        Assert.Equal(1 / (1 + 1 / (2 * Math.PI)), OneEuroFilter.Alpha(1, 1), 12);
+        Assert.True(OneEuroFilter.Alpha(10, 1) > OneEuroFilter.Alpha(0.1, 1));
+    }
+}
