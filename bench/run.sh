@@ -66,7 +66,7 @@ level() {
 }
 
 for run in $(seq 1 "$runs"); do
-  for option in "2 1" "1 2"; do # intra-op threads, batch workers
+  for option in "2 1" "1 2" "2 2" "1 1"; do # intra-op threads, batch workers
     read -r threads workers <<<"$option"
     start_service --OnnxRuntime:IntraOpThreads="$threads" --Inference:Batching:Workers="$workers"
     for c in 1 16; do

@@ -67,7 +67,7 @@ public sealed class InferenceOptions
             MaxBatchSize = maxBatch,
             MaxQueueDelay = TimeSpan.FromMicroseconds(own?.MaxQueueDelayMicroseconds ?? Batching.MaxQueueDelayMicroseconds),
             PreferredBatchSizes = (own?.PreferredBatchSizes ?? Batching.PreferredBatchSizes).Where(size => size <= maxBatch).ToArray(),
-            Workers = own?.Workers ?? Batching.Workers,
+            Workers = (own?.Workers ?? Batching.Workers) is > 0 and var workers ? workers : Environment.ProcessorCount,
             MaxQueueLength = MaxQueueLength,
             QueueTimeout = TimeSpan.FromMilliseconds(QueueTimeoutMs),
         }.Validated(model);
@@ -86,8 +86,11 @@ public sealed class BatchingOptions
     public int MaxQueueDelayMicroseconds { get; set; }
     /// <summary>Batch sizes dispatched at once without waiting out the delay.</summary>
     public List<int> PreferredBatchSizes { get; set; } = [];
-    /// <summary>Batches of one model running at once.</summary>
-    public int Workers { get; set; } = 1;
+    /// <summary>
+    /// Batches of one model running at once; 0 (the default) = one per core. With one intra-op thread each
+    /// this measured the best throughput on 2 cores (docs/benchmarks.md, threading options).
+    /// </summary>
+    public int Workers { get; set; }
     /// <summary>Per-model overrides, by model name.</summary>
     public Dictionary<string, BatchingOverrides> Models { get; set; } = [];
 }
