@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using KeypointService.Models.Inputs;
 using KeypointService.Models.Outputs;
@@ -37,8 +36,9 @@ internal static class DecoderBenchmark
         Console.WriteLine("format\tmedian_us\tp90_us");
         foreach (var (name, run) in cases)
         {
-            var samples = Measure(run, count);
-            Console.WriteLine($"{name}\t{samples[samples.Length / 2]:F1}\t{samples[samples.Length * 9 / 10]:F1}");
+            var samples = Timing.Measure(run, count, warmup: 5);
+            Console.WriteLine(FormattableString.Invariant(
+                $"{name}\t{1000 * Timing.Percentile(samples, 0.5):F1}\t{1000 * Timing.Percentile(samples, 0.9):F1}"));
         }
         return 0;
     }
@@ -53,20 +53,6 @@ internal static class DecoderBenchmark
     };
 
     private static InputMap Image(byte[] b) => InputDecoders.DecodeImage(b);
-
-    private static double[] Measure(Action run, int count)
-    {
-        for (var i = 0; i < 5; i++) run(); // warm-up: JIT, native handles
-        var samples = new double[count];
-        for (var i = 0; i < count; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            run();
-            samples[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-        }
-        Array.Sort(samples);
-        return samples;
-    }
 
     // An XOR texture with noise: not trivially compressible.
     private static (byte[] Gray, ushort[] Wide) Pattern()

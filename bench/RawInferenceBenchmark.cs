@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using KeypointService.Models.Onnx;
 using KeypointService.Models.Processing;
 
@@ -32,29 +31,13 @@ internal static class RawInferenceBenchmark
                 {
                     var tensor = new OnnxTensor(m.Input.Name, [batch, 1, m.Input.Height, m.Input.Width],
                         Enumerable.Repeat(plane, batch).SelectMany(x => x).ToArray());
-                    var samples = Measure(() => session.Run([tensor], outputs), Math.Max(20, iterations / batch));
-                    var p50 = Percentile(samples, 0.50);
+                    var samples = Timing.Measure(() => session.Run([tensor], outputs), Math.Max(20, iterations / batch));
+                    var p50 = Timing.Percentile(samples, 0.50);
                     Console.WriteLine(FormattableString.Invariant(
-                        $"{input.Model}\t{m.Input.Width}x{m.Input.Height}\t{threads}\t{batch}\t{p50:F3}\t{Percentile(samples, 0.99):F3}\t{batch * 1000 / p50:F1}"));
+                        $"{input.Model}\t{m.Input.Width}x{m.Input.Height}\t{threads}\t{batch}\t{p50:F3}\t{Timing.Percentile(samples, 0.99):F3}\t{batch * 1000 / p50:F1}"));
                 }
             }
         }
         return 0;
     }
-
-    private static double[] Measure(Action run, int count)
-    {
-        for (var i = 0; i < 10; i++) run(); // warm-up
-        var samples = new double[count];
-        for (var i = 0; i < count; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            run();
-            samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        Array.Sort(samples);
-        return samples;
-    }
-
-    private static double Percentile(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Floor(q * sorted.Length))];
 }
