@@ -13,8 +13,12 @@ namespace KeypointService.Browser.Tests;
 /// </summary>
 public sealed class LandingPageHost : WebApplicationFactory<Program>
 {
-    public LandingPageHost()
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+
+    /// <param name="settings">Extra configuration (e.g. <c>Beds:DataPath</c>), applied after the defaults.</param>
+    public LandingPageHost(IReadOnlyDictionary<string, string?>? settings = null)
     {
+        _settings = settings ?? new Dictionary<string, string?>();
         UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
         StartServer();
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -29,5 +33,6 @@ public sealed class LandingPageHost : WebApplicationFactory<Program>
         builder.UseSetting("ModelStore:Path", FixtureModels.DefaultModels);
         builder.UseSetting("ModelStore:Watch", "false"); // nothing publishes during the test
         builder.UseSetting("Serilog:ConsoleFormat", "none");
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
     }
 }

@@ -178,7 +178,7 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
     {
         await OpenAsync();
         var links = await _page.Locator("nav a").EvaluateAllAsync<string[]>("links => links.map(a => a.getAttribute('href'))");
-        Assert.Equal(["/swagger", "/v1/models", "/health/live", "/health/ready"], links);
+        Assert.Equal(["/swagger", "/beds.html", "/v1/models", "/health/live", "/health/ready"], links);
         foreach (var link in links)
         {
             var response = await _page.APIRequest.GetAsync(link);
