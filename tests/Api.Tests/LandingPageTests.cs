@@ -21,11 +21,15 @@ public sealed class LandingPageTests(ApiFactory factory) : IClassFixture<ApiFact
     [Theory]
     [InlineData("/landing.js", "text/javascript")]
     [InlineData("/landing.css", "text/css")]
+    [InlineData("/beds.html", "text/html")]
+    [InlineData("/beds.js", "text/javascript")]
+    [InlineData("/beds.css", "text/css")]
     public async Task The_page_assets_are_served(string path, string mediaType)
     {
         using var response = await factory.CreateClient().GetAsync(path);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("script-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single());
     }
 
     [Fact]

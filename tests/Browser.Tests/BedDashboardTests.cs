@@ -73,6 +73,9 @@ public sealed class BedDashboardTests(BrowserFixture fixture) : IAsyncLifetime
         var response = await _page.GotoAsync("/beds.html");
         Assert.NotNull(response);
         Assert.Equal(200, response.Status);
+        // The landing page's policy: only the service's own scripts and styles (a violation would log a console error).
+        Assert.Equal("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            (await response.AllHeadersAsync())["content-security-policy"]);
         await _page.WaitForSelectorAsync("#beds[data-loaded=true]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
 
         foreach (var (id, state) in states)
