@@ -41,7 +41,7 @@ public sealed class KeypointServiceClient
 
     // ---------------------------------------------------------------- predict
 
-    /// <summary>Predicts keypoints for one input in any body type the service accepts (<paramref name="mediaType"/>: image/png, image/jpeg, text/csv, application/x-npy, application/json, …).</summary>
+    /// <summary>Predicts keypoints for one input in any body type the service accepts (<paramref name="mediaType"/>: image/png, image/jpeg, text/csv, application/x-npy, application/json, …). The stream is read from its current position and left open.</summary>
     public Task<PredictResult> PredictAsync(string model, Stream body, string mediaType, PredictOptions? options = null, CancellationToken cancellationToken = default) =>
         PredictCoreAsync(model, Content(new StreamContent(body), mediaType), options, null, cancellationToken);
 
@@ -72,7 +72,8 @@ public sealed class KeypointServiceClient
         if (options?.Include is { Count: > 0 } include) query.Add("include", string.Join(',', include));
         if (options?.MapFormat is { } format) query.Add("map_format", format);
         if (size is { } s) query.Add("width", s.Width).Add("height", s.Height);
-        using var request = new HttpRequestMessage(HttpMethod.Post, Address($"v1/models/{Segment(model)}/predict", query)) { Content = content };
+        // Not disposed: that would dispose a caller's stream body (the client leaves it open); the other contents hold nothing to release.
+        var request = new HttpRequestMessage(HttpMethod.Post, Address($"v1/models/{Segment(model)}/predict", query)) { Content = content };
         using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         return await ReadAsync<PredictResult>(response, cancellationToken).ConfigureAwait(false);
     }
@@ -108,7 +109,7 @@ public sealed class KeypointServiceClient
         var query = new Query().Add("timestamp", Time(timestamp));
         if (frameId is not null) query.Add("frame_id", frameId);
         if (size is { } s) query.Add("width", s.Width).Add("height", s.Height);
-        using var request = new HttpRequestMessage(HttpMethod.Post, Address($"v1/beds/{Segment(bedId)}/frames", query)) { Content = content };
+        var request = new HttpRequestMessage(HttpMethod.Post, Address($"v1/beds/{Segment(bedId)}/frames", query)) { Content = content }; // not disposed: see PredictCoreAsync
         using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         var result = await ReadAsync<BedFrameResult>(response, cancellationToken).ConfigureAwait(false);
         var replayed = response.Headers.TryGetValues("Idempotent-Replayed", out var values) && values.Any(v => v.Equals("true", StringComparison.OrdinalIgnoreCase));

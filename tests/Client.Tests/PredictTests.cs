@@ -58,6 +58,7 @@ public sealed class PredictTests(ServiceFactory factory) : IClassFixture<Service
         var result = await _client.PredictAsync("spmkd", csv, "text/csv");
         Assert.Equal("left_side", result.Posture?.Label);
         Assert.Equal((84, 192), (result.Width, result.Height));
+        Assert.True(csv.CanRead, "the client leaves the caller's stream open");
     }
 
     [Theory]
