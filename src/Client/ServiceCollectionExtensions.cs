@@ -1,0 +1,18 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KeypointService.Client;
+
+/// <summary>Registration with <see cref="IHttpClientFactory"/>.</summary>
+public static class KeypointServiceClientServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="KeypointServiceClient"/> as a typed HttpClient with <paramref name="baseAddress"/>;
+    /// the returned builder adds handlers, resilience or timeouts.
+    /// </summary>
+    public static IHttpClientBuilder AddKeypointServiceClient(this IServiceCollection services, Uri baseAddress)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(baseAddress);
+        return services.AddHttpClient<KeypointServiceClient>(http => http.BaseAddress = baseAddress);
+    }
+}
