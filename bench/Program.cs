@@ -5,6 +5,7 @@ using KeypointService.Models.Manifests;
 //   raw    --store DIR [--iterations N] [--seconds S]   raw ONNX Runtime inference through the wrapper, per model
 //   inputs --store DIR --out DIR                          write each model's benchmark input (float32 + size) for the HTTP load
 //   decode [--iterations N] [--jpeg a.jpg,b.jpg]          decode time of each body format at 256 x 256, and PNG map encoding
+//   beds   --store DIR [--url U] [--beds 50,100,200,400] [--seconds S]   beds at 1 frame/s each through the typed client
 //   grpc   --store DIR --model M [--url U] [--concurrency N] [--seconds S]   closed-loop OIP gRPC load (wrk's units)
 try
 {
@@ -14,6 +15,7 @@ try
         "inputs" => BenchmarkInputs.Write(Arguments.Parse(args[1..])),
         "decode" => DecoderBenchmark.Run(Arguments.Parse(args[1..])),
         "grpc" => GrpcLoad.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
+        "beds" => BedLoad.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
         _ => Usage(),
     };
 }
@@ -26,6 +28,6 @@ catch (Exception e) when (e is ManifestException or IOException or ArgumentExcep
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: KeypointService.Bench raw --store DIR [--iterations N] [--seconds S] | inputs --store DIR --out DIR | decode [--iterations N] [--jpeg FILES] | grpc --store DIR --model M [--url U] [--concurrency N] [--seconds S]");
+    Console.Error.WriteLine("usage: KeypointService.Bench raw --store DIR [--iterations N] [--seconds S] | inputs --store DIR --out DIR | decode [--iterations N] [--jpeg FILES] | grpc --store DIR --model M [--url U] [--concurrency N] [--seconds S] | beds --store DIR [--url U] [--beds LIST] [--seconds S]");
     return 2;
 }
