@@ -21,6 +21,8 @@ internal static class BedLoad
         var input = BenchmarkInputs.Load(args.Get("store", "models")).First(i => i.Model == args.Get("model", "spmkd"));
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 }) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
         var client = new KeypointServiceClient(http, url);
+        // Warm-up, not reported: JIT, the store's first writes, the connection pool.
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(b => RunBedAsync(client, $"warm-{b}", input, b / 50.0, 5)));
         Console.WriteLine("beds\tframes\terrors\tlate\tp50_ms\tp99_ms\tframes_per_s\tservice_cpu_cores\tservice_working_set_mib");
         foreach (var beds in levels)
         {
@@ -60,7 +62,7 @@ internal static class BedLoad
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                errors++;
+                errors++; // KeypointServiceException (503 overload, ...) is an HttpRequestException; a client timeout is a cancellation
             }
         }
         return new BedResult(latencies, errors, late);
