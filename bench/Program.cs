@@ -6,6 +6,7 @@ using KeypointService.Models.Manifests;
 //   inputs --store DIR --out DIR                          write each model's benchmark input (float32 + size) for the HTTP load
 //   decode [--iterations N] [--jpeg a.jpg,b.jpg]          decode time of each body format at 256 x 256, and PNG map encoding
 //   beds   --store DIR [--url U] [--beds 50,100,200,400] [--seconds S]   beds at 1 frame/s each through the typed client
+//   night-replay --night DIR [--url U] [--bed B] [--speed S]   a simulated night into /v1/beds through the typed client
 //   grpc   --store DIR --model M [--url U] [--concurrency N] [--seconds S]   closed-loop OIP gRPC load (wrk's units)
 try
 {
@@ -16,10 +17,11 @@ try
         "decode" => DecoderBenchmark.Run(Arguments.Parse(args[1..])),
         "grpc" => GrpcLoad.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
         "beds" => BedLoad.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
+        "night-replay" => NightReplay.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
         _ => Usage(),
     };
 }
-catch (Exception e) when (e is ManifestException or IOException or ArgumentException or FormatException or Grpc.Core.RpcException)
+catch (Exception e) when (e is ManifestException or IOException or ArgumentException or FormatException or Grpc.Core.RpcException or HttpRequestException or System.Text.Json.JsonException)
 {
     // a bad store or bad arguments: a plain message, not a stack trace
     Console.Error.WriteLine($"KeypointService.Bench: {e.Message}");
@@ -28,6 +30,6 @@ catch (Exception e) when (e is ManifestException or IOException or ArgumentExcep
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: KeypointService.Bench raw --store DIR [--iterations N] [--seconds S] | inputs --store DIR --out DIR | decode [--iterations N] [--jpeg FILES] | grpc --store DIR --model M [--url U] [--concurrency N] [--seconds S] | beds --store DIR [--url U] [--beds LIST] [--seconds S]");
+    Console.Error.WriteLine("usage: KeypointService.Bench raw --store DIR [--iterations N] [--seconds S] | inputs --store DIR --out DIR | decode [--iterations N] [--jpeg FILES] | grpc --store DIR --model M [--url U] [--concurrency N] [--seconds S] | beds --store DIR [--url U] [--beds LIST] [--seconds S] | night-replay --night DIR [--url U] [--bed B] [--speed S]");
     return 2;
 }

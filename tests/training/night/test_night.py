@@ -39,6 +39,17 @@ def test_the_same_seed_gives_the_same_night(night, tmp_path):
     assert np.array_equal(back["pressure"], night["pressure"]) and back["truth"] == night["truth"]
 
 
+def test_the_raw_frames_for_the_dotnet_replay_match_the_night(night, tmp_path):
+    import json
+
+    out = write_night(night, tmp_path / "n")
+    index = json.loads((out / "frames.json").read_text())
+    n = len(index["timestamp_ms"])
+    raw = np.fromfile(out / "frames.f32", dtype="<f4").reshape(n, index["height"], index["width"])
+    assert np.array_equal(raw, night["pressure"])
+    assert index["timestamp_ms"] == [int(t) for t in night["timestamp_ms"]]
+
+
 def _event(kind, at_s, **data):
     from datetime import datetime, timezone
 

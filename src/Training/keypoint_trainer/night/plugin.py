@@ -1,4 +1,5 @@
-"""CLI: ``python3 -m keypoint_trainer night <simulate|replay|evaluate>`` (docs/beds-night.md)."""
+"""CLI: ``python3 -m keypoint_trainer night <simulate|evaluate>`` (docs/beds-night.md). The replay into a
+running service is .NET, through the typed client: ``KeypointService.Bench night-replay``."""
 from __future__ import annotations
 
 import argparse
@@ -9,15 +10,12 @@ from ..cli import register_command
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=("simulate", "replay", "evaluate"))
+    p.add_argument("action", choices=("simulate", "evaluate"))
     p.add_argument("--out", type=Path, action="append", default=None,
                    help="the night's directory (default data/nights/night-0); evaluate: repeat to pool several nights")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--hours", type=float, default=8.0)
     p.add_argument("--interval", type=float, default=10.0, help="seconds between frames")
-    p.add_argument("--url", default="http://127.0.0.1:8080", help="replay: the running service")
-    p.add_argument("--bed", default="night-0", help="replay: the bed id")
-    p.add_argument("--speed", type=float, default=0.0, help="replay: 1 = real time, 60 = an hour a minute, 0 = as fast as answered")
     p.add_argument("--limit-minutes", type=float, default=120.0, help="evaluate: the repositioning limit the service used")
 
 
@@ -30,12 +28,6 @@ def _run(args: argparse.Namespace) -> int:
         night = simulate_night(NightSpec(seed=args.seed, hours=args.hours, interval_s=args.interval))
         print(f"{write_night(night, args.out)}: {len(night['timestamp_ms'])} frames, {len(night['truth']['holds'])} holds, "
               f"{len(night['truth']['dropouts'])} dropouts")
-        return 0
-    if args.action == "replay":
-        from .replay import replay
-
-        r = replay(args.out, args.url, args.bed, args.speed)
-        print(f"replayed {len(r['frames'])} frames in {r['wall_s']:.1f} s; {len(r['events'])} events")
         return 0
     from .metrics import night_metrics, pooled
 

@@ -93,6 +93,12 @@ def write_night(night: dict[str, Any], out: Path) -> Path:
     np.savez_compressed(out / "frames.npz", pressure=night["pressure"], timestamp_ms=night["timestamp_ms"],
                         posture=night["posture"])
     (out / "night.json").write_text(json.dumps(night["truth"], indent=1))
+    # For the .NET replay (KeypointService.Bench night-replay, through the typed client): the frames as
+    # raw little-endian float32, row-major, one after another, and their size and times.
+    night["pressure"].astype("<f4").tofile(out / "frames.f32")
+    rows, cols = night["pressure"].shape[1:]
+    (out / "frames.json").write_text(json.dumps({"width": int(cols), "height": int(rows),
+                                                 "timestamp_ms": [int(t) for t in night["timestamp_ms"]]}))
     return out
 
 
