@@ -22,17 +22,11 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             RequestProblemException p => Problems.Create(context, p.Status, p.Title, p.Message),
             BadHttpRequestException b => Problems.Create(context, b.StatusCode,
                 b.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Payload too large" : "Bad request", b.Message),
-            OverloadException o => Overloaded(context, o),
+            OverloadException o => Problems.Overloaded(context, o),
             _ => Unexpected(context, exception),
         };
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
-    }
-
-    private static ProblemDetails Overloaded(HttpContext context, OverloadException e)
-    {
-        context.Response.Headers.RetryAfter = e.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Problems.Create(context, StatusCodes.Status503ServiceUnavailable, "Service overloaded", e.Message);
     }
 
     private ProblemDetails Unexpected(HttpContext context, Exception e)

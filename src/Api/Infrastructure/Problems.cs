@@ -27,10 +27,13 @@ public static class Problems
         TypedResults.Problem(Create(context, e.Status, e.Title, e.Message));
 
     /// <summary>Overload as a handler's typed result: 503 with Retry-After.</summary>
-    public static ProblemHttpResult Result(HttpContext context, OverloadException e)
+    public static ProblemHttpResult Result(HttpContext context, OverloadException e) => TypedResults.Problem(Overloaded(context, e));
+
+    /// <summary>Overload: 503, with Retry-After on the response.</summary>
+    public static ProblemDetails Overloaded(HttpContext context, OverloadException e)
     {
         context.Response.Headers.RetryAfter = e.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Problem(Create(context, StatusCodes.Status503ServiceUnavailable, "Service overloaded", e.Message));
+        return Create(context, StatusCodes.Status503ServiceUnavailable, "Service overloaded", e.Message);
     }
 
     /// <summary>

@@ -36,7 +36,7 @@ public static class JsonInputParser
     }
 
     /// <summary>The body as its contract, with every JSON type checked.</summary>
-    public static PredictRequest ReadRequest(JsonElement element, string path)
+    private static PredictRequest ReadRequest(JsonElement element, string path)
     {
         if (element.ValueKind != JsonValueKind.Object)
             throw RequestProblemException.BadInput($"{path}: expected a JSON object, got {Kind(element)}");
@@ -63,7 +63,7 @@ public static class JsonInputParser
     }
 
     /// <summary>Decodes a checked request; decoder errors are prefixed with the input's path.</summary>
-    public static InputMap Decode(PredictRequest request, string path)
+    private static InputMap Decode(PredictRequest request, string path)
     {
         try
         {

@@ -19,9 +19,6 @@ public sealed class InferenceScheduler(Func<string, bool, BatchingPolicy> policy
     /// <summary>Requests waiting in every model's queue.</summary>
     public int QueueDepth => _batchers.Values.Where(b => b.IsValueCreated).Sum(b => b.Value.QueueDepth);
 
-    /// <summary>The batching policy in force for a model (created on first use).</summary>
-    public BatchingPolicy PolicyOf(LoadedModel model) => BatcherOf(model).Policy;
-
     /// <summary>
     /// Runs one input; completes with its prediction, its own error, or an <see cref="OverloadException"/>
     /// when the model's queue is full or the request waited too long.
