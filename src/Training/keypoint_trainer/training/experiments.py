@@ -66,6 +66,13 @@ BASE["heatmap_fresh_context_60_step"] = {
     "description": "HeatmapNet + 2 dilated residual context blocks (not the seed architecture), fresh synthetic "
                    "training images, 60 epochs, learning rate x0.1 after epochs 50 and 55"}
 
+# a modern coordinate head (issue 18): SimCC on the seed encoder, same data and schedule as the published heatmap
+BASE["simcc_fresh_60_step"] = {
+    "kind": "simcc", "loss": "simcc", "decode": "direct", "train_data": "fresh", "epochs": 60,
+    "lr_schedule": "step", "lr_milestones": [50, 55],
+    "description": "SimCCNet (seed encoder + SimCC head, 2 bins per pixel, KL loss), fresh synthetic training "
+                   "images, 60 epochs, learning rate x0.1 after epochs 50 and 55"}
+
 KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "beta", "description",
         "train_data",    # "split" (the stored training split every epoch) or "fresh" (training/fresh_data.py)
         "lr_schedule",   # "constant" (seed), "cosine" or "step" (training/trainer.py learning_rate)

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from ..codecs.heatmap import decode_heatmaps
+from ..codecs.simcc import SimCCCodec
 
 
 @torch.no_grad()
@@ -25,6 +26,8 @@ def predict(model: torch.nn.Module, spec: dict[str, Any], images: torch.Tensor, 
     H, W = input_size
     if spec["kind"] == "heatmap":
         norm, conf = decode_heatmaps(raw, decode or spec.get("decode", "dark"))
+    elif spec["kind"] == "simcc":
+        norm, conf = SimCCCodec().decode_np(raw), None
     else:
         norm = raw.reshape(raw.shape[0], -1, 2).astype(np.float64)
         conf = None

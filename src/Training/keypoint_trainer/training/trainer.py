@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..codecs.simcc import SimCCCodec, SimCCLoss
 from ..data.dataset import KeypointDataset
 from ..data.generate import split_paths
 from ..evaluation.metrics import compute_pck
@@ -63,6 +64,8 @@ def load_split(cfg: dict[str, Any], split: str, spec: dict[str, Any], subset: Op
 
 
 def make_criterion(spec: dict[str, Any]) -> nn.Module:
+    if spec.get("loss") == "simcc":
+        return SimCCLoss(SimCCCodec())
     return {"mse": nn.MSELoss, "l1": nn.L1Loss}[spec.get("loss", "mse")]()
 
 
