@@ -20,7 +20,6 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
             ["ModelStore:Expected:0"] = "heatmap",
             ["ModelStore:Expected:1"] = "regression",
             ["ModelStore:Expected:2"] = "spmkd",
-            ["ModelStore:Expected:3"] = "", // the default list also has multi
             ["ModelStore:Optional:0"] = "spmkd",
             ["ModelStore:PollSeconds"] = "0.2",
             ["Requests:MaxBodyBytes"] = (1024 * 1024).ToString(),
