@@ -1,0 +1,89 @@
+"""Data-parallel training with PyTorch's own engine (DistributedDataParallel).
+
+Processes find each other through the variables ``torchrun`` sets: ``RANK``, ``WORLD_SIZE``,
+``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``. Debian's torchrun 1.13 fails under Python
+3.11 (docs/training.md), so ``scripts/train-distributed.sh`` starts the processes with the same
+variables; on a current PyTorch ``torchrun --nproc-per-node N -m keypoint_trainer train ...``
+works unchanged. Backend: NCCL when CUDA is present, gloo on CPU.
+
+How a step is split: every rank draws the same global batch (the epoch permutation is a pure
+function of seed and epoch) and trains on its strided share ``batch[rank::world_size]``. DDP
+averages the gradients, so with equal shares a step follows the gradient of the whole global
+batch, as a one-process run does (only BatchNorm statistics are per share). Rank 0 alone writes
+checkpoints, logs and exports; every rank resumes from the same checkpoint.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+ENV = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+
+
+@dataclass(frozen=True)
+class Distributed:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def shard(self, batch):
+        """This rank's share of a global batch (a tensor or index array)."""
+        return batch[self.rank::self.world_size] if self.enabled else batch
+
+    def wrap(self, model: nn.Module) -> nn.Module:
+        if not self.enabled:
+            return model
+        device_ids = [self.local_rank] if torch.cuda.is_available() else None
+        return nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
+
+    def mean(self, value: float, weight: float = 1.0) -> float:
+        """Weighted mean of a scalar over ranks (the training loss of a step)."""
+        if not self.enabled:
+            return value
+        t = torch.tensor([value * weight, weight], dtype=torch.float64)
+        dist.all_reduce(t)
+        return float(t[0] / t[1])
+
+    def barrier(self) -> None:
+        if self.enabled:
+            dist.barrier()
+
+    def close(self) -> None:
+        if self.enabled and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def from_environment(environ: Optional[dict] = None) -> Distributed:
+    """Join the process group described by the environment; one process when it describes none."""
+    env = os.environ if environ is None else environ
+    world = int(env.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Distributed()
+    missing = [k for k in ENV if not env.get(k)]
+    if missing:
+        raise SystemExit(f"distributed training needs {', '.join(ENV)}; missing: {', '.join(missing)}")
+    rank, local = int(env["RANK"]), int(env.get("LOCAL_RANK", env["RANK"]))
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    if not dist.is_initialized():
+        dist.init_process_group(backend, rank=rank, world_size=world)
+    if torch.cuda.is_available():
+        torch.cuda.set_device(local)
+    return Distributed(rank, world, local)
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The module inside DDP (what checkpoints and exports hold)."""
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
