@@ -293,3 +293,31 @@ def test_trainer_job_runs_a_real_command_line_and_publishes_into_the_store():
     runs = volumes[mounts["/worker/runs"]]  # the checkpoints survive a killed pod, so --resume resumes
     assert _one("PersistentVolumeClaim", runs["persistentVolumeClaim"]["claimName"])
     assert not any(m.get("readOnly") for m in trainer["volumeMounts"])
+
+
+def test_the_seed_script_copies_the_baked_models_once_and_leaves_no_staging_directory(tmp_path):
+    """The init container's script, run here with /bin/sh on temporary directories: twice at once (two
+    pods starting together), then again over a store the trainer has already published into."""
+    import subprocess
+
+    baked, store = ROOT / "models", tmp_path / "store"
+    store.mkdir()
+    [seed] = _one("Deployment", "keypoint-api")["spec"]["template"]["spec"]["initContainers"]
+    script = seed["command"][-1].replace("/models/", f"{baked}/").replace("/store", str(store))
+    assert str(store) in script and str(baked) in script
+    runs = [subprocess.Popen(["/bin/sh", "-ec", script], env={"HOSTNAME": f"pod-{i}", "PATH": "/usr/bin:/bin"},
+                             stderr=subprocess.PIPE, text=True) for i in range(2)]
+    for r in runs:
+        _, err = r.communicate(timeout=120)
+        assert r.returncode == 0, err
+
+    def tree(root):
+        return sorted((p.relative_to(root).as_posix(), p.read_bytes()) for p in root.rglob("*") if p.is_file())
+
+    assert tree(store) == tree(baked)
+    assert not [p for p in store.rglob(".*")], "staging directories left behind"
+    # A version already in the store (published by the trainer) is left alone.
+    published = next(store.glob("*/*/manifest.json"))
+    published.write_text("{}")
+    subprocess.run(["/bin/sh", "-ec", script], env={"HOSTNAME": "pod-3", "PATH": "/usr/bin:/bin"}, check=True)
+    assert published.read_text() == "{}"
