@@ -57,11 +57,12 @@ COPY models/ /models/
 ENV DOTNET_ROOT=/usr/share/dotnet \
     ModelStore__Path=/models \
     ASPNETCORE_URLS=http://0.0.0.0:8080 \
+    Grpc__Url=http://0.0.0.0:8081 \
     Serilog__ConsoleFormat=json \
     OnnxRuntime__ExecutionProvider=cuda \
     OnnxRuntime__ProviderRequired=true
 USER app
-EXPOSE 8080
+EXPOSE 8080 8081
 HEALTHCHECK --interval=10s --timeout=3s CMD curl -fs http://127.0.0.1:8080/health/live || exit 1
 ENTRYPOINT ["dotnet", "KeypointService.Api.dll"]
 

@@ -9,7 +9,7 @@ rm -rf "$KPS_FIXTURE_MODELS"
 echo "[test] exporting fixture models"
 PYTHONPATH=src/Training /usr/bin/python3 -m keypoint_trainer fixtures --out "$KPS_FIXTURE_MODELS"
 echo "[test] Python tests"
-PYTHONPATH=src/Training /usr/bin/python3 -m pytest tests/training -q -p no:cacheprovider
+PYTHONPATH=src/Training /usr/bin/python3 -m pytest tests/training tests/deploy -q -p no:cacheprovider
 echo "[test] C# tests (with a throw-away PostgreSQL server on loopback for the bed store tests)"
 ./scripts/with-postgres.sh dotnet test KeypointService.sln -c Release --no-build --nologo -v quiet
 echo "[test] ONNX Runtime builds: the GPU package without CUDA (fallback, refusal), a missing native library"

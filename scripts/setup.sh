@@ -30,7 +30,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # --- 1. Debian packages ---------------------------------------------------------------
 packages=(libpng16-16 libturbojpeg0 libopenblas0-pthread)
 if [ "$python" = 1 ]; then
-  packages+=(python3-torch python3-torchvision python3-onnx python3-numpy python3-pil python3-matplotlib python3-pytest python3-jsonschema)
+  packages+=(python3-torch python3-torchvision python3-onnx python3-numpy python3-pil python3-matplotlib python3-pytest python3-jsonschema python3-yaml)
 fi
 # Playwright drives this Chromium (ExecutablePath /usr/bin/chromium): its own browser download
 # cannot reach its CDN from these machines.

@@ -17,6 +17,12 @@ public sealed class LogCapture : ILogEventSink
         lock (_events) { _events.Add(logEvent); Monitor.PulseAll(_events); }
     }
 
+    /// <summary>Every event written so far, rendered as text without Serilog's quotes around string values.</summary>
+    public IReadOnlyList<string> Messages()
+    {
+        lock (_events) return _events.Select(e => e.RenderMessage().Replace("\"", "")).ToList();
+    }
+
     /// <summary>The request-log events written so far.</summary>
     public IReadOnlyList<LogEvent> RequestEvents()
     {

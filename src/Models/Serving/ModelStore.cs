@@ -125,12 +125,19 @@ public sealed class ModelStore : IDisposable
         entry.AvailableVersions = versions;
         if (versions.Count == 0)
         {
-            if (entry.Current is null) entry.Error = $"no versions under {modelDirectory}";
+            // Deleted under a serving model: its sessions are in memory and keep serving; say a restart would lose it.
+            entry.Error = entry.Current is { } serving
+                ? $"no versions under {modelDirectory}; serving version {serving.Manifest.Version} from memory, which a restart would not find"
+                : $"no versions under {modelDirectory}";
             return;
         }
         var newest = versions[^1];
         var versionDirectory = Path.Combine(modelDirectory, newest);
-        if (entry.Current?.Manifest.Version == newest) return;
+        if (entry.Current?.Manifest.Version == newest)
+        {
+            entry.Error = null; // the served version is the newest on disk again (e.g. a deleted directory restored)
+            return;
+        }
         var signature = Signature(versionDirectory);
         if (entry.FailedVersion == newest && entry.FailedSignature == signature) return; // unchanged since it failed
 
