@@ -30,6 +30,7 @@ WORKDIR /app
 COPY --from=build /app ./
 COPY models/ /models/
 ENV ModelStore__Path=/models \
+    ASPNETCORE_ENVIRONMENT=Production \
     ASPNETCORE_URLS=http://0.0.0.0:8080 \
     Grpc__Url=http://0.0.0.0:8081 \
     Serilog__ConsoleFormat=json
@@ -56,6 +57,7 @@ COPY --from=build-gpu /app-gpu ./
 COPY models/ /models/
 ENV DOTNET_ROOT=/usr/share/dotnet \
     ModelStore__Path=/models \
+    ASPNETCORE_ENVIRONMENT=Production \
     ASPNETCORE_URLS=http://0.0.0.0:8080 \
     Grpc__Url=http://0.0.0.0:8081 \
     Serilog__ConsoleFormat=json \

@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
 done
 ./scripts/setup.sh --no-python
 data=$(mktemp -d); out=artifacts/bench; mkdir -p "$out"
-dotnet src/Api/bin/Release/net10.0/KeypointService.Api.dll --contentRoot "$PWD/src/Api" --urls "http://127.0.0.1:$port" --Grpc:Url= \
+ASPNETCORE_ENVIRONMENT=Development dotnet src/Api/bin/Release/net10.0/KeypointService.Api.dll --contentRoot "$PWD/src/Api" --urls "http://127.0.0.1:$port" --Grpc:Url= \
   --ModelStore:Watch=false --Serilog:ConsoleFormat=none --Beds:DataPath="$data" >"$out/beds-service.log" 2>&1 &
 service=$!
 trap 'kill $service 2>/dev/null || true; wait $service 2>/dev/null || true; rm -rf "$data"' EXIT

@@ -33,7 +33,7 @@ $bench decode > "$out/decode.tsv"
 
 service=""
 start_service() { # extra service arguments
-  dotnet src/Api/bin/Release/net10.0/KeypointService.Api.dll --contentRoot "$PWD/src/Api" --urls "http://127.0.0.1:$port" \
+  ASPNETCORE_ENVIRONMENT=Development dotnet src/Api/bin/Release/net10.0/KeypointService.Api.dll --contentRoot "$PWD/src/Api" --urls "http://127.0.0.1:$port" \
     --Grpc:Url="http://127.0.0.1:$grpc_port" --ModelStore:Path="$store" --ModelStore:Watch=false --Serilog:ConsoleFormat=none "$@" \
     >"$out/service.log" 2>&1 &
   service=$!

@@ -26,7 +26,7 @@ cp -r "$source_store/$model" "$store/"
 latest=$(ls "$store/$model" | sort -n | tail -1)
 
 for port in 8101 8102; do
-  dotnet src/Api/bin/Release/net10.0/KeypointService.Api.dll --contentRoot "$PWD/src/Api" --urls "http://127.0.0.1:$port" \
+  ASPNETCORE_ENVIRONMENT=Development dotnet src/Api/bin/Release/net10.0/KeypointService.Api.dll --contentRoot "$PWD/src/Api" --urls "http://127.0.0.1:$port" \
     --ModelStore:Path="$store" --ModelStore:Expected:0="$model" --ModelStore:Expected:1= --ModelStore:Expected:2= --ModelStore:Expected:3= \
     --ModelStore:PollSeconds=0.5 --Grpc:Url="http://127.0.0.1:$((port + 100))" >"$work/api-$port.log" 2>&1 &
   pids+=($!)

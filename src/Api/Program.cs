@@ -1,6 +1,9 @@
 using KeypointService.Api.Apis;
 using KeypointService.Api.Beds;
 using KeypointService.Api.Extensions;
+using KeypointService.Api.Security;
+
+if (args is ["keys", ..]) return ApiKeyCommand.Run(args[1..], Console.Out, Console.Error); // mint a key; no server
 
 WebApplication app;
 try
@@ -11,6 +14,7 @@ try
     builder.AddOpenInferenceProtocol();
     builder.AddKeypointMetrics();
     builder.AddBeds();
+    builder.AddKeypointSecurity();
     app = builder.Build();
 }
 catch (InvalidOperationException e) // configuration, ONNX Runtime or a required provider: one plain message, no stack trace
@@ -21,8 +25,9 @@ catch (InvalidOperationException e) // configuration, ONNX Runtime or a required
 
 app.UseKeypointPipeline();
 app.UseKeypointLandingPage();
-app.MapPredictApi();
-app.MapModelsApi();
+app.UseKeypointSecurity();
+app.MapPredictApi().RequireScope(ApiScopes.Predict);
+app.MapModelsApi().RequireScope(ApiScopes.Predict);
 app.MapHealthApi();
 app.MapOpenInferenceProtocol();
 app.MapKeypointMetrics();

@@ -20,6 +20,7 @@ namespace KeypointService.Client;
 public sealed class KeypointServiceClient
 {
     private const int MaxErrorBody = 64 * 1024;
+    internal const string ApiKeyHeader = "X-API-Key";
     private readonly HttpClient _http;
     private readonly Uri? _baseAddress;
 
@@ -38,6 +39,12 @@ public sealed class KeypointServiceClient
         if (!baseAddress.IsAbsoluteUri) throw new ArgumentException("the base address must be absolute", nameof(baseAddress));
         _baseAddress = WithSlash(baseAddress);
     }
+
+    /// <summary>
+    /// The API key sent as <c>X-API-Key</c> on every request, for a service with access control on
+    /// (docs/security.md in the service's repository); null: none.
+    /// </summary>
+    public string? ApiKey { get; init; }
 
     // ---------------------------------------------------------------- predict
 
@@ -215,6 +222,7 @@ public sealed class KeypointServiceClient
     private Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (ApiKey is { Length: > 0 } key) request.Headers.TryAddWithoutValidation(ApiKeyHeader, key);
         return _http.SendAsync(request, completion, cancellationToken);
     }
 

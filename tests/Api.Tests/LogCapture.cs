@@ -54,6 +54,14 @@ public sealed class LogCapture : ILogEventSink
         }
     }
 
+    /// <summary>Every event so far as text: rendered message, properties and exception, one event per line.</summary>
+    public string AllEventsText()
+    {
+        lock (_events)
+            return string.Join('\n', _events.Select(e =>
+                $"{e.RenderMessage()} {string.Join(' ', e.Properties.Select(p => $"{p.Key}={p.Value}"))} {e.Exception}"));
+    }
+
     /// <summary>Forgets the events so far: a test class shares one host, and paths repeat between its tests.</summary>
     public void Clear()
     {

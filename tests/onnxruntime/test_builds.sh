@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
+export ASPNETCORE_ENVIRONMENT=Development # the development profile: no API keys (docs/security.md)
 work=$(mktemp -d); service=""
 cleanup() { [ -n "$service" ] && kill "$service" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT

@@ -1,6 +1,7 @@
 using KeypointService.Api.Apis;
 using KeypointService.Api.Beds.Live;
 using KeypointService.Api.Beds.Storage;
+using KeypointService.Api.Security;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -64,7 +65,7 @@ public static class BedServiceExtensions
     public static WebApplication MapBeds(this WebApplication app)
     {
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        app.MapBedsApi();
+        app.MapBedsApi().RequireScope(ApiScopes.Beds); // frames, state, events, SSE and WebSocket
         return app;
     }
 }

@@ -1,5 +1,6 @@
 using Grpc.AspNetCore.Server;
 using KeypointService.Api.Infrastructure.Metrics;
+using KeypointService.Api.Security;
 using Prometheus;
 
 namespace KeypointService.Api.Extensions;
@@ -19,7 +20,9 @@ public static class MetricsExtensions
         // Resolved now so that the meter listener is attached before the first request.
         var metrics = app.Services.GetRequiredService<ServiceMetrics>();
         // Text format, not JSON: described in docs/metrics.md rather than in the OpenAPI document.
-        app.MapMetrics("/metrics", metrics.Registry).ExcludeFromDescription();
+        var endpoint = app.MapMetrics("/metrics", metrics.Registry).ExcludeFromDescription();
+        // Open by default for scrapers; Security:MetricsRequireKey asks for an admin key (docs/security.md).
+        if (app.Services.GetRequiredService<ApiKeyStore>().Options.MetricsRequireKey) endpoint.RequireAuthorization(ApiScopes.Admin);
     }
 
     /// <summary>Puts the request metrics before everything Program.cs adds, so they see the final status code.</summary>

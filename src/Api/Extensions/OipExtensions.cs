@@ -1,5 +1,6 @@
 using KeypointService.Api.Apis.Oip;
 using KeypointService.Api.Inputs;
+using KeypointService.Api.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace KeypointService.Api.Extensions;
@@ -53,7 +54,7 @@ public static class OipExtensions
 
     public static void MapOpenInferenceProtocol(this WebApplication app)
     {
-        app.MapOipRestApi();
-        app.MapGrpcService<OipGrpcService>();
+        app.MapOipRestApi().RequireScope(ApiScopes.Predict); // its health probes stay open (OpenForProbes)
+        app.MapGrpcService<OipGrpcService>().RequireScope(ApiScopes.Predict);
     }
 }

@@ -36,6 +36,14 @@ public static class Problems
         return Create(context, StatusCodes.Status503ServiceUnavailable, "Service overloaded", e.Message);
     }
 
+    /// <summary>Over a rate limit: 429, with Retry-After on the response.</summary>
+    public static ProblemDetails RateLimited(HttpContext context, int retryAfterSeconds, string detail)
+    {
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Create(context, StatusCodes.Status429TooManyRequests, "Too many requests", detail);
+    }
+
     /// <summary>
     /// Fills in what every problem carries; registered as AddProblemDetails' CustomizeProblemDetails so
     /// that problems the framework writes itself come out in the same shape.

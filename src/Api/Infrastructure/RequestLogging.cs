@@ -63,6 +63,12 @@ public static class RequestLogging
             diagnostics.Set("Items", p.Items);
             summary += string.Create(CultureInfo.InvariantCulture, $" model={p.Model} version={p.Version} size={p.Width}x{p.Height} items={p.Items}");
         }
+        // The API key's name, never the key: the secret is only ever hashed (docs/security.md).
+        if (context.User.Identity is { IsAuthenticated: true, Name: { } key })
+        {
+            diagnostics.Set("ApiKey", key);
+            summary += $" key={key}";
+        }
         if (context.Response.StatusCode >= 400 && context.Items[typeof(Problem)] is Problem problem)
         {
             diagnostics.Set("ProblemDetail", problem.Detail);

@@ -23,7 +23,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     public static string ApiDll => Path.Combine(FixtureModels.RepositoryRoot, "src", "Api", "bin", "Release", "net10.0", "KeypointService.Api.dll");
 
     /// <summary>Starts the service with these settings and waits (guarded) until /health/ready says ready.</summary>
-    public static async Task<ServiceProcess> StartAsync(IDictionary<string, string> settings, CancellationToken guard)
+    /// <param name="environment">ASPNETCORE_ENVIRONMENT: Development needs no API keys, Production does (docs/security.md).</param>
+    public static async Task<ServiceProcess> StartAsync(IDictionary<string, string> settings, CancellationToken guard, string environment = "Development")
     {
         if (!File.Exists(ApiDll)) throw new InvalidOperationException($"{ApiDll} is missing: build the solution (./test.sh does)");
         var port = FreePort();
@@ -31,6 +32,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         foreach (var a in new[] { ApiDll, "--urls", $"http://127.0.0.1:{port}", "--contentRoot", Path.Combine(FixtureModels.RepositoryRoot, "src", "Api") })
             start.ArgumentList.Add(a);
         foreach (var (key, value) in settings) start.ArgumentList.Add($"--{key}={value}");
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
         var process = Process.Start(start)!;
         var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"));
         process.OutputDataReceived += (_, e) => service.Remember(e.Data);

@@ -1,6 +1,8 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Inference;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace KeypointService.Api.Apis.Oip;
 
@@ -12,9 +14,12 @@ namespace KeypointService.Api.Apis.Oip;
 /// </summary>
 public sealed class OipGrpcService(OipInference oip) : GRPCInferenceService.GRPCInferenceServiceBase
 {
+    // The probes stay open for orchestrators, like /health and /v2/health (docs/security.md).
+    [AllowAnonymous, DisableRateLimiting]
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerLiveResponse { Live = true });
 
+    [AllowAnonymous, DisableRateLimiting]
     public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerReadyResponse { Ready = oip.IsReady });
 

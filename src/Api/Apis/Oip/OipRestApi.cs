@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KeypointService.Api.Inputs;
+using KeypointService.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -18,10 +19,10 @@ public static class OipRestApi
         group.MapGet("/", () => TypedResults.Ok(OipInference.ServerMetadata))
             .WithName("OipServerMetadata").WithSummary("Server metadata: name, version, extensions");
         group.MapGet("/health/live", () => TypedResults.Ok(new OipServerLive(true)))
-            .WithName("OipServerLive").WithSummary("Server liveness");
+            .WithName("OipServerLive").WithSummary("Server liveness").OpenForProbes();
         group.MapGet("/health/ready", ServerReady)
             .WithName("OipServerReady").WithSummary("Server readiness: every non-optional model is loaded (503 otherwise)")
-            .Produces<OipServerReady>().Produces<OipServerReady>(StatusCodes.Status503ServiceUnavailable);
+            .Produces<OipServerReady>().Produces<OipServerReady>(StatusCodes.Status503ServiceUnavailable).OpenForProbes();
         // Routes without {version} pass null explicitly, so that "version" is not read from the query string.
         group.MapGet("/models/{name}", (string name, OipInference oip) => ModelMetadata(name, null, oip))
             .WithName("OipModelMetadata").WithSummary("Model metadata: inputs, outputs and their meaning (properties)")
