@@ -21,7 +21,12 @@ internal static class Soak
         public int Requests, Ok, BadAnswered4xx, Unexpected, ServerErrors, TransportErrors, Skipped;
     }
 
-    private sealed class Current { public Window Window = new(); }
+    private sealed class Current
+    {
+        public Window Window = new();
+        /// <summary>"request kind → status" of every failure and unexpected answer, for the report.</summary>
+        public readonly ConcurrentDictionary<string, int> Failures = new();
+    }
 
     public static async Task<int> RunAsync(Arguments args)
     {
@@ -75,7 +80,7 @@ internal static class Soak
         }
         await Task.WhenAll(pending);
         await sampler;
-        return SoakReport.Write(rows, warmupS, output, string.Join(' ', Environment.GetCommandLineArgs()[1..]));
+        return SoakReport.Write(rows, current.Failures, warmupS, output, string.Join(' ', Environment.GetCommandLineArgs()[1..]));
     }
 
     private static async Task SendAsync(HttpClient http, SoakRequest request, Current current)
@@ -86,6 +91,8 @@ internal static class Soak
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException) { }
         var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         var w = Volatile.Read(ref current.Window);
+        var ok = status is >= 200 and < 300 ? !request.Bad : status is >= 400 and < 500 && request.Bad;
+        if (!ok) current.Failures.AddOrUpdate($"{request.Name} → {status?.ToString(CultureInfo.InvariantCulture) ?? "transport error"}", 1, (_, n) => n + 1);
         Interlocked.Increment(ref w.Requests);
         switch (status)
         {

@@ -16,7 +16,7 @@ internal static class SoakReport
 {
     private const double Tolerance = 0.10;
 
-    public static int Write(IReadOnlyList<SoakWindow> rows, double warmupS, string output, string command)
+    public static int Write(IReadOnlyList<SoakWindow> rows, IReadOnlyDictionary<string, int> failures, double warmupS, string output, string command)
     {
         var csv = new StringBuilder("time_s,requests,ok,bad_4xx,unexpected,http_5xx,transport_errors,skipped,p50_ms,p99_ms,rss_mib,gc_heap_mib,gen2_collections,versions\n");
         var md = new StringBuilder($"# Soak\n\n`KeypointService.Bench {command}`\n\n")
@@ -29,9 +29,15 @@ internal static class SoakReport
         }
         var (verdict, met) = Verdict(rows, warmupS);
         md.Append('\n').Append(verdict).Append('\n');
+        if (failures.Count > 0)
+        {
+            md.Append("\nFailures and unexpected answers by request (request → status: count):\n\n");
+            foreach (var (what, n) in failures.OrderBy(f => f.Key, StringComparer.Ordinal)) md.Append($"* {what}: {n}\n");
+        }
         File.WriteAllText(Path.Combine(output, "soak.csv"), csv.ToString());
         File.WriteAllText(Path.Combine(output, "soak.md"), md.ToString());
         Console.WriteLine(verdict);
+        foreach (var (what, n) in failures.OrderBy(f => f.Key, StringComparer.Ordinal)) Console.WriteLine($"[soak] {what}: {n}");
         return met ? 0 : 1;
     }
 

@@ -21,7 +21,7 @@ done
 ./scripts/setup.sh >/dev/null
 mkdir -p "$out"
 work=$(mktemp -d); pids=()
-trap 'for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 cp -r models "$work/store"
 dotnet src/Api/bin/Release/net10.0/KeypointService.Api.dll --contentRoot "$PWD/src/Api" --urls "http://127.0.0.1:$port" --Grpc:Url= \
   --ModelStore:Path="$work/store" --Beds:DataPath="$work/beds" >"$out/service.log" 2>&1 &
