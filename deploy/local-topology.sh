@@ -109,9 +109,15 @@ retried=$(grep -c ", " "$log" || true)
 say "through nginx: $total requests, $failed answered 5xx, $retried retried on another replica"
 awk '{print $1, $2}' "$log" | sort | uniq -c | sed 's/^/[topology]   status,method: /'
 grep ", " "$log" | head -5 | sed "s/^/[topology]   retried: /" || true
+# Live pushes through nginx: a bed's stored events over SSE (unbuffered), and the WebSocket upgrade.
+bed=$(grep -m1 -o 'topology-[0-9]*-0' "$log")
+sse=$(curl -s -N --max-time 3 -H 'Accept: text/event-stream' "http://127.0.0.1:8100/v1/beds/$bed/events/stream" | grep -c '^event: event' || true)
+ws=$(curl -s -i -N --max-time 2 -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+  -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "http://127.0.0.1:8100/v1/beds/$bed/ws" | head -1 | tr -d '\r' || true)
+say "live through nginx: $sse stored events of $bed over SSE within 3 s; WebSocket upgrade answered '$ws'"
 for port in "${ports[@]}"; do
   if [ "$port" = "$victim" ]; then say "replica $port: killed"; continue; fi
   say "replica $port: heatmap $(version_of "$port" heatmap), spmkd $(version_of "$port" spmkd)"
 done
-[ "$rc" = 0 ] && [ "$failed" = 0 ] && [ "$reloaded" = "$replicas" ] || { say "FAILED (load rc $rc, $failed 5xx, $reloaded/$replicas replicas reloaded)"; exit 1; }
+[ "$rc" = 0 ] && [ "$failed" = 0 ] && [ "$reloaded" = "$replicas" ] && [ "$sse" -gt 0 ] && [[ "$ws" == *" 101 "* ]] || { say "FAILED (load rc $rc, $failed 5xx, $reloaded/$replicas replicas reloaded, SSE $sse events, WebSocket '$ws')"; exit 1; }
 say "OK"
