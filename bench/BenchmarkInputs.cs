@@ -29,12 +29,12 @@ internal static class BenchmarkInputs
     private static string Number(float v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     // The /v1 JSON body: {"data": rows}.
-    private static string DataJson(Input input) =>
+    internal static string DataJson(Input input) =>
         "{\"data\": [" + string.Join(",", Enumerable.Range(0, input.Height).Select(r =>
             "[" + string.Join(",", input.Raw.Skip(r * input.Width).Take(input.Width).Select(Number)) + "]")) + "]}";
 
     // The /v2 JSON body: one FP32 tensor [H, W], flat data, decoded keypoints as the output.
-    private static string OipJson(Input input) =>
+    internal static string OipJson(Input input) =>
         $"{{\"inputs\": [{{\"name\": \"{input.Manifest.Input.Name}\", \"shape\": [{input.Height}, {input.Width}], \"datatype\": \"FP32\", " +
         $"\"data\": [{string.Join(",", input.Raw.Select(Number))}]}}], \"outputs\": [{{\"name\": \"keypoints\"}}]}}";
 

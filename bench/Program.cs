@@ -8,6 +8,8 @@ using KeypointService.Models.Manifests;
 //   beds   --store DIR [--url U] [--beds 50,100,200,400] [--seconds S]   beds at 1 frame/s each through the typed client
 //   night-replay --night DIR [--url U] [--bed B] [--speed S]   a simulated night into /v1/beds through the typed client
 //   grpc   --store DIR --model M [--url U] [--concurrency N] [--seconds S]   closed-loop OIP gRPC load (wrk's units)
+//   topology [--url U] [--seconds S] [--stop-file F] [--beds B] [--frame-hz F] [--concurrency N]   predicts and bed frames through deploy/local-topology.sh's balancer
+//   soak   --out DIR [--url U] [--minutes M] [--rate R] [--window-seconds W] [--warmup-minutes M]   steady mixed load, memory and latency over time (bench/soak.sh)
 try
 {
     return args.FirstOrDefault() switch
@@ -18,6 +20,8 @@ try
         "grpc" => GrpcLoad.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
         "beds" => BedLoad.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
         "night-replay" => NightReplay.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
+        "topology" => TopologyLoad.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
+        "soak" => Soak.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
         _ => Usage(),
     };
 }
@@ -30,6 +34,6 @@ catch (Exception e) when (e is ManifestException or IOException or ArgumentExcep
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: KeypointService.Bench raw --store DIR [--iterations N] [--seconds S] | inputs --store DIR --out DIR | decode [--iterations N] [--jpeg FILES] | grpc --store DIR --model M [--url U] [--concurrency N] [--seconds S] | beds --store DIR [--url U] [--beds LIST] [--seconds S] | night-replay --night DIR [--url U] [--bed B] [--speed S]");
+    Console.Error.WriteLine("usage: KeypointService.Bench raw --store DIR [--iterations N] [--seconds S] | inputs --store DIR --out DIR | decode [--iterations N] [--jpeg FILES] | grpc --store DIR --model M [--url U] [--concurrency N] [--seconds S] | beds --store DIR [--url U] [--beds LIST] [--seconds S] | night-replay --night DIR [--url U] [--bed B] [--speed S] | topology [--url U] [--seconds S] [--stop-file F] [--beds B] [--frame-hz F] [--concurrency N] | soak --out DIR [--url U] [--minutes M] [--rate R] [--window-seconds W] [--warmup-minutes M]");
     return 2;
 }
