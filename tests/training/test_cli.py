@@ -26,7 +26,7 @@ def test_register_command_is_a_one_liner():
 
 
 def test_config_profiles_and_overrides():
-    from keypoint_trainer.config import load_config
+    from keypoint_trainer.core.config import load_config
 
     full = load_config("full")
     quick = load_config("quick", ["train.epochs=1", 'run.name="q2"'])
@@ -37,8 +37,8 @@ def test_config_profiles_and_overrides():
 
 
 def test_quick_profile_stays_quick_and_publishes_what_it_trains():
-    from keypoint_trainer.config import load_config
-    from keypoint_trainer.training.experiments import get_experiment
+    from keypoint_trainer.core.config import load_config
+    from keypoint_trainer.experiments.stick.plan import get_experiment
 
     quick, full = load_config("quick"), load_config("full")
     for name in quick["models"]["run"]:
