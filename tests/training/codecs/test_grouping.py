@@ -1,4 +1,4 @@
-"""Reference grouping: peaks, link scoring, assembly, outliers (keypoint_trainer/multi/grouping.py)."""
+"""Reference grouping: peaks, link scoring, assembly, outliers (keypoint_trainer/codecs/grouping.py)."""
 import math
 
 import numpy as np

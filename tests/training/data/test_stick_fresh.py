@@ -7,7 +7,9 @@ import torch
 
 from keypoint_trainer.experiments.stick.plan import get_experiment
 from keypoint_trainer.data.stick.fresh import FreshEpochs, render_epoch
-from keypoint_trainer.experiments.stick.train import learning_rate, load_split, train_experiment
+from keypoint_trainer.data.stick.dataset import load_split
+from keypoint_trainer.experiments.stick.train import learning_rate, train_experiment
+from keypoint_trainer.models.factory import build_codec
 
 
 def test_constant_schedule_is_the_seed_rate():
@@ -61,19 +63,19 @@ def test_unknown_schedule_is_an_error():
 def test_rendered_epoch_zero_equals_the_stored_split(quick_cfg, name):
     """The renderer builds tensors exactly as KeypointDataset does from the written PNG files."""
     spec = get_experiment(quick_cfg, name)
-    x, y, _ = load_split(quick_cfg, "train", spec)
-    target = "heatmap" if spec["kind"] == "heatmap" else "regression"
-    rx, ry = render_epoch(int(quick_cfg["data"]["seeds"]["train"]), 0, len(x), quick_cfg.get("generator", {}),
-                          target, spec.get("heatmap_size", 64), spec.get("sigma", 2.0))
+    codec = build_codec(spec)
+    x, y, _ = load_split(quick_cfg, "train", codec)
+    rx, ry = render_epoch(int(quick_cfg["data"]["seeds"]["train"]), 0, len(x), quick_cfg.get("generator", {}), codec)
     assert np.array_equal(rx, x.numpy())
     assert np.allclose(ry, y.numpy(), atol=1e-6)
 
 
 def test_later_epochs_are_new_images_and_reproducible(quick_cfg):
     spec = get_experiment(quick_cfg, "heatmap_fresh_cosine")
-    stored = load_split(quick_cfg, "train", spec)[:2]
+    codec = build_codec(spec)
+    stored = load_split(quick_cfg, "train", codec)[:2]
     n = len(stored[0])
-    fresh = FreshEpochs(quick_cfg, spec, "heatmap", n, stored, prefetch=False)
+    fresh = FreshEpochs(quick_cfg, codec, n, stored, prefetch=False)
     e0, e1, e1_again = fresh.get(0, 3), fresh.get(1, 3), fresh.get(1, 3)
     fresh.close()
     assert e0[0] is stored[0]
@@ -81,8 +83,7 @@ def test_later_epochs_are_new_images_and_reproducible(quick_cfg):
     assert not torch.equal(e1[0], e0[0])
     assert torch.equal(e1[0], e1_again[0]) and torch.equal(e1[1], e1_again[1])
     # epoch 1 is images n .. 2n-1 of the same stream
-    rx, _ = render_epoch(int(quick_cfg["data"]["seeds"]["train"]), n, 1, quick_cfg.get("generator", {}),
-                         "heatmap", 64, 2.0)
+    rx, _ = render_epoch(int(quick_cfg["data"]["seeds"]["train"]), n, 1, quick_cfg.get("generator", {}), codec)
     assert np.array_equal(rx[0], e1[0][0].numpy())
 
 
@@ -104,9 +105,10 @@ def test_fresh_cosine_run_resumes_to_identical_results(quick_cfg, tmp_path):
 
 _ORPHAN_SCRIPT = """
 import sys, time
+from keypoint_trainer.codecs.heatmap import HeatmapCodec
 from keypoint_trainer.data.stick.fresh import FreshEpochs
 cfg = {"data": {"seeds": {"train": 7}}, "generator": {}}
-fresh = FreshEpochs(cfg, {"heatmap_size": 64, "sigma": 2.0}, "heatmap", 5000, (None, None))
+fresh = FreshEpochs(cfg, HeatmapCodec(), 5000, (None, None))
 fresh.get(0, 3)  # starts rendering epoch 1 (5,000 images: far longer than this test waits)
 print(next(iter(fresh._pool._processes)), flush=True)
 time.sleep(600)

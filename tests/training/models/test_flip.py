@@ -1,4 +1,4 @@
-"""Test-time flip averaging (models/flip_test.py): exact mirroring, evaluation and export."""
+"""Test-time flip averaging (models/flip.py): exact mirroring, evaluation and export."""
 import base64
 import json
 
@@ -69,10 +69,10 @@ def test_flip_test_of_a_consistent_network_keeps_its_heatmaps():
 
 def test_evaluation_reports_flip_method(trained_quick):
     from keypoint_trainer.experiments.stick.evaluate import evaluate_experiment
-    from keypoint_trainer.experiments.stick.train import load_split
+    from keypoint_trainer.data.stick.dataset import load_split
 
     cfg, _ = trained_quick
-    x, _, gt = load_split(cfg, "test", {"kind": "regression"})
+    x, _, gt = load_split(cfg, "test")
     metrics, preds = evaluate_experiment(cfg, "heatmap", x, gt)
     assert set(metrics) == {"heatmap", "heatmap+argmax", "heatmap+flip"}
     assert metrics["heatmap+flip"]["decode"] == "dark+flip"
@@ -85,7 +85,7 @@ def test_export_with_flip_test_serves_the_averaged_heatmaps(trained_quick, tmp_p
 
     import onnx
 
-    from keypoint_trainer.engine.export import export_experiment
+    from keypoint_trainer.experiments.stick.export import export_experiment
     from keypoint_trainer.core.manifest import validate_manifest
     from keypoint_trainer.experiments.stick.train import load_trained
 

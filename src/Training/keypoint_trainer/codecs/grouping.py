@@ -151,18 +151,13 @@ def find_peaks(heat: np.ndarray, threshold: float, max_detections: int) -> list[
     return [(float(vals[i]), int(cells[i])) for i in order]
 
 
-def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence[Sequence[int]],
-          num_types: Optional[int] = None) -> GroupingResult:
-    """Group one image's raw outputs (no batch dimension) into figures."""
+def detect(outputs: dict[str, np.ndarray], spec: GroupingSpec) -> list[Detection]:
+    """Peaks of the category-implicit heatmap, each with its offset-refined position and its type."""
     heat = np.asarray(outputs[spec.heatmap], dtype=np.float64)
     heat = heat.reshape(heat.shape[-2:])
     off = np.asarray(outputs[spec.offsets], dtype=np.float64)
     types = np.asarray(outputs[spec.types], dtype=np.float64)
-    emb = np.asarray(outputs[spec.embeddings], dtype=np.float64)
     H, W = heat.shape
-    K = int(num_types or types.shape[0])
-    L = len(skeleton)
-
     dets: list[Detection] = []
     for n, (score, cell) in enumerate(find_peaks(heat, spec.peak_threshold, spec.max_detections)):
         y, x = divmod(cell, W)
@@ -173,8 +168,13 @@ def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence
                 t = k
         dets.append(Detection(n, cell, (x + 0.5 + off[0, y, x]) / W, (y + 0.5 + off[1, y, x]) / H, score, t,
                               float(col[t])))
+    return dets
+
+
+def link_scores(dets: list[Detection], emb: np.ndarray, spec: GroupingSpec, width: int) -> np.ndarray:
+    """A = sigmoid(s * z_i . z_j + b) of every pair of detections (embeddings at their cells)."""
     n = len(dets)
-    z = [emb[:, d.cell // W, d.cell % W] for d in dets]
+    z = [emb[:, d.cell // width, d.cell % width] for d in dets]
     A = np.zeros((n, n))
     for i in range(n):
         for j in range(n):
@@ -182,7 +182,13 @@ def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence
             for dd in range(emb.shape[0]):
                 s += z[i][dd] * z[j][dd]
             A[i, j] = sigmoid(spec.link_scale * s + spec.link_bias)
+    return A
 
+
+def link_candidates(dets: list[Detection], A: np.ndarray, spec: GroupingSpec,
+                    skeleton: Sequence[Sequence[int]]) -> list[tuple[float, int, int, int]]:
+    """(A_ij, link, i, j) of every skeleton link between detections of the right types, strongest first."""
+    n = len(dets)
     cands = []
     for l, (a, b) in enumerate(skeleton):
         for i in range(n):
@@ -196,10 +202,15 @@ def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence
                 if A[i, j] >= spec.link_threshold and dist <= spec.max_link_length:
                     cands.append((A[i, j], l, i, j))
     cands.sort(key=lambda c: (-c[0], c[1], c[2], c[3]))
+    return cands
 
-    parent = list(range(n))
-    members: dict[int, dict[int, int]] = {i: {dets[i].type: i} for i in range(n)}
-    links: dict[int, list] = {i: [] for i in range(n)}
+
+def assemble(dets: list[Detection], cands: list[tuple[float, int, int, int]]) -> tuple[dict, dict]:
+    """Greedy union of detections along the candidates, never two keypoints of one type in a figure
+    -> ({root: {type: detection}}, {root: links})."""
+    parent = list(range(len(dets)))
+    members: dict[int, dict[int, int]] = {i: {dets[i].type: i} for i in range(len(dets))}
+    links: dict[int, list] = {i: [] for i in range(len(dets))}
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -215,12 +226,22 @@ def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence
         members[root].update(members.pop(other))
         links[root].extend(links.pop(other))
         links[root].append((l, i, j, float(a_ij)))
+    return members, links
 
+
+def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence[Sequence[int]],
+          num_types: Optional[int] = None) -> GroupingResult:
+    """Group one image's raw outputs (no batch dimension) into figures."""
+    emb = np.asarray(outputs[spec.embeddings], dtype=np.float64)
+    K = int(num_types or np.asarray(outputs[spec.types]).shape[0])
+    dets = detect(outputs, spec)
+    A = link_scores(dets, emb, spec, np.asarray(outputs[spec.heatmap]).shape[-1])
+    members, links = assemble(dets, link_candidates(dets, A, spec, skeleton))
     instances, outliers = [], []
     for r in sorted(members):
         kps = members[r]
         if len(kps) >= spec.min_keypoints:
-            score = (sum(dets[i].score for i in kps.values()) + sum(x[3] for x in links[r])) / (K + L)
+            score = (sum(dets[i].score for i in kps.values()) + sum(x[3] for x in links[r])) / (K + len(skeleton))
             instances.append(Instance(dict(sorted(kps.items())), links[r], score))
         else:
             outliers.extend(kps.values())

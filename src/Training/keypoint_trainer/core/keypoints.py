@@ -53,6 +53,22 @@ class Skeleton:
         raise ValueError(f"skeleton {self.name!r} has no torso definition")
 
 
+def normalize_keypoints(keypoints: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Keypoints ``[..., 2]`` in pixels (or sensor cells) of an H x W input -> (x / W, y / H), float64."""
+    k = np.asarray(keypoints, dtype=np.float64).copy()
+    k[..., 0] /= width
+    k[..., 1] /= height
+    return k
+
+
+def denormalize_keypoints(norm: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Normalised keypoints ``[..., 2]`` (x / W, y / H) -> pixels of an H x W input, float64."""
+    k = np.asarray(norm, dtype=np.float64).copy()
+    k[..., 0] *= width
+    k[..., 1] *= height
+    return k
+
+
 _SKELETONS: dict[str, Skeleton] = {}
 
 

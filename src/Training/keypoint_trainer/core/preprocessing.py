@@ -17,6 +17,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from .keypoints import denormalize_keypoints
+
 
 @dataclass
 class Normalization:
@@ -160,7 +162,4 @@ def preprocess_batch_tensor(raw_batch, spec: InputSpec = STICK_FIGURE_INPUT):
 
 def keypoints_to_input_pixels(kpts_norm: np.ndarray, input_height: int, input_width: int) -> np.ndarray:
     """Normalised keypoints [..., 2] (x/W, y/H) -> pixels of a caller's input of size (H, W)."""
-    k = np.asarray(kpts_norm, dtype=np.float64).copy()
-    k[..., 0] *= input_width
-    k[..., 1] *= input_height
-    return k
+    return denormalize_keypoints(kpts_norm, input_height, input_width)

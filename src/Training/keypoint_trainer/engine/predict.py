@@ -1,4 +1,4 @@
-"""Batched inference and decoding into input pixels (shared by training, evaluation, export)."""
+"""Batched inference and decoding into input pixels with the model's codec (training, evaluation, export)."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -6,31 +6,19 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
-from ..codecs.heatmap import decode_heatmaps
-
 
 @torch.no_grad()
-def predict(model: torch.nn.Module, spec: dict[str, Any], images: torch.Tensor, batch_size: int = 64,
-            decode: Optional[str] = None, keep_outputs: bool = False,
-            input_size: tuple[int, int] = (128, 128)) -> dict[str, Any]:
-    """-> {"keypoints": [N, K, 2] model-input pixels, "outputs": raw outputs (optional)}.
+def predict(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 64, decode: Optional[str] = None,
+            keep_outputs: bool = False, codec: Any = None) -> dict[str, Any]:
+    """-> {"keypoints": [N, K, 2] model-input pixels, "confidence", "outputs": raw outputs (optional)}.
 
-    ``decode`` overrides the spec's decoder for heatmap models ('dark' or 'argmax').
-    """
+    ``codec`` defaults to the model's own (``model.codec``, models/factory.py); ``decode``
+    overrides its decoder for heatmap models ('dark' or 'argmax')."""
+    codec = codec or model.codec
     model.eval()
-    outs = []
-    for i in range(0, len(images), batch_size):
-        outs.append(model(images[i:i + batch_size]).numpy())
+    outs = [model(images[i:i + batch_size]).numpy() for i in range(0, len(images), batch_size)]
     raw = np.concatenate(outs) if outs else np.zeros((0,))
-    H, W = input_size
-    if spec["kind"] == "heatmap":
-        norm, conf = decode_heatmaps(raw, decode or spec.get("decode", "dark"))
-    else:
-        norm = raw.reshape(raw.shape[0], -1, 2).astype(np.float64)
-        conf = None
-    kp = norm.copy()
-    kp[..., 0] *= W
-    kp[..., 1] *= H
+    kp, conf = codec.decode(raw, decode)
     res = {"keypoints": kp, "confidence": conf}
     if keep_outputs:
         res["outputs"] = raw

@@ -31,6 +31,7 @@ class FlipTest(nn.Module):
         if not flip_pairs:
             raise ValueError("flip test needs the skeleton's left/right flip pairs")
         self.model = model
+        self.codec = getattr(model, "codec", None)  # the same outputs, decoded the same way
         self.register_buffer("perm", torch.tensor(flip_permutation(num_keypoints, flip_pairs)), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -28,15 +28,6 @@ from torch import nn
 from .encoder import Encoder
 from .heatmap_net import deconv_block
 
-#: OpenCV's sigma for a Gaussian kernel of size k (cv2.getGaussianKernel with sigma <= 0),
-#: the convention of MSPN's coarse-to-fine kernels 7, 5, 3
-def kernel_sigma(k: int) -> float:
-    return 0.3 * ((k - 1) * 0.5 - 1) + 0.8
-
-
-STAGE_KERNELS = (7, 5, 3)
-
-
 @dataclass
 class KLPConfig:
     num_types: int = 5

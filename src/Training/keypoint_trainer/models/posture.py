@@ -1,6 +1,6 @@
 """The posture head in the manifest (docs/model-manifest.md, "Posture").
 
-The posture classifier of :mod:`.evaluate` (translation-removed keypoints, standardised ->
+The posture classifier (:class:`PostureClassifier`: translation-removed keypoints, standardised ->
 64 ReLU -> 4) is exported as a manifest block the service applies in C#
 (src/Models/Processing/PostureHead.cs), like the linear ``joints`` head:
 
@@ -18,8 +18,48 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 
-from ..experiments.spmkd.evaluate import PostureClassifier, _posture_features
+from ..engine.fit import Sampler, fit
+from ..engine.schedules import constant
+
+
+def posture_features(kp: np.ndarray) -> np.ndarray:
+    kp = np.asarray(kp, np.float64)
+    return (kp - kp.mean(axis=1, keepdims=True)).reshape(len(kp), -1)
+
+
+class PostureClassifier:
+    """Small MLP on translation-removed keypoint coordinates (deterministic, full batch)."""
+
+    def __init__(self, hidden: int = 64, iters: int = 500, lr: float = 1e-2, weight_decay: float = 1e-3,
+                 seed: int = 0, num_classes: int = 4):
+        self.hidden, self.iters, self.lr, self.wd, self.seed, self.c = hidden, iters, lr, weight_decay, seed, num_classes
+
+    def fit(self, kp: np.ndarray, labels: np.ndarray) -> "PostureClassifier":
+        X = posture_features(kp)
+        self.mu, self.sd = X.mean(0), X.std(0) + 1e-8
+        g = torch.Generator().manual_seed(self.seed)
+        d = X.shape[1]
+        self.net = torch.nn.Sequential(torch.nn.Linear(d, self.hidden), torch.nn.ReLU(),
+                                       torch.nn.Linear(self.hidden, self.c))
+        with torch.no_grad():
+            for p in self.net.parameters():
+                p.copy_(torch.randn(p.shape, generator=g) * (1.0 / np.sqrt(p.shape[-1])))
+        opt = torch.optim.Adam(self.net.parameters(), lr=self.lr, weight_decay=self.wd)
+        xt = torch.tensor((X - self.mu) / self.sd, dtype=torch.float32)
+        yt = torch.tensor(np.asarray(labels), dtype=torch.long)
+        # full batch in a fixed order: the sampler's indices are not used
+        fit(self.net, lambda idx, step: (torch.nn.functional.cross_entropy(self.net(xt), yt), {}), optimizer=opt,
+            sampler=Sampler(len(xt), len(xt), self.seed), steps=self.iters, lr=constant(self.lr), out_dir=None,
+            label="[posture]", progress_interval=None, log=lambda *a: None)
+        return self
+
+    @torch.no_grad()
+    def predict(self, kp: np.ndarray) -> np.ndarray:
+        X = (posture_features(kp) - self.mu) / self.sd
+        return self.net(torch.tensor(X, dtype=torch.float32)).argmax(-1).numpy()
+
 
 #: wire names of the simulator's posture classes (pressure.body.POSTURES order)
 POSTURE_CLASSES = ("supine", "left_side", "right_side", "prone")
@@ -45,7 +85,7 @@ def apply_posture_head(block: dict[str, Any], kp_norm: np.ndarray) -> np.ndarray
     as the service computes them."""
     if block["features"] != "centered_keypoints":
         raise ValueError(f"unknown posture features {block['features']!r}")
-    x = _posture_features(kp_norm)
+    x = posture_features(kp_norm)
     for layer in block["layers"]:
         x = x @ np.asarray(layer["weight"], np.float64).T + np.asarray(layer["bias"], np.float64)
         if layer["activation"] == "relu":

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from keypoint_trainer.core.config import load_config
-from keypoint_trainer.experiments.hsjp.pipeline import plan
+from keypoint_trainer.experiments.hsjp.plan import plan
 
 
 def load_profile(profile, overrides=()):

@@ -9,8 +9,9 @@ import torch
 from keypoint_trainer.core.keypoints import STICK_FIGURE
 from keypoint_trainer.data.multi.generator import LEVELS, MultiConfig, box_iou, generate_split, render_multi
 from keypoint_trainer.codecs.grouping import GroupingSpec, group, synthetic_outputs
-from keypoint_trainer.models.klp import STAGE_KERNELS, KLPConfig, KLPNet, kernel_sigma
-from keypoint_trainer.experiments.multi.train import adjacency, build_targets, compute_loss, link_targets, to_input
+from keypoint_trainer.codecs.klp import STAGE_KERNELS, adjacency, build_targets, kernel_sigma, link_targets
+from keypoint_trainer.experiments.multi.train import compute_loss, to_input
+from keypoint_trainer.models.klp import KLPConfig, KLPNet
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_loss_backpropagates_to_every_head(split):
 
 
 def test_evaluation_is_perfect_on_ideal_outputs(split):
-    from keypoint_trainer.experiments.multi.evaluate import evaluate_outputs
+    from keypoint_trainer.metrics.grouping import evaluate_outputs
 
     outs = {k: [] for k in ("heatmap", "offsets", "types", "embeddings")}
     for n in range(len(split["images"])):

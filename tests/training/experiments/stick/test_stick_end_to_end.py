@@ -51,7 +51,7 @@ def test_resume_mid_epoch_gives_identical_results(trained_quick, tmp_path):
 def test_export_is_valid_and_golden_is_consistent(trained_quick, tmp_path):
     import onnx
 
-    from keypoint_trainer.engine.export import export_experiment
+    from keypoint_trainer.experiments.stick.export import export_experiment
     from keypoint_trainer.core.manifest import validate_manifest
 
     cfg, _ = trained_quick

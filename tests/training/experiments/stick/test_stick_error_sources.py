@@ -1,4 +1,4 @@
-"""Error attribution (evaluation/run.py: error_sources) on the quick profile's test split."""
+"""Error attribution (experiments/stick/evaluate.py: error_sources) on the quick profile's test split."""
 import json
 
 import numpy as np

@@ -1,7 +1,7 @@
 """Multi-figure stick-figure images: 1-4 figures per image, overlapping, occluding, at different scales.
 
-Each figure is the single-figure generator's pose (``data/generator.py``: ``_pose`` and the
-anti-aliased ``_Canvas``), so keypoints, names and the coordinate convention are the same
+Each figure is the single-figure generator's pose (``data/stick/generator.py``: ``sample_pose``; the
+anti-aliased ``Canvas`` of ``data/draw.py``), so keypoints, names and the coordinate convention are the same
 (continuous pixels, pixel centres at i + 0.5). Figures are painted back to front: a later
 figure first clears a halo around its strokes (and, with ``body_prob``, a filled torso
 blob) to the background, then paints its ink, so it cuts through and hides the figures
@@ -25,7 +25,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..stick.generator import GeneratorConfig, _Canvas, _pose, _u, KEYPOINT_ORDER, gaussian_blur
+from ..draw import Canvas, gaussian_blur, uniform
+from ..stick.generator import KEYPOINT_ORDER, GeneratorConfig, sample_pose
 
 MAX_FIGURES = 4
 NUM_TYPES = len(KEYPOINT_ORDER)
@@ -78,15 +79,14 @@ def level_of(max_iou: float) -> int:
     return 0 if max_iou <= 0 else (1 if max_iou <= SLIGHT_MAX_IOU else 2)
 
 
-def render_multi(seed: int, index: int, mc: MultiConfig) -> dict[str, Any]:
-    """-> {image uint8 [S, S], keypoints [F, 5, 2] px, occluded [F, 5] bool, max_iou, level}."""
-    rng = np.random.default_rng([int(seed), int(index), 7])
+def _placed_figures(rng: np.random.Generator, mc: MultiConfig) -> tuple[list[dict], list[np.ndarray]]:
+    """1-4 poses, each placed at random or next to an earlier figure -> (poses, their boxes)."""
     S = mc.image_size
     n = int(rng.integers(mc.figures[0], mc.figures[1] + 1))
     poses, boxes = [], []
     for f in range(n):
         g = GeneratorConfig(scale=(mc.scale[0], mc.scale[1]))
-        p = _pose(rng, g)
+        p = sample_pose(rng, g)
         head_r = float(p["head_r"])
         box = _box(p, head_r)
         span = box[2:] - box[:2]
@@ -104,16 +104,24 @@ def render_multi(seed: int, index: int, mc: MultiConfig) -> dict[str, Any]:
                 p[k] = v + off
         poses.append(p)
         boxes.append(box + np.concatenate([off, off]))
+    return poses, boxes
 
-    bg = _u(rng, mc.background)
+
+def render_multi(seed: int, index: int, mc: MultiConfig) -> dict[str, Any]:
+    """-> {image uint8 [S, S], keypoints [F, 5, 2] px, occluded [F, 5] bool, max_iou, level}."""
+    rng = np.random.default_rng([int(seed), int(index), 7])
+    S = mc.image_size
+    poses, boxes = _placed_figures(rng, mc)
+    n = len(poses)
+    bg = uniform(rng, mc.background)
     img = np.full((S, S), bg)
     occluded = np.zeros((n, NUM_TYPES), dtype=bool)
     kpts = np.stack([np.stack([p[k] for k in KEYPOINT_ORDER]) for p in poses])
     pix = np.clip(np.floor(kpts).astype(int), 0, S - 1)
     for f, p in enumerate(poses):
-        width = _u(rng, (1.2, 2.8))
-        ink = _Canvas(S)
-        clear = _Canvas(S)
+        width = uniform(rng, (1.2, 2.8))
+        ink = Canvas(S)
+        clear = Canvas(S)
         filled = bool(rng.uniform() < 0.35)
         ink.circle(p["head"], float(p["head_r"]), width, filled=filled)
         clear.circle(p["head"], float(p["head_r"]), width + 2 * mc.halo, filled=True)
@@ -133,11 +141,11 @@ def render_multi(seed: int, index: int, mc: MultiConfig) -> dict[str, Any]:
         # keypoints of earlier figures under this figure's cleared region are occluded
         for e in range(f):
             occluded[e] |= cover[pix[e, :, 1], pix[e, :, 0]] > 0.5
-        fg = min(bg + _u(rng, mc.contrast), 255.0)
+        fg = min(bg + uniform(rng, mc.contrast), 255.0)
         img = img * (1 - cover) + bg * cover
         img = img * (1 - ink.mask) + fg * ink.mask
-    img = gaussian_blur(img, _u(rng, mc.blur_sigma))
-    img = img + rng.normal(0.0, _u(rng, mc.noise_std), size=img.shape)
+    img = gaussian_blur(img, uniform(rng, mc.blur_sigma))
+    img = img + rng.normal(0.0, uniform(rng, mc.noise_std), size=img.shape)
     img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
     max_iou = max([box_iou(boxes[a], boxes[b]) for a in range(n) for b in range(a + 1, n)], default=0.0)
     return {"image": img, "keypoints": kpts, "occluded": occluded, "max_iou": max_iou, "level": level_of(max_iou),

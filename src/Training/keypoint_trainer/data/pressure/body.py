@@ -2,7 +2,7 @@
 
 Everything here is in metres in the *body frame*: origin at the pelvis centre (mid-point of
 the hip joints), +y towards the feet, +x towards the image right. The simulator
-(:mod:`keypoint_trainer.pressure.simulate`) rotates and translates the result onto a mat.
+(:mod:`keypoint_trainer.data.pressure.simulate`) rotates and translates the result onto a mat.
 
 Anthropometry (segment lengths as fractions of stature H, segment masses as fractions of
 body mass M) follows Winter, *Biomechanics and Motor Control of Human Movement* (Dempster's
@@ -114,66 +114,56 @@ def _limb_lengths(h):
             "shank": 0.246 * h, "shoulder_y": -0.285 * h, "thorax_y": -0.30 * h, "head": 0.17 * h}
 
 
-def _lying_flat(rng, body: Body, posture: str, allow_raised: bool = True) -> Pose:
+def _flat_side(rng, body: Body, L: dict, jt: np.ndarray, patches: list, side: str, s: float, prone: bool,
+               raised_p: float) -> None:
+    """One side (arm and leg) of a supine or prone body: its joints and contact patches."""
     h, wf = body.height, body.width
-    L = _limb_lengths(h)
-    prone = posture == "prone"
-    s_r = 1.0 if prone else -1.0  # lateral sign of the person's right side
-    jt = np.zeros((14, 2))
-    patches: list[Patch] = []
-    jt[J["thorax"]] = (rng.normal(0, 0.004 * h), L["thorax_y"])
-    tilt = rng.uniform(-15, 15)
-    jt[J["head_top"]] = jt[J["thorax"]] + L["head"] * d(180 + tilt)
-    raised_p = (0.5 if prone else 0.2) if allow_raised else 0.0
-    for side, s in (("right", s_r), ("left", -s_r)):
-        sh = np.array([s * body.shoulder, L["shoulder_y"]])
-        hp = np.array([s * body.hip, 0.0])
-        jt[J[f"{side}_shoulder"]], jt[J[f"{side}_hip"]] = sh, hp
-        # arm: abduction from the body axis, elbow flexion bends the forearm medially
-        raised = rng.random() < raised_p
-        if raised:  # arm up beside the head, forearm towards the head
-            a = rng.uniform(75, 120)
-            e = rng.uniform(20, 100)
-        else:
-            a = rng.uniform(4, 50)
-            e = rng.uniform(0, 110) if not prone else rng.uniform(0, 50)
-        el = sh + L["upper_arm"] * d(s * a)
-        fdir = d(s * (a + e)) if raised else d(s * (a - e))
-        wr = el + L["forearm"] * fdir
-        jt[J[f"{side}_elbow"]], jt[J[f"{side}_wrist"]] = el, wr
-        # leg: abduction, optional raised knee (foreshortened in projection)
-        b = rng.uniform(0, 16)
-        k = rng.uniform(-6, 8)
-        fs = rng.uniform(0.65, 0.95) if rng.random() < 0.15 and not prone else 1.0
-        kn = hp + L["thigh"] * fs * d(s * b)
-        an = kn + L["shank"] * fs * d(s * (b + k))
-        jt[J[f"{side}_knee"]], jt[J[f"{side}_ankle"]] = kn, an
-        # contact patches of the limbs
-        patches.append(_seg_patch(sh, el, 0.022 * h * wf, MASS["upper_arm"] - 0.006, 0.6, "upper_arm"))
-        patches.append(_blob(el, 0.015 * h, 0.012 * h, 0, 0.006, 2.0, "elbow"))
-        patches.append(_seg_patch(el, wr, 0.017 * h * wf, MASS["forearm"], 0.6, "forearm"))
-        hc = wr + 0.04 * h * fdir
-        patches.append(_blob(hc, 0.04 * h, 0.02 * h, np.arctan2(fdir[1], fdir[0]), MASS["hand"], 0.6, "hand"))
-        thigh_w = 0.042 * h * wf
-        patches.append(_seg_patch(hp + 0.25 * (kn - hp), kn, thigh_w, MASS["thigh"] * (0.7 if fs == 1 else 0.5),
-                                  0.6, "thigh"))
-        patches.append(_seg_patch(kn, an, 0.026 * h * wf, MASS["shank"] + MASS["thigh"] * (0.3 if fs == 1 else 0.5),
-                                  0.7, "shank"))
-        sdir = d(s * (b + k))
-        if prone:  # dorsum of the foot and toes, beyond the ankle
-            fc = an + 0.045 * h * sdir
-            patches.append(_blob(fc, 0.04 * h, 0.02 * h, np.arctan2(sdir[1], sdir[0]), MASS["foot"], 0.8, "foot"))
-        else:  # heel
-            fc = an + 0.012 * h * sdir
-            patches.append(_blob(fc, 0.018 * h, 0.014 * h, np.arctan2(sdir[1], sdir[0]), MASS["foot"], 2.0, "heel"))
-    # head: occiput (supine) or a cheek / forehead (prone, head turned)
-    hc = jt[J["thorax"]] + 0.09 * h * d(180 + tilt)
-    if prone:
-        hc = hc + np.array([rng.choice([-1, 1]) * 0.015 * h, 0.0])
-        patches.append(_blob(hc, 0.055 * h, 0.04 * h, np.pi / 2, MASS["head"], 0.7, "head"))
+    sh = np.array([s * body.shoulder, L["shoulder_y"]])
+    hp = np.array([s * body.hip, 0.0])
+    jt[J[f"{side}_shoulder"]], jt[J[f"{side}_hip"]] = sh, hp
+    # arm: abduction from the body axis, elbow flexion bends the forearm medially
+    raised = rng.random() < raised_p
+    if raised:  # arm up beside the head, forearm towards the head
+        a = rng.uniform(75, 120)
+        e = rng.uniform(20, 100)
     else:
-        patches.append(_blob(hc, 0.032 * h, 0.028 * h, np.pi / 2, MASS["head"], 1.6, "head"))
-    # trunk (fractions sum to MASS['trunk'] = 0.497)
+        a = rng.uniform(4, 50)
+        e = rng.uniform(0, 110) if not prone else rng.uniform(0, 50)
+    el = sh + L["upper_arm"] * d(s * a)
+    fdir = d(s * (a + e)) if raised else d(s * (a - e))
+    wr = el + L["forearm"] * fdir
+    jt[J[f"{side}_elbow"]], jt[J[f"{side}_wrist"]] = el, wr
+    # leg: abduction, optional raised knee (foreshortened in projection)
+    b = rng.uniform(0, 16)
+    k = rng.uniform(-6, 8)
+    fs = rng.uniform(0.65, 0.95) if rng.random() < 0.15 and not prone else 1.0
+    kn = hp + L["thigh"] * fs * d(s * b)
+    an = kn + L["shank"] * fs * d(s * (b + k))
+    jt[J[f"{side}_knee"]], jt[J[f"{side}_ankle"]] = kn, an
+    # contact patches of the limbs
+    patches.append(_seg_patch(sh, el, 0.022 * h * wf, MASS["upper_arm"] - 0.006, 0.6, "upper_arm"))
+    patches.append(_blob(el, 0.015 * h, 0.012 * h, 0, 0.006, 2.0, "elbow"))
+    patches.append(_seg_patch(el, wr, 0.017 * h * wf, MASS["forearm"], 0.6, "forearm"))
+    hc = wr + 0.04 * h * fdir
+    patches.append(_blob(hc, 0.04 * h, 0.02 * h, np.arctan2(fdir[1], fdir[0]), MASS["hand"], 0.6, "hand"))
+    thigh_w = 0.042 * h * wf
+    patches.append(_seg_patch(hp + 0.25 * (kn - hp), kn, thigh_w, MASS["thigh"] * (0.7 if fs == 1 else 0.5),
+                              0.6, "thigh"))
+    patches.append(_seg_patch(kn, an, 0.026 * h * wf, MASS["shank"] + MASS["thigh"] * (0.3 if fs == 1 else 0.5),
+                              0.7, "shank"))
+    sdir = d(s * (b + k))
+    if prone:  # dorsum of the foot and toes, beyond the ankle
+        fc = an + 0.045 * h * sdir
+        patches.append(_blob(fc, 0.04 * h, 0.02 * h, np.arctan2(sdir[1], sdir[0]), MASS["foot"], 0.8, "foot"))
+    else:  # heel
+        fc = an + 0.012 * h * sdir
+        patches.append(_blob(fc, 0.018 * h, 0.014 * h, np.arctan2(sdir[1], sdir[0]), MASS["foot"], 2.0, "heel"))
+
+
+def _flat_trunk(body: Body, L: dict, prone: bool) -> list[Patch]:
+    """Trunk patches of a supine or prone body (fractions sum to MASS['trunk'] = 0.497)."""
+    h, wf = body.height, body.width
+    patches: list[Patch] = []
     sy = L["shoulder_y"]
     up = np.pi / 2
     if prone:
@@ -193,7 +183,68 @@ def _lying_flat(rng, body: Body, posture: str, allow_raised: bool = True) -> Pos
             _blob((0, 0.02 * h), 0.07 * h, 0.10 * h * wf, up, 0.117, 0.6, "buttocks"),
             _blob((0, -0.015 * h), 0.022 * h, 0.018 * h, up, 0.05, 2.0, "sacrum"),
         ]
+    return patches
+
+
+def _lying_flat(rng, body: Body, posture: str, allow_raised: bool = True) -> Pose:
+    h, wf = body.height, body.width
+    L = _limb_lengths(h)
+    prone = posture == "prone"
+    s_r = 1.0 if prone else -1.0  # lateral sign of the person's right side
+    jt = np.zeros((14, 2))
+    patches: list[Patch] = []
+    jt[J["thorax"]] = (rng.normal(0, 0.004 * h), L["thorax_y"])
+    tilt = rng.uniform(-15, 15)
+    jt[J["head_top"]] = jt[J["thorax"]] + L["head"] * d(180 + tilt)
+    raised_p = (0.5 if prone else 0.2) if allow_raised else 0.0
+    for side, s in (("right", s_r), ("left", -s_r)):
+        _flat_side(rng, body, L, jt, patches, side, s, prone, raised_p)
+    # head: occiput (supine) or a cheek / forehead (prone, head turned)
+    hc = jt[J["thorax"]] + 0.09 * h * d(180 + tilt)
+    if prone:
+        hc = hc + np.array([rng.choice([-1, 1]) * 0.015 * h, 0.0])
+        patches.append(_blob(hc, 0.055 * h, 0.04 * h, np.pi / 2, MASS["head"], 0.7, "head"))
+    else:
+        patches.append(_blob(hc, 0.032 * h, 0.028 * h, np.pi / 2, MASS["head"], 1.6, "head"))
+    patches += _flat_trunk(body, L, prone)
     return Pose(jt, patches, posture)
+
+
+def _side_arms(rng, body: Body, L: dict, jt: np.ndarray, patches: list, down: str, upper: str, f: float) -> None:
+    """Arms in front of a side-lying body: joints and contact patches."""
+    h, wf = body.height, body.width
+    for side in (down, upper):
+        sh = jt[J[f"{side}_shoulder"]]
+        if side == down:
+            alpha = rng.uniform(40, 150)
+            e = rng.uniform(0, 120)
+        else:
+            alpha = rng.uniform(10, 120)
+            e = rng.uniform(0, 100)
+        el = sh + L["upper_arm"] * d(f * alpha)
+        fa = min(alpha + e, 178.0)
+        fdir = d(f * fa)
+        wr = el + L["forearm"] * fdir
+        jt[J[f"{side}_elbow"]], jt[J[f"{side}_wrist"]] = el, wr
+        patches.append(_seg_patch(sh, el, 0.02 * h * wf, MASS["upper_arm"], 0.6, "upper_arm"))
+        patches.append(_seg_patch(el, wr, 0.017 * h * wf, MASS["forearm"], 0.6, "forearm"))
+        hc = wr + 0.04 * h * fdir
+        patches.append(_blob(hc, 0.04 * h, 0.018 * h, np.arctan2(fdir[1], fdir[0]), MASS["hand"], 0.6, "hand"))
+
+
+def _side_trunk(body: Body, jt: np.ndarray, down: str, f: float) -> list[Patch]:
+    """Trunk patches along the down-side shoulder-hip line (fractions sum to 0.497)."""
+    h, wf = body.height, body.width
+    patches: list[Patch] = []
+    sd, hd = jt[J[f"{down}_shoulder"]], jt[J[f"{down}_hip"]]
+    ang = np.arctan2(*(hd - sd)[::-1])
+    patches += [
+        _blob(sd + np.array([0, 0.01 * h]), 0.035 * h, 0.025 * h, ang, 0.12, 1.6, "shoulder"),
+        _blob(sd + 0.35 * (hd - sd), 0.09 * h, 0.035 * h * wf, ang, 0.16, 0.6, "ribs"),
+        _blob(sd + 0.72 * (hd - sd), 0.05 * h, 0.03 * h * wf, ang, 0.04, 0.3, "waist"),
+        _blob(hd + np.array([-f * 0.005 * h, 0.015 * h]), 0.045 * h, 0.03 * h * wf, ang, 0.177, 1.5, "trochanter"),
+    ]
+    return patches
 
 
 def _side(rng, body: Body, posture: str) -> Pose:
@@ -234,36 +285,11 @@ def _side(rng, body: Body, posture: str) -> Pose:
         fdir = d(f * (phi - kap + 90))  # the foot points forward of the shank
         fc = an + 0.035 * h * fdir
         patches.append(_blob(fc, 0.045 * h, 0.018 * h, np.arctan2(fdir[1], fdir[0]), MASS["foot"], 1.0, "foot"))
-    # arms in front of the body
-    for side in (down, upper):
-        sh = jt[J[f"{side}_shoulder"]]
-        if side == down:
-            alpha = rng.uniform(40, 150)
-            e = rng.uniform(0, 120)
-        else:
-            alpha = rng.uniform(10, 120)
-            e = rng.uniform(0, 100)
-        el = sh + L["upper_arm"] * d(f * alpha)
-        fa = min(alpha + e, 178.0)
-        fdir = d(f * fa)
-        wr = el + L["forearm"] * fdir
-        jt[J[f"{side}_elbow"]], jt[J[f"{side}_wrist"]] = el, wr
-        patches.append(_seg_patch(sh, el, 0.02 * h * wf, MASS["upper_arm"], 0.6, "upper_arm"))
-        patches.append(_seg_patch(el, wr, 0.017 * h * wf, MASS["forearm"], 0.6, "forearm"))
-        hc = wr + 0.04 * h * fdir
-        patches.append(_blob(hc, 0.04 * h, 0.018 * h, np.arctan2(fdir[1], fdir[0]), MASS["hand"], 0.6, "hand"))
+    _side_arms(rng, body, L, jt, patches, down, upper, f)
     # head on its side
     hc = jt[J["thorax"]] + 0.09 * h * d(180 - f * tilt)
     patches.append(_blob(hc, 0.05 * h, 0.03 * h, np.pi / 2, MASS["head"], 1.0, "head"))
-    # trunk along the down-side shoulder-hip line (fractions sum to 0.497)
-    sd, hd = jt[J[f"{down}_shoulder"]], jt[J[f"{down}_hip"]]
-    ang = np.arctan2(*(hd - sd)[::-1])
-    patches += [
-        _blob(sd + np.array([0, 0.01 * h]), 0.035 * h, 0.025 * h, ang, 0.12, 1.6, "shoulder"),
-        _blob(sd + 0.35 * (hd - sd), 0.09 * h, 0.035 * h * wf, ang, 0.16, 0.6, "ribs"),
-        _blob(sd + 0.72 * (hd - sd), 0.05 * h, 0.03 * h * wf, ang, 0.04, 0.3, "waist"),
-        _blob(hd + np.array([-f * 0.005 * h, 0.015 * h]), 0.045 * h, 0.03 * h * wf, ang, 0.177, 1.5, "trochanter"),
-    ]
+    patches += _side_trunk(body, jt, down, f)
     return Pose(jt, patches, posture)
 
 

@@ -1,7 +1,7 @@
 """SPMKD data: simulated datasets on disk and the model input pipeline.
 
 Datasets live under ``data/spmkd/<profile>/`` (git-ignored) as ``.npz`` files written by
-:func:`keypoint_trainer.pressure.save_dataset`. Splits use disjoint RNG seeds, so no
+:func:`keypoint_trainer.data.pressure.save_dataset`. Splits use disjoint RNG seeds, so no
 simulated person appears in two splits:
 
 * ``train``            SLP mat, the maps SPMKD trains on (pressure only is read for that);
@@ -26,6 +26,7 @@ from typing import Optional
 
 import numpy as np
 
+from ...core.keypoints import denormalize_keypoints, normalize_keypoints
 from ...core.preprocessing import InputSpec, Normalization
 from . import MATS, generate_dataset, save_dataset
 
@@ -116,17 +117,12 @@ def to_model_input(raw: np.ndarray, spec: InputSpec = SPMKD_INPUT):
 
 
 def joints_to_norm(joints_cells: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    j = np.asarray(joints_cells, dtype=np.float64).copy()
-    j[..., 0] /= cols
-    j[..., 1] /= rows
-    return j
+    """Joints in sensor cells of a rows x cols mat -> normalised (x / cols, y / rows)."""
+    return normalize_keypoints(joints_cells, rows, cols)
 
 
 def norm_to_cells(norm: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    j = np.asarray(norm, dtype=np.float64).copy()
-    j[..., 0] *= cols
-    j[..., 1] *= rows
-    return j
+    return denormalize_keypoints(norm, rows, cols)
 
 
 def mat_shape(info: dict) -> tuple[int, int]:

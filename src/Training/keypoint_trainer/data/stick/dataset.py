@@ -3,25 +3,28 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ...codecs.heatmap import encode_heatmaps
+from ...codecs.heatmap import HeatmapCodec, encode_heatmaps
 from ...codecs.regression import RegressionCodec
 from ...core.preprocessing import STICK_FIGURE_INPUT, InputSpec, preprocess, to_raw
+from .splits import split_paths
 
 
-def encode_targets(keypoints: np.ndarray, output_type: str, heatmap_size: int = 64, sigma: float = 2.0,
-                   input_spec: InputSpec = STICK_FIGURE_INPUT) -> np.ndarray:
-    """Training targets of one image's keypoints ``[K, 2]`` (model-input pixels): Gaussian
-    heatmaps ``[K, hs, hs]`` (``'heatmap'``) or normalised (x, y) in [0, 1] ``[2K]``."""
+def codec_for(output_type: str, heatmap_size: int = 64, sigma: float = 2.0,
+              input_spec: InputSpec = STICK_FIGURE_INPUT) -> HeatmapCodec | RegressionCodec:
+    """The seed's two target types as codecs: Gaussian heatmaps ``[K, hs, hs]`` (``'heatmap'``)
+    or normalised (x, y) in [0, 1] ``[2K]`` (``'regression'``)."""
     size = (input_spec.height, input_spec.width)
     if output_type == "heatmap":
-        return encode_heatmaps(keypoints, size, (heatmap_size, heatmap_size), sigma)[0]
-    return RegressionCodec(size).encode(keypoints)
+        return HeatmapCodec(size, (heatmap_size, heatmap_size), sigma)
+    if output_type == "regression":
+        return RegressionCodec(size)
+    raise ValueError(f"output_type must be 'heatmap' or 'regression', not {output_type!r}")
 
 
 class KeypointDataset(Dataset):
@@ -35,9 +38,9 @@ class KeypointDataset(Dataset):
 
     def __init__(self, image_dir, annotation_file, output_type='heatmap', heatmap_size=64, sigma=2.0,
                  input_spec: InputSpec = STICK_FIGURE_INPUT, indices: Optional[list[int]] = None,
-                 cache: bool = True):
-        if output_type not in ("heatmap", "regression"):
-            raise ValueError(f"output_type must be 'heatmap' or 'regression', not {output_type!r}")
+                 cache: bool = True, codec=None):
+        """``codec`` (codecs/) encodes the targets; by default the one of ``output_type``."""
+        self.codec = codec or codec_for(output_type, heatmap_size, sigma, input_spec)
         self.image_dir = image_dir
         self.output_type = output_type
         self.heatmap_size = heatmap_size
@@ -92,6 +95,15 @@ class KeypointDataset(Dataset):
         return torch.from_numpy(hm)
 
     def __getitem__(self, idx):
-        targets = encode_targets(self.model_keypoints(idx), self.output_type, self.heatmap_size, self.sigma,
-                                 self.input_spec)
-        return self.load_image(idx), torch.from_numpy(targets)
+        return self.load_image(idx), torch.from_numpy(self.codec.target(self.model_keypoints(idx)))
+
+
+def load_split(cfg: dict[str, Any], split: str, codec=None, subset: Optional[int] = None):
+    """A generated split fully in memory -> (images [N,1,128,128], targets of ``codec`` (None
+    without one), keypoints [N,K,2] in model-input pixels); ``subset``: its first images."""
+    image_dir, ann = split_paths(cfg, split)
+    ds = KeypointDataset(str(image_dir), str(ann), indices=list(range(subset)) if subset else None,
+                         codec=codec or codec_for("regression"))
+    x = torch.stack([ds.load_image(i) for i in range(len(ds))])
+    y = torch.stack([torch.from_numpy(codec.target(ds.model_keypoints(i))) for i in range(len(ds))]) if codec else None
+    return x, y, np.stack([ds.model_keypoints(i) for i in range(len(ds))])

@@ -19,20 +19,18 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
-from .dataset import encode_targets
 from .generator import GeneratorConfig, render_sample
 from ...core.preprocessing import preprocess
 
 
-def render_epoch(seed: int, start: int, count: int, generator: dict[str, Any], target: str,
-                 heatmap_size: int, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Images ``start .. start+count-1`` of the stream -> (x [N,1,H,W], targets) as the dataset makes them."""
+def render_epoch(seed: int, start: int, count: int, generator: dict[str, Any], codec) -> tuple[np.ndarray, np.ndarray]:
+    """Images ``start .. start+count-1`` of the stream -> (x [N,1,H,W], targets of ``codec``) as the dataset makes them."""
     g = GeneratorConfig.from_dict(generator)
     xs, ys = [], []
     for i in range(start, start + count):
         img, kpts, _ = render_sample(seed, i, g)
         xs.append(preprocess(img)[0])
-        ys.append(encode_targets(np.round(kpts, 4), target, heatmap_size, sigma))  # rounded as in annotations.json
+        ys.append(codec.target(np.round(kpts, 4)))  # rounded as in annotations.json
     return np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32)
 
 
@@ -53,13 +51,11 @@ def _exit_with_parent(parent_pid: int, poll_s: float = 1.0) -> None:
 class FreshEpochs:
     """Training tensors per epoch: the stored split for epoch 0, rendered ones after it."""
 
-    def __init__(self, cfg: dict[str, Any], spec: dict[str, Any], target: str, count: int,
-                 stored: tuple[torch.Tensor, torch.Tensor], prefetch: bool = True):
+    def __init__(self, cfg: dict[str, Any], codec, count: int, stored: tuple[torch.Tensor, torch.Tensor],
+                 prefetch: bool = True):
         self.seed = int(cfg["data"]["seeds"]["train"])
         self.generator = dict(cfg.get("generator") or {})
-        self.target = target
-        self.heatmap_size = int(spec.get("heatmap_size", 64))
-        self.sigma = float(spec.get("sigma", 2.0))
+        self.codec = codec  # the model's codec (a picklable dataclass): the worker encodes with it
         self.count = count
         self.stored = stored
         self._pool: Optional[cf.ProcessPoolExecutor] = None
@@ -69,8 +65,7 @@ class FreshEpochs:
         self._pending: dict[int, cf.Future] = {}
 
     def _args(self, epoch: int) -> tuple:
-        return (self.seed, epoch * self.count, self.count, self.generator, self.target,
-                self.heatmap_size, self.sigma)
+        return (self.seed, epoch * self.count, self.count, self.generator, self.codec)
 
     def _request(self, epoch: int) -> None:
         if self._pool is not None and epoch > 0 and epoch not in self._pending:

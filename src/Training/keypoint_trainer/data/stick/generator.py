@@ -22,11 +22,12 @@ All parameters are in :class:`GeneratorConfig`; every image is a pure function o
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
+
+from ..draw import Canvas, gaussian_blur, rotate, segment_distance, uniform
 
 IMAGE_SIZE = 128
 
@@ -78,80 +79,29 @@ class GeneratorConfig:
         return cls(**kw)
 
 
-def _u(rng: np.random.Generator, r: tuple[float, float]) -> float:
-    return float(rng.uniform(r[0], r[1]))
-
-
-def _rot(v: np.ndarray, deg: float) -> np.ndarray:
-    a = math.radians(deg)
-    c, s = math.cos(a), math.sin(a)
-    return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1]])
-
-
-def segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    ab = b - a
-    denom = float(ab @ ab) or 1e-12
-    t = np.clip(((px - a[0]) * ab[0] + (py - a[1]) * ab[1]) / denom, 0.0, 1.0)
-    dx = px - (a[0] + t * ab[0])
-    dy = py - (a[1] + t * ab[1])
-    return np.sqrt(dx * dx + dy * dy)
-
-
-def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
-    """Separable Gaussian blur (radius 3 sigma, edge padding); sigma <= 0.05 returns the image."""
-    if sigma <= 0.05:
-        return img
-    r = int(math.ceil(3 * sigma))
-    k = np.exp(-(np.arange(-r, r + 1) ** 2) / (2 * sigma * sigma))
-    k /= k.sum()
-    pad = np.pad(img, r, mode="edge")
-    sw = np.lib.stride_tricks.sliding_window_view
-    img = sw(pad, 2 * r + 1, axis=0) @ k          # [S, S + 2r]
-    return sw(img, 2 * r + 1, axis=1) @ k         # [S, S]
-
-
-class _Canvas:
-    """Coverage mask (0..1) built from anti-aliased strokes at pixel centres."""
-
-    def __init__(self, size: int):
-        c = np.arange(size, dtype=np.float64) + 0.5
-        self.py, self.px = np.meshgrid(c, c, indexing="ij")
-        self.mask = np.zeros((size, size), dtype=np.float64)
-
-    def _cover(self, d: np.ndarray, half_width: float) -> None:
-        self.mask = np.maximum(self.mask, np.clip(half_width - d + 0.5, 0.0, 1.0))
-
-    def line(self, a, b, width: float) -> None:
-        self._cover(segment_distance(self.px, self.py, np.asarray(a, float), np.asarray(b, float)), width / 2)
-
-    def circle(self, c, r: float, width: float, filled: bool = False) -> None:
-        d = np.hypot(self.px - c[0], self.py - c[1])
-        self._cover(np.maximum(d - r, 0.0) if filled else np.abs(d - r), width / 2)
-
-
-def _pose(rng: np.random.Generator, g: GeneratorConfig) -> dict[str, np.ndarray | float]:
-    s = _u(rng, g.scale)
-    tilt = _u(rng, g.tilt_deg)
-    down = _rot(np.array([0.0, 1.0]), tilt)
-    right = _rot(np.array([1.0, 0.0]), tilt)  # image right == figure's left
-    head_r = _u(rng, g.head_radius) * s
+def sample_pose(rng: np.random.Generator, g: GeneratorConfig) -> dict[str, np.ndarray | float]:
+    s = uniform(rng, g.scale)
+    tilt = uniform(rng, g.tilt_deg)
+    down = rotate(np.array([0.0, 1.0]), tilt)
+    right = rotate(np.array([1.0, 0.0]), tilt)  # image right == figure's left
+    head_r = uniform(rng, g.head_radius) * s
     head = np.zeros(2)
     neck = head + down * (head_r + 1.0 * s)
-    hip = neck + down * _u(rng, g.torso_length) * s
+    hip = neck + down * uniform(rng, g.torso_length) * s
     shoulder = neck + down * 3.0 * s
     out = {"head": head, "neck": neck, "hip": hip, "shoulder": shoulder, "head_r": head_r}
     for side, sign in (("left", 1.0), ("right", -1.0)):
-        ang = _u(rng, g.arm_angle_deg)
-        upper = _rot(np.array([sign, 0.0]), -sign * ang)  # + = raise the arm
-        upper = _rot(upper, tilt)
-        elbow = shoulder + upper * _u(rng, g.upper_arm) * s
-        fore = _rot(upper, _u(rng, g.elbow_bend_deg))
-        hand = elbow + fore * _u(rng, g.forearm) * s
-        lang = _u(rng, g.leg_angle_deg)
-        thigh_dir = _rot(down, -sign * lang)
-        knee = hip + thigh_dir * _u(rng, g.thigh) * s
-        shin_dir = _rot(thigh_dir, _u(rng, g.knee_bend_deg))
-        foot = knee + shin_dir * _u(rng, g.shin) * s
+        ang = uniform(rng, g.arm_angle_deg)
+        upper = rotate(np.array([sign, 0.0]), -sign * ang)  # + = raise the arm
+        upper = rotate(upper, tilt)
+        elbow = shoulder + upper * uniform(rng, g.upper_arm) * s
+        fore = rotate(upper, uniform(rng, g.elbow_bend_deg))
+        hand = elbow + fore * uniform(rng, g.forearm) * s
+        lang = uniform(rng, g.leg_angle_deg)
+        thigh_dir = rotate(down, -sign * lang)
+        knee = hip + thigh_dir * uniform(rng, g.thigh) * s
+        shin_dir = rotate(thigh_dir, uniform(rng, g.knee_bend_deg))
+        foot = knee + shin_dir * uniform(rng, g.shin) * s
         out[f"{side}_elbow"], out[f"{side}_hand"] = elbow, hand
         out[f"{side}_knee"], out[f"{side}_foot"] = knee, foot
     out["scale"] = s
@@ -238,7 +188,7 @@ def _placed_pose(rng: np.random.Generator, g: GeneratorConfig) -> tuple[dict[str
     """A random pose moved (and, when too large, shrunk around its head) to a random place fully
     inside the margins -> (pose points in pixels, head radius)."""
     S = g.image_size
-    p = _pose(rng, g)
+    p = sample_pose(rng, g)
     pts = np.stack([p[k] for k in KEYPOINT_ORDER])
     head_r = float(p["head_r"])
     # extent including the head circle, then a random placement fully inside the margins
@@ -267,30 +217,27 @@ def _placed_pose(rng: np.random.Generator, g: GeneratorConfig) -> tuple[dict[str
 def _distractor(rng: np.random.Generator, g: GeneratorConfig) -> np.ndarray:
     """One distractor stroke (line, polyline or circle outline) -> its coverage mask."""
     S = g.image_size
-    c = _Canvas(S)
+    c = Canvas(S)
     kind = rng.uniform()
-    w = _u(rng, g.distractor_thickness)
+    w = uniform(rng, g.distractor_thickness)
     if kind < 0.5:
         a = rng.uniform(0, S, 2)
-        b = a + _rot(np.array([1.0, 0.0]), rng.uniform(0, 360)) * rng.uniform(8, 40)
+        b = a + rotate(np.array([1.0, 0.0]), rng.uniform(0, 360)) * rng.uniform(8, 40)
         c.line(a, b, w)
     elif kind < 0.8:
         a = rng.uniform(0, S, 2)
-        d = _rot(np.array([1.0, 0.0]), rng.uniform(0, 360))
+        d = rotate(np.array([1.0, 0.0]), rng.uniform(0, 360))
         for _ in range(int(rng.integers(2, 4))):
             b = a + d * rng.uniform(6, 18)
             c.line(a, b, w)
-            a, d = b, _rot(d, rng.uniform(-60, 60))
+            a, d = b, rotate(d, rng.uniform(-60, 60))
     else:
         c.circle(rng.uniform(0, S, 2), rng.uniform(3, 9), w, filled=False)
     return c.mask
 
 
-def render_layers(seed: int, index: int, g: GeneratorConfig
-                  ) -> tuple[np.ndarray, np.ndarray, dict[str, Any], InkLayers]:
-    """:func:`render_sample` plus what was drawn where (:class:`InkLayers`, error analysis)."""
-    rng = np.random.default_rng([int(seed), int(index)])
-    S = g.image_size
+def _clear_pose(rng: np.random.Generator, g: GeneratorConfig) -> tuple[dict[str, Any], float]:
+    """A placed pose; with clear_keypoints, drawn again until no hand or foot ends on another stroke."""
     p, head_r = _placed_pose(rng, g)
     if g.clear_keypoints:
         # the widest stroke and a filled head: whatever is drawn below keeps every end in the open
@@ -301,20 +248,14 @@ def render_layers(seed: int, index: int, g: GeneratorConfig
                                  f"in {CLEAR_TRIES} tries; widen the arm/leg angle ranges")
             p, head_r = _placed_pose(rng, g)
             tries += 1
-    kpts = np.stack([p[k] for k in KEYPOINT_ORDER])
+    return p, head_r
 
-    width = _u(rng, g.thickness)
-    fig = _Canvas(S)
-    head_filled = bool(rng.uniform() < g.filled_head_prob)
-    fig.circle(p["head"], head_r, width, filled=head_filled)
-    for a, b in FIGURE_SEGMENTS:  # order-free: the mask keeps the maximum coverage
-        fig.line(p[a], p[b], width)
 
-    # distractor strokes (same ink as the figure); with clear_keypoints, a stroke that would touch a
-    # keypoint's zone is drawn again (and left out after CLEAR_TRIES)
+def _draw_distractors(rng: np.random.Generator, g: GeneratorConfig, zones: Optional[np.ndarray]) -> tuple[Canvas, int]:
+    """Distractor strokes (same ink as the figure); with ``zones`` (clear_keypoints), a stroke that would
+    touch a keypoint's zone is drawn again (and left out after CLEAR_TRIES) -> (their canvas, count)."""
     n_dis = int(rng.integers(g.distractors[0], g.distractors[1] + 1))
-    dis = _Canvas(S)
-    zones = keypoint_zones(p, head_r, head_filled, width, fig.px, fig.py).any(axis=0) if g.clear_keypoints else None
+    dis = Canvas(g.image_size)
     drawn = 0
     for _ in range(n_dis):
         for _ in range(CLEAR_TRIES if g.clear_keypoints else 1):
@@ -323,10 +264,13 @@ def render_layers(seed: int, index: int, g: GeneratorConfig
                 dis.mask = np.maximum(dis.mask, mask)
                 drawn += 1
                 break
-    n_dis = drawn
-    ink = np.maximum(fig.mask, dis.mask)
+    return dis, drawn
 
-    # partial occlusions: background patches over the middle of a limb (keypoints stay visible)
+
+def _occlusions(rng: np.random.Generator, g: GeneratorConfig, p: dict[str, Any], kpts: np.ndarray,
+                canvas: Canvas) -> tuple[np.ndarray, int]:
+    """Partial occlusions: background patches over the middle of a limb (keypoints stay visible)."""
+    S = g.image_size
     occ = np.zeros((S, S), dtype=bool)
     n_occ = 0
     if rng.uniform() < g.occlusion_prob:
@@ -337,30 +281,54 @@ def render_layers(seed: int, index: int, g: GeneratorConfig
             a, b = limbs[int(rng.integers(len(limbs)))]
             t = rng.uniform(0.3, 0.7)
             c = p[a] * (1 - t) + p[b] * t
-            half = _u(rng, g.occlusion_size) / 2
+            half = uniform(rng, g.occlusion_size) / 2
             if np.min(np.max(np.abs(kpts - c), axis=1)) <= half + 2.0:
                 continue  # would hide a keypoint
-            occ |= (np.abs(fig.px - c[0]) <= half) & (np.abs(fig.py - c[1]) <= half)
+            occ |= (np.abs(canvas.px - c[0]) <= half) & (np.abs(canvas.py - c[1]) <= half)
             n_occ += 1
-    ink = np.where(occ, 0.0, ink)
+    return occ, n_occ
 
-    bg = _u(rng, g.background)
-    contrast = _u(rng, g.contrast)
+
+def _paint(rng: np.random.Generator, g: GeneratorConfig, ink: np.ndarray, canvas: Canvas) -> tuple[np.ndarray, dict]:
+    """Background, contrast (sometimes inverted), gradient, blur and noise -> (uint8 image, their draws)."""
+    S = g.image_size
+    bg = uniform(rng, g.background)
+    contrast = uniform(rng, g.contrast)
     fg = min(bg + contrast, 255.0)
     if rng.uniform() < g.invert_prob:
         bg, fg = 255.0 - bg, 255.0 - fg
-    amp = _u(rng, g.gradient)
-    gdir = _rot(np.array([1.0, 0.0]), rng.uniform(0, 360))
-    grad = amp * (((fig.px - S / 2) * gdir[0] + (fig.py - S / 2) * gdir[1]) / S)
+    amp = uniform(rng, g.gradient)
+    gdir = rotate(np.array([1.0, 0.0]), rng.uniform(0, 360))
+    grad = amp * (((canvas.px - S / 2) * gdir[0] + (canvas.py - S / 2) * gdir[1]) / S)
     img = bg + grad + (fg - bg) * ink
-
-    sigma = _u(rng, g.blur_sigma)
+    sigma = uniform(rng, g.blur_sigma)
     img = gaussian_blur(img, sigma)
-    noise = _u(rng, g.noise_std)
+    noise = uniform(rng, g.noise_std)
     img = img + rng.normal(0.0, noise, size=img.shape)
     img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return img, {"noise_std": round(noise, 3), "blur_sigma": round(sigma, 3), "inverted": bool(bg > fg)}
+
+
+def render_layers(seed: int, index: int, g: GeneratorConfig
+                  ) -> tuple[np.ndarray, np.ndarray, dict[str, Any], InkLayers]:
+    """:func:`render_sample` plus what was drawn where (:class:`InkLayers`, error analysis)."""
+    rng = np.random.default_rng([int(seed), int(index)])
+    p, head_r = _clear_pose(rng, g)
+    kpts = np.stack([p[k] for k in KEYPOINT_ORDER])
+
+    width = uniform(rng, g.thickness)
+    fig = Canvas(g.image_size)
+    head_filled = bool(rng.uniform() < g.filled_head_prob)
+    fig.circle(p["head"], head_r, width, filled=head_filled)
+    for a, b in FIGURE_SEGMENTS:  # order-free: the mask keeps the maximum coverage
+        fig.line(p[a], p[b], width)
+
+    zones = keypoint_zones(p, head_r, head_filled, width, fig.px, fig.py).any(axis=0) if g.clear_keypoints else None
+    dis, n_dis = _draw_distractors(rng, g, zones)
+    occ, n_occ = _occlusions(rng, g, p, kpts, fig)
+    ink = np.where(occ, 0.0, np.maximum(fig.mask, dis.mask))
+    img, drawn = _paint(rng, g, ink, fig)
     meta = {"scale": round(float(p["scale"]), 4), "thickness": round(width, 3), "distractors": n_dis,
-            "occlusions": n_occ, "noise_std": round(noise, 3), "blur_sigma": round(sigma, 3),
-            "inverted": bool(bg > fg)}
+            "occlusions": n_occ, **drawn}
     pose = {k: v for k, v in p.items() if isinstance(v, np.ndarray)}
     return img, kpts, meta, InkLayers(fig.mask, dis.mask, pose, head_r, head_filled, width)

@@ -1,4 +1,5 @@
-"""docs/results/hsjp.md (+ docs/results/hsjp/label_fractions.png) from the run outputs.
+"""docs/results/hsjp.md (+ docs/results/hsjp/label_fractions.png) from the run outputs, as a list of
+sections (engine/report.py).
 
 Reads ``{run.out_dir}/{run}/result.json`` (fine-tunes) and ``pretext_eval.json`` /
 ``training_log.json`` (pretext runs). Missing runs are listed as missing; no number is
@@ -6,20 +7,15 @@ written that a run did not produce. Quick-profile reports are labelled as smoke 
 """
 from __future__ import annotations
 
-import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from .pipeline import pct, plan
-
-
-def _load(p: Path) -> Optional[dict]:
-    return json.loads(p.read_text()) if p.is_file() else None
-
-
-def _f(v, nd=3) -> str:
-    return "–" if v is None else f"{v:.{nd}f}"
+from ...engine.report import num as _f
+from ...engine.report import read_json as _load
+from ...engine.report import write_report as write_sections
+from .plan import pct, plan
 
 
 def _row(r: Optional[dict]) -> str:
@@ -27,6 +23,132 @@ def _row(r: Optional[dict]) -> str:
         return "not run | | | "
     t = r["test"]
     return f"{_f(t['pck_bbox']['0.05'])} | {_f(t['pck_bbox']['0.1'])} | {_f(t['auc_bbox'])} | {t['mean_pixel_error']:.2f}"
+
+
+@dataclass
+class Ctx:
+    cfg: dict[str, Any]
+    path: Path
+    command: str
+    res: dict[str, Optional[dict]]                               # fine-tune -> result.json
+    pre: dict[str, tuple[Optional[dict], Optional[dict]]]        # pretext -> (pretext_eval.json, training_log.json)
+
+    @property
+    def out(self) -> Path:
+        return Path(self.cfg["run"]["out_dir"])
+
+    @property
+    def smoke(self) -> bool:
+        return self.cfg["run"]["name"] != "full"
+
+    @property
+    def af(self) -> float:
+        return float(self.cfg["experiments"].get("ablate_fraction", 1.0))
+
+    @property
+    def long_name(self) -> str:
+        return f"scratch_long_f{pct(self.af)}"
+
+
+def _s_title(c: Ctx) -> list[str]:
+    """Title, the smoke-run warning of a non-full profile, the set-up of both stages."""
+    cfg, pc, fc = c.cfg, c.cfg["pretext"], c.cfg["finetune"]
+    L = ["# Heatmap-Style Jigsaw Puzzles (HSJP) pretraining — results", ""]
+    if c.smoke:
+        L += [f"> **Smoke run of the `{cfg['run']['name']}` profile** ({pc['steps']} pretext and {fc['steps']} fine-tuning "
+              "steps on a handful of images): the numbers only show that the pipeline runs end to end; they say "
+              "nothing about the method. The full-profile command is in docs/hsjp.md.", ""]
+    any_r = next(r for r in c.res.values() if r)
+    return L + [f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `{c.command or 'hsjp report'}` from "
+                f"`{c.out}`. Downstream: HeatmapNet (seed 001) on the stick-figure `{cfg['stick']['profile']}` splits, "
+                f"{fc['steps']} steps of {fc['batch_size']} images (Adam {fc['lr']}), evaluated on the test split "
+                f"({any_r['test']['count']} images): PCK@0.05/0.1 normalised by the keypoint-box diagonal, AUC over "
+                f"0–0.2, mean pixel error (128×128). Pretext: {pc['steps']} steps of {pc['batch_size']} on the unlabelled "
+                f"pool, σ = {pc.get('sigma_fraction', 0.75)} × S/(6N). Method: [docs/hsjp.md](../hsjp.md).", ""]
+
+
+def _s_fractions(c: Ctx) -> list[str]:
+    """HSJP vs scratch at every label fraction (and the same-total-steps scratch run), with the plot."""
+    e, pc, fc, res = c.cfg["experiments"], c.cfg["pretext"], c.cfg["finetune"], c.res
+    n0 = int(e["main_n"])
+    L = [f"## Fine-tuned from HSJP (N = {n0}) vs from scratch, by label fraction", "",
+         "| labels | init | PCK@0.05 | PCK@0.1 | AUC | mean px error |", "|---|---|---|---|---|---|"]
+    curve = []
+    for f in e["fractions"]:
+        s, h = res.get(f"scratch_f{pct(f)}"), res.get(f"hsjp{n0}_f{pct(f)}")
+        L.append(f"| {pct(f)} % ({s['labelled'] if s else '?'} images) | scratch | {_row(s)} |")
+        L.append(f"| {pct(f)} % | HSJP N={n0} | {_row(h)} |")
+        if s and h:
+            curve.append((f, s["test"]["pck_bbox"]["0.1"], h["test"]["pck_bbox"]["0.1"]))
+    if c.long_name in res:
+        L.append(f"| {pct(c.af)} % | scratch, same total steps ({fc['steps']} + {pc['steps']}) | {_row(res[c.long_name])} |")
+    L += ["", "The same-total-steps row is the analogue of the paper's \"From Scratch (450)\": it spends the pretext "
+          "steps on supervised training instead.", ""]
+    if curve and not c.smoke:
+        fig = _plot(curve, c.path.parent / "hsjp" / "label_fractions.png", n0)
+        L += [f"![PCK@0.1 by label fraction](hsjp/{fig.name})", ""]
+    return L
+
+
+def _s_ablation_n(c: Ctx) -> list[str]:
+    """Puzzle precision and fine-tuning results over N (shuffled, and with the unshuffled image)."""
+    e, fc, res, pre, af = c.cfg["experiments"], c.cfg["finetune"], c.res, c.pre, c.af
+    L = [f"## Ablation over N (fine-tuned on {pct(af)} % of the labels)", "",
+         "| N | input | puzzle precision | patches located | chance (1/N²) | pretext s/step | PCK@0.05 | PCK@0.1 | AUC "
+         "| mean px error |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
+    for concat, ns in ((False, e.get("ablate_n", [])), (True, e.get("concat_n", []))):
+        for n in ns:
+            ev, lg = pre.get(f"p{n}{'c' if concat else ''}", (None, None))
+            r = res.get(f"hsjp{n}{'c' if concat else ''}_f{pct(af)}")
+            L.append(f"| {n} | {'shuffled + unshuffled' if concat else 'shuffled'} | "
+                     f"{_f(ev['puzzle_precision']) if ev else '–'} | {_f(ev['patch_accuracy']) if ev else '–'} | "
+                     f"{_f(1 / n ** 2)} | {lg['seconds_per_step'] if lg else '–'} | {_row(r)} |")
+    L.append(f"| – | scratch ({fc['steps']} steps) | | | | | {_row(res.get(f'scratch_f{pct(af)}'))} |")
+    if c.long_name in res:
+        L.append(f"| – | scratch (same total steps) | | | | | {_row(res[c.long_name])} |")
+    ev0 = next((v[0] for v in pre.values() if v[0]), None)
+    if ev0:
+        L += ["", f"Puzzle precision (paper Eq. 3–5): share of {ev0['images']} test images (labels unused, no "
+              "augmentation) whose N² patch peaks all lie within ε = half a patch side of their targets; "
+              "\"patches located\" is the per-patch rate.", ""]
+    return L
+
+
+def _s_pressure(c: Ctx) -> list[str]:
+    """Pretraining on stick figures and simulated pressure maps."""
+    e, res = c.cfg["experiments"], c.res
+    if not e.get("pressure"):
+        return []
+    n0, pf = int(e["main_n"]), float(e.get("pressure_fraction", 0.1))
+    ev, _ = c.pre.get(f"p{n0}sp", (None, None))
+    L = [f"## Pretraining on stick figures + simulated pressure maps ({pct(pf)} % labels)", "",
+         "| init | PCK@0.05 | PCK@0.1 | AUC | mean px error |", "|---|---|---|---|---|",
+         f"| scratch | {_row(res.get(f'scratch_f{pct(pf)}'))} |",
+         f"| HSJP N={n0}, stick figures | {_row(res.get(f'hsjp{n0}_f{pct(pf)}'))} |",
+         f"| HSJP N={n0}, stick figures + pressure maps | {_row(res.get(f'hsjp{n0}sp_f{pct(pf)}'))} |", ""]
+    if ev:
+        L += [f"Puzzle precision of the stick + pressure pretext model on stick-figure test images: "
+              f"{_f(ev['puzzle_precision'])}.", ""]
+    return L
+
+
+def _s_reading(c: Ctx) -> list[str]:
+    """What the tables say (full profile only)."""
+    return [] if c.smoke else _reading(c.cfg, c.res, c.pre, c.res.get(c.long_name))
+
+
+def _s_provenance(c: Ctx) -> list[str]:
+    """Runs, training wall time, threads, machine."""
+    walls = [r["wall_time_s"] for r in c.res.values() if r] + [lg["wall_time_s"] for _, lg in c.pre.values() if lg]
+    any_r = next(r for r in c.res.values() if r)
+    return ["## Provenance", "", f"{len(walls)} runs, {sum(walls) / 60:.1f} minutes of training wall time in total; "
+            f"{any_r['threads']} torch thread(s) per process on {any_r['machine'].get('cpu')} "
+            f"({any_r['machine'].get('cores')} cores); torch {any_r['versions'].get('torch')}. Per-run logs: "
+            f"`{c.out}/<run>/training_log.json`, `result.json`, `pretext_eval.json`.", ""]
+
+
+SECTIONS = [_s_title, _s_fractions, _s_ablation_n, _s_pressure, _s_reading, _s_provenance]
 
 
 def write_report(cfg: dict[str, Any], path: Path, command: str = "") -> Path:
@@ -37,82 +159,7 @@ def write_report(cfg: dict[str, Any], path: Path, command: str = "") -> Path:
            for j in jobs if j["kind"] == "pretext"}
     if not any(res.values()):
         raise SystemExit(f"no fine-tuning results under {out}: run `hsjp run` first")
-    e, pc, fc = cfg["experiments"], cfg["pretext"], cfg["finetune"]
-    n0 = int(e["main_n"])
-    smoke = cfg["run"]["name"] != "full"
-    L = ["# Heatmap-Style Jigsaw Puzzles (HSJP) pretraining — results", ""]
-    if smoke:
-        L += [f"> **Smoke run of the `{cfg['run']['name']}` profile** ({pc['steps']} pretext and {fc['steps']} fine-tuning "
-              "steps on a handful of images): the numbers only show that the pipeline runs end to end; they say "
-              "nothing about the method. The full-profile command is in docs/hsjp.md.", ""]
-    any_r = next(r for r in res.values() if r)
-    L += [f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `{command or 'hsjp report'}` from "
-          f"`{out}`. Downstream: HeatmapNet (seed 001) on the stick-figure `{cfg['stick']['profile']}` splits, "
-          f"{fc['steps']} steps of {fc['batch_size']} images (Adam {fc['lr']}), evaluated on the test split "
-          f"({any_r['test']['count']} images): PCK@0.05/0.1 normalised by the keypoint-box diagonal, AUC over "
-          f"0–0.2, mean pixel error (128×128). Pretext: {pc['steps']} steps of {pc['batch_size']} on the unlabelled "
-          f"pool, σ = {pc.get('sigma_fraction', 0.75)} × S/(6N). Method: [docs/hsjp.md](../hsjp.md).", ""]
-    # label fractions
-    L += [f"## Fine-tuned from HSJP (N = {n0}) vs from scratch, by label fraction", "",
-          "| labels | init | PCK@0.05 | PCK@0.1 | AUC | mean px error |", "|---|---|---|---|---|---|"]
-    curve = []
-    for f in e["fractions"]:
-        s, h = res.get(f"scratch_f{pct(f)}"), res.get(f"hsjp{n0}_f{pct(f)}")
-        L.append(f"| {pct(f)} % ({s['labelled'] if s else '?'} images) | scratch | {_row(s)} |")
-        L.append(f"| {pct(f)} % | HSJP N={n0} | {_row(h)} |")
-        if s and h:
-            curve.append((f, s["test"]["pck_bbox"]["0.1"], h["test"]["pck_bbox"]["0.1"]))
-    af = float(e.get("ablate_fraction", 1.0))
-    long = res.get(f"scratch_long_f{pct(af)}")
-    if f"scratch_long_f{pct(af)}" in res:
-        L.append(f"| {pct(af)} % | scratch, same total steps ({fc['steps']} + {pc['steps']}) | {_row(long)} |")
-    L += ["", "The same-total-steps row is the analogue of the paper's \"From Scratch (450)\": it spends the pretext "
-          "steps on supervised training instead.", ""]
-    if curve and not smoke:
-        fig = _plot(curve, path.parent / "hsjp" / "label_fractions.png", n0)
-        L += [f"![PCK@0.1 by label fraction](hsjp/{fig.name})", ""]
-    # N ablation
-    L += [f"## Ablation over N (fine-tuned on {pct(af)} % of the labels)", "",
-          "| N | input | puzzle precision | patches located | chance (1/N²) | pretext s/step | PCK@0.05 | PCK@0.1 | AUC "
-          "| mean px error |",
-          "|---|---|---|---|---|---|---|---|---|---|"]
-    for concat, ns in ((False, e.get("ablate_n", [])), (True, e.get("concat_n", []))):
-        for n in ns:
-            ev, lg = pre.get(f"p{n}{'c' if concat else ''}", (None, None))
-            r = res.get(f"hsjp{n}{'c' if concat else ''}_f{pct(af)}")
-            L.append(f"| {n} | {'shuffled + unshuffled' if concat else 'shuffled'} | "
-                     f"{_f(ev['puzzle_precision']) if ev else '–'} | {_f(ev['patch_accuracy']) if ev else '–'} | "
-                     f"{_f(1 / n ** 2)} | {lg['seconds_per_step'] if lg else '–'} | {_row(r)} |")
-    L.append(f"| – | scratch ({fc['steps']} steps) | | | | | {_row(res.get(f'scratch_f{pct(af)}'))} |")
-    if long is not None or f"scratch_long_f{pct(af)}" in res:
-        L.append(f"| – | scratch (same total steps) | | | | | {_row(long)} |")
-    ev0 = next((v[0] for v in pre.values() if v[0]), None)
-    if ev0:
-        L += ["", f"Puzzle precision (paper Eq. 3–5): share of {ev0['images']} test images (labels unused, no "
-              "augmentation) whose N² patch peaks all lie within ε = half a patch side of their targets; "
-              "\"patches located\" is the per-patch rate.", ""]
-    if e.get("pressure"):
-        pf = float(e.get("pressure_fraction", 0.1))
-        ev, _ = pre.get(f"p{n0}sp", (None, None))
-        L += [f"## Pretraining on stick figures + simulated pressure maps ({pct(pf)} % labels)", "",
-              "| init | PCK@0.05 | PCK@0.1 | AUC | mean px error |", "|---|---|---|---|---|",
-              f"| scratch | {_row(res.get(f'scratch_f{pct(pf)}'))} |",
-              f"| HSJP N={n0}, stick figures | {_row(res.get(f'hsjp{n0}_f{pct(pf)}'))} |",
-              f"| HSJP N={n0}, stick figures + pressure maps | {_row(res.get(f'hsjp{n0}sp_f{pct(pf)}'))} |", ""]
-        if ev:
-            L.append(f"Puzzle precision of the stick + pressure pretext model on stick-figure test images: "
-                     f"{_f(ev['puzzle_precision'])}.")
-            L.append("")
-    if not smoke:
-        L += _reading(cfg, res, pre, long)
-    walls = [r["wall_time_s"] for r in res.values() if r] + [lg["wall_time_s"] for _, lg in pre.values() if lg]
-    L += ["## Provenance", "", f"{len(walls)} runs, {sum(walls) / 60:.1f} minutes of training wall time in total; "
-          f"{any_r['threads']} torch thread(s) per process on {any_r['machine'].get('cpu')} "
-          f"({any_r['machine'].get('cores')} cores); torch {any_r['versions'].get('torch')}. Per-run logs: "
-          f"`{out}/<run>/training_log.json`, `result.json`, `pretext_eval.json`.", ""]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(L) + "\n", encoding="utf-8")
+    path = write_sections(path, SECTIONS, Ctx(cfg, Path(path), command, res, pre))
     print(f"[hsjp] report -> {path}")
     return path
 

@@ -2,8 +2,8 @@
 
 * ``stick``: the stick-figure training split's images *without* their labels (the paper
   pretrains on the same person crops it later fine-tunes on) plus ``extra`` freshly generated
-  figures (``data/generator.py``, seed ``extra_seed``) that are never labelled;
-* ``pressure``: simulated pressure maps (``pressure/``, the SPMKD splits) resized to
+  figures (``data/stick/generator.py``, seed ``extra_seed``) that are never labelled;
+* ``pressure``: simulated pressure maps (``data/pressure/``, the SPMKD splits) resized to
   128 x 128 (bilinear, docs/model-manifest.md) and divided by each map's maximum - used when
   the file exists, skipped with a message otherwise.
 """

@@ -10,7 +10,7 @@ enters both channels, as it did for the unshuffled channel during pretraining.
 
 Fine-tuning is the stick-figure recipe (MSE on 64 x 64 Gaussians sigma 2, Adam 1e-3, DARK
 decoding) for a fixed number of steps on a seeded random subset of the labelled training
-split (label fractions), evaluated on the test split with ``evaluation/metrics.py``.
+split (label fractions), evaluated on the test split with ``metrics/pck.py``.
 """
 from __future__ import annotations
 
@@ -26,11 +26,26 @@ from torch import nn
 from ...metrics.pck import summarize
 from ...core.manifest import write_json
 from ...models.heatmap_net import HeatmapNet
-from ...engine.fit import fit_steps
+from ...codecs.heatmap import HeatmapCodec
+from ...engine.fit import Sampler, WindowHistory, fit
+from ...engine.schedules import fraction_milestones, step_decay
 from ...engine.predict import predict
 from ...engine.seeding import seed_everything
 from ...core.provenance import machine_info, versions
 from ...codecs.jigsaw import PretextSpec, default_eps, located, make_sample, masked_mse, puzzle_precision
+
+
+def _fit(cfg: dict[str, Any], model: torch.nn.Module, loss_fn, tc: dict[str, Any], n: int, steps: int, name: str,
+         resume: bool, log) -> dict[str, Any]:
+    """One run on the engine's fit loop: Adam, batches over seeded permutations, lr x0.1 at ``lr_drops``."""
+    seed = int(cfg["run"]["seed"])
+    run = fit(model, loss_fn, optimizer=torch.optim.Adam(model.parameters(), lr=float(tc["lr"])),
+              sampler=Sampler(n, int(tc["batch_size"]), seed), steps=steps,
+              lr=step_decay(float(tc["lr"]), fraction_milestones(steps, tc.get("lr_drops", ()))),
+              out_dir=Path(cfg["run"]["out_dir"]) / name, label=f"[hsjp/{name}]",
+              checkpoint_every=int(tc.get("checkpoint_every", 50)), resume=resume,
+              progress_interval=float(cfg["run"].get("progress_interval", 10.0)), hooks=[WindowHistory()], log=log)
+    return run.summary()
 
 
 def pretext_model(spec: PretextSpec) -> HeatmapNet:
@@ -62,10 +77,7 @@ def train_pretext(cfg: dict[str, Any], name: str, spec: PretextSpec, pool: np.nd
         loss = masked_mse(model(x), t, m)
         return loss, {"masked": float(1 - m.mean())}
 
-    res = fit_steps(model, loss_fn, n_items=len(pool), steps=int(pc["steps"]), batch_size=int(pc["batch_size"]),
-                    lr=float(pc["lr"]), seed=seed, out_dir=out, label=f"[hsjp/{name}]",
-                    checkpoint_every=int(pc.get("checkpoint_every", 50)), lr_drops=pc.get("lr_drops", ()),
-                    resume=resume, progress_interval=float(cfg["run"].get("progress_interval", 10.0)), log=log)
+    res = _fit(cfg, model, loss_fn, pc, len(pool), int(pc["steps"]), name, resume, log)
     torch.save({"model": model.state_dict(), "spec": spec.__dict__}, out / "pretext.pth")
     res.update({"name": name, "spec": spec.__dict__, "pool_size": len(pool), "machine": machine_info(),
                 "versions": versions()})
@@ -131,6 +143,7 @@ def finetune(cfg: dict[str, Any], name: str, data: dict[str, Any], *, fraction: 
     out = Path(cfg["run"]["out_dir"]) / name
     seed_everything(seed)
     model = HeatmapNet(5)
+    model.codec = HeatmapCodec()  # the stick-figure recipe: 64x64 Gaussians, sigma 2, DARK decoding
     copied = []
     if init:
         ck = torch.load(Path(cfg["run"]["out_dir"]) / init / "pretext.pth", map_location="cpu")
@@ -143,12 +156,9 @@ def finetune(cfg: dict[str, Any], name: str, data: dict[str, Any], *, fraction: 
         i = torch.from_numpy(idx)
         return crit(model(x[i]), y[i]), {}
 
-    res = fit_steps(model, loss_fn, n_items=len(x), steps=steps, batch_size=int(fc["batch_size"]), lr=float(fc["lr"]),
-                    seed=seed, out_dir=out, label=f"[hsjp/{name}]",
-                    checkpoint_every=int(fc.get("checkpoint_every", 50)), lr_drops=fc.get("lr_drops", ()),
-                    resume=resume, progress_interval=float(cfg["run"].get("progress_interval", 10.0)), log=log)
+    res = _fit(cfg, model, loss_fn, fc, len(x), steps, name, resume, log)
     t0 = time.monotonic()
-    pred = predict(model, {"kind": "heatmap", "decode": "dark"}, data["test_x"], 64)["keypoints"]
+    pred = predict(model, data["test_x"], 64)["keypoints"]
     metrics = summarize(pred, data["test_kp"])
     res.update({"name": name, "init": init, "fraction": fraction, "labelled": int(len(x)), "copied_tensors": len(copied),
                 "test": metrics, "eval_seconds": round(time.monotonic() - t0, 1), "machine": machine_info(),

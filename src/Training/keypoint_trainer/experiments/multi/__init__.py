@@ -1,12 +1,8 @@
 """Multi-figure stick-figure keypoints with link prediction (KLPNet ideas, seed 004).
 
-* ``data``      1-4 overlapping / occluding figures per image at different scales
-* ``model``     KLPNet-style network: one category-implicit heatmap + offsets refined over
-                stages (coarse-to-fine Gaussian targets, kernels 7/5/3, cross-stage feature
-                aggregation), keypoint-type map and per-keypoint embeddings
-* ``grouping``  the reference grouping step: peaks -> link scores A = sigma(s * Z Z^T + b)
-                -> assembly into figures with outliers (mirrored in C#,
-                src/Models/Processing/Grouping)
-* ``train``, ``evaluate``, ``export``, ``report``, ``plugin`` (CLI ``multi ...`` + fixture)
-See docs/klpnet.md.
+The data are ``data/multi``, the network ``models/klp.py``, its codec ``codecs/klp.py`` (targets)
+and ``codecs/grouping.py`` (the reference grouping step, mirrored in C#), the metrics
+``metrics/grouping.py``. Here: ``plan`` (main model and stage ablation), ``train`` (losses, on the
+engine's fit loop), ``evaluate`` (threshold calibration on validation, test metrics), ``export``,
+``report``, ``pipeline`` and ``commands`` (CLI ``multi ...`` + fixture). See docs/klpnet.md.
 """

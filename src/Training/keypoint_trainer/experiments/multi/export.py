@@ -16,7 +16,6 @@ grouping) against these samples.
 """
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -24,38 +23,22 @@ import numpy as np
 import torch
 
 from ...core.keypoints import STICK_FIGURE
-from ...core.manifest import build_manifest, validate_manifest, write_json
+from ...core.manifest import build_manifest, write_json
+from ...engine.export import export_onnx as export_onnx_graph, golden_sample, resized_variant, tensor_b64, write_manifest
 from ...core.preprocessing import STICK_FIGURE_INPUT, preprocess
 from ...codecs.grouping import GroupingSpec, group, synthetic_outputs
-from ...models.klp import EXPORT_OUTPUTS, STAGE_KERNELS, KLPNet, KLPNetExport, kernel_sigma
+from ...codecs.klp import STAGE_KERNELS, kernel_sigma
+from ...models.klp import EXPORT_OUTPUTS, KLPNet, KLPNetExport
 
-OPSET = 17
-
-
-def b64f32(a: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(a, dtype="<f4").tobytes()).decode("ascii")
 
 
 def export_onnx(model: KLPNet, path: Path) -> Path:
-    import onnx
-
-    ex = KLPNetExport(model).eval()
-    x = torch.zeros(1, 1, STICK_FIGURE_INPUT.height, STICK_FIGURE_INPUT.width)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(ex, x, str(path), opset_version=OPSET, input_names=[STICK_FIGURE_INPUT.name],
-                      output_names=list(EXPORT_OUTPUTS), do_constant_folding=True,
-                      dynamic_axes={n: {0: "batch"} for n in (STICK_FIGURE_INPUT.name, *EXPORT_OUTPUTS)})
-    m = onnx.load(str(path))
-    onnx.checker.check_model(m, full_check=True)
-    if [o.name for o in m.graph.output] != list(EXPORT_OUTPUTS):
-        raise ValueError(f"unexpected outputs {[o.name for o in m.graph.output]}")
-    return path
+    return export_onnx_graph(KLPNetExport(model).eval(), path, STICK_FIGURE_INPUT, EXPORT_OUTPUTS)
 
 
 def _case(name: str, outputs: dict[str, np.ndarray], spec: GroupingSpec) -> dict[str, Any]:
     res = group(outputs, spec, STICK_FIGURE.links, STICK_FIGURE.num_keypoints)
-    return {"id": name, "outputs": {k: {"shape": list(v.shape), "data_b64": b64f32(v)} for k, v in outputs.items()},
+    return {"id": name, "outputs": {k: tensor_b64(v) for k, v in outputs.items()},
             "grouping": res.to_json(STICK_FIGURE.keypoints, STICK_FIGURE.links)}
 
 
@@ -88,15 +71,11 @@ def golden(model: KLPNet, spec: GroupingSpec, raws: Sequence[tuple[str, np.ndarr
         outs = [o.numpy().astype(np.float32) for o in ex(torch.from_numpy(x))]
         named = dict(zip(EXPORT_OUTPUTS, outs))
         res = group({k: v[0] for k, v in named.items()}, spec, STICK_FIGURE.links, STICK_FIGURE.num_keypoints)
-        h, w = raw.shape
-        samples.append({
-            "id": sid, "input": {"height": int(h), "width": int(w), "data_b64": b64f32(raw)},
-            "model_input_b64": b64f32(x),
-            "outputs": {k: {"shape": list(v.shape), "data_b64": b64f32(v)} for k, v in named.items()},
-            "grouping": res.to_json(STICK_FIGURE.keypoints, STICK_FIGURE.links),
-        })
+        sample = golden_sample(sid, raw, x, named)
+        sample["grouping"] = res.to_json(STICK_FIGURE.keypoints, STICK_FIGURE.links)
+        samples.append(sample)
     return {"description": "multi: raw input, pre-processed input, raw outputs (batch 1) and the Python reference "
-                           "grouping (keypoint_trainer/multi/grouping.py) in normalised coordinates; "
+                           "grouping (keypoint_trainer/codecs/grouping.py) in normalised coordinates; "
                            "grouping_cases: ideal outputs from ground truth with their grouping. Tolerances: "
                            "outputs < 1e-4 max abs; grouping coordinates/scores < 1e-9 on the same outputs.",
             "tolerances": {"outputs_max_abs": 1e-4, "grouping_abs": 1e-9},
@@ -121,9 +100,7 @@ def write_model_dir(model: KLPNet, out_dir: Path, spec: GroupingSpec, raws: Sequ
                        description=description or "Multi-figure stick figures: category-implicit heatmap, "
                                                   "offsets, keypoint types, embeddings; link-prediction grouping")
     m["grouping"] = spec.to_manifest()
-    validate_manifest(m, out_dir)
-    write_json(out_dir / "manifest.json", m)
-    return m
+    return write_manifest(out_dir, m)
 
 
 def build_multi_fixture(out_dir: Path, *, name: str = "multi", version: str = "1", seed: int = 0) -> None:
@@ -143,7 +120,6 @@ def build_multi_fixture(out_dir: Path, *, name: str = "multi", version: str = "1
                         link_threshold=0.5, max_link_length=0.6, min_keypoints=2)
     raws = [(f"fixture-multi-{i:04d}", render_multi(4242, i, MultiConfig())["image"].astype(np.float32))
             for i in range(2)]
-    from ...engine.export import resized_variant
 
     raws.append(("fixture-multi-0000-resized-200x150", resized_variant(raws[0][1].astype(np.uint8))))
     write_model_dir(model, out_dir, spec, raws, name=name, version=version,

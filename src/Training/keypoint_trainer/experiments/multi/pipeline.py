@@ -11,14 +11,7 @@ from typing import Any
 
 from ...core.manifest import write_json
 from ...core.config import load_config
-
-
-def model_names(cfg: dict[str, Any]) -> dict[str, int]:
-    """Experiment name -> stage count: ``main`` (model.stages) and ``stagesN`` of the ablation."""
-    names = {"main": int(cfg["model"]["stages"])}
-    for s in cfg.get("ablate", {}).get("stages", []):
-        names[f"stages{int(s)}"] = int(s)
-    return names
+from .plan import model_names
 
 
 def evaluate_all(cfg: dict[str, Any], only=None, log=print) -> dict[str, Any]:

@@ -1,17 +1,11 @@
-"""Targets, losses and training of the KLPNet-style multi-figure model (docs/klpnet.md).
+"""Losses and training of the KLPNet-style multi-figure model on the engine's fit loop (docs/klpnet.md).
 
-Targets per image (64 x 64 cells, stride 2; a keypoint at pixel x is at cell u = x / 2 - 0.5):
-
-* heatmap of stage s: the max over the image's *visible* keypoints of unit Gaussians with
-  sigma = kernel_sigma(k_s), k = 7, 5, 3 (coarse to fine); loss: BCE with logits, weighted
-  1 + ``heat_pos_weight`` * target so the few positive cells are not drowned;
-* offsets (u - x_cell, v - y_cell) in the 3 x 3 cells around each visible keypoint, Smooth L1;
-* keypoint type (cross-entropy) in the same cells;
-* links: embeddings sampled at the visible keypoints' cells, logits s * z_i . z_j + b, BCE
-  against the true adjacency (1 for the same figure and a skeleton link, and on the
-  diagonal; 0 otherwise - other figures and same-figure non-links).
-
-Occluded keypoints (hidden by a later figure) get no target; evaluation still counts them.
+Targets come from the multi-figure codec (codecs/klp.py). Losses: heatmap of every stage, BCE
+with logits weighted 1 + ``heat_pos_weight`` * target so the few positive cells are not
+drowned; offsets Smooth L1 and keypoint type cross-entropy in the 3 x 3 cells around each
+visible keypoint; links: embeddings sampled at the visible keypoints' cells, logits
+s * z_i . z_j + b, BCE against the true adjacency. Occluded keypoints get no target;
+evaluation still counts them.
 """
 from __future__ import annotations
 
@@ -29,60 +23,11 @@ from ...core.manifest import write_json
 from ...engine.seeding import seed_everything
 from ...core.provenance import machine_info, versions
 from ...data.multi.generator import MultiConfig, load_or_generate
-from ...engine.fit import fit_steps
-from ...models.klp import STAGE_KERNELS, KLPConfig, KLPNet, kernel_sigma
+from ...engine.fit import Sampler, WindowHistory, fit
+from ...engine.schedules import fraction_milestones, step_decay
+from ...codecs.klp import adjacency, build_targets, link_targets
+from ...models.klp import KLPConfig, KLPNet
 
-HM = 64
-STRIDE = 2.0
-
-
-def adjacency(num_types: int = 5, links=STICK_FIGURE.links) -> np.ndarray:
-    a = np.eye(num_types)
-    for i, j in links:
-        a[i, j] = a[j, i] = 1
-    return a
-
-
-def build_targets(keypoints: np.ndarray, count: np.ndarray, occluded: np.ndarray, stages: int) -> dict[str, Any]:
-    """Batch targets from keypoints [B, 4, K, 2] (px), count [B], occluded [B, 4, K]."""
-    B = len(count)
-    K = keypoints.shape[2]
-    jj, ii = np.meshgrid(np.arange(HM), np.arange(HM))
-    heats = np.zeros((stages, B, 1, HM, HM), np.float32)
-    off = np.zeros((B, 2, HM, HM), np.float32)
-    omask = np.zeros((B, 1, HM, HM), np.float32)
-    types = np.full((B, HM, HM), -1, np.int64)
-    pairs = []  # per image: (cells [P], figure ids [P], types [P])
-    sig = [kernel_sigma(STAGE_KERNELS[s]) for s in range(stages)]
-    for b in range(B):
-        cells, figs, tys = [], [], []
-        for f in range(int(count[b])):
-            for t in range(K):
-                if occluded[b, f, t]:
-                    continue
-                u, v = keypoints[b, f, t] / STRIDE - 0.5
-                d2 = (jj - u) ** 2 + (ii - v) ** 2
-                for s in range(stages):
-                    np.maximum(heats[s, b, 0], np.exp(-d2 / (2 * sig[s] ** 2)), out=heats[s, b, 0])
-                cx, cy = int(round(u)), int(round(v))
-                cx, cy = min(max(cx, 0), HM - 1), min(max(cy, 0), HM - 1)
-                for dy in (-1, 0, 1):
-                    for dx in (-1, 0, 1):
-                        y, x = cy + dy, cx + dx
-                        if 0 <= y < HM and 0 <= x < HM:
-                            off[b, :, y, x] = (u - x, v - y)
-                            omask[b, 0, y, x] = 1
-                            types[b, y, x] = t
-                cells.append(cy * HM + cx)
-                figs.append(f)
-                tys.append(t)
-        pairs.append((np.array(cells, np.int64), np.array(figs), np.array(tys)))
-    return {"heats": heats, "offsets": off, "offset_mask": omask, "types": types, "pairs": pairs}
-
-
-def link_targets(figs: np.ndarray, tys: np.ndarray, adj: np.ndarray) -> np.ndarray:
-    same = figs[:, None] == figs[None, :]
-    return (same & (adj[tys[:, None], tys[None, :]] > 0)).astype(np.float32)
 
 
 def link_logits(model: KLPNet, z: torch.Tensor) -> torch.Tensor:
@@ -152,12 +97,15 @@ def train_model(cfg: dict[str, Any], name: str, stages: int, data: dict[str, np.
         tg = build_targets(data["keypoints"][idx], data["count"][idx], data["occluded"][idx], stages)
         return compute_loss(model, model(x[torch.from_numpy(idx)]), tg, tcfg, adj)
 
-    res = fit_steps(model, loss_fn, n_items=len(x), steps=int(tcfg["steps"]), batch_size=int(tcfg["batch_size"]),
-                    lr=float(tcfg["lr"]), seed=seed, out_dir=out, label=f"[multi/{name}]",
-                    checkpoint_every=int(tcfg.get("checkpoint_every", 50)), lr_drops=tcfg.get("lr_drops", ()),
-                    resume=resume, progress_interval=float(tcfg.get("progress_interval", 10.0)), log=log,
-                    stop_after_steps=stop_after_steps)
-    if res["completed"]:
+    steps = int(tcfg["steps"])
+    run = fit(model, loss_fn, optimizer=torch.optim.Adam(model.parameters(), lr=float(tcfg["lr"])),
+              sampler=Sampler(len(x), int(tcfg["batch_size"]), seed), steps=steps,
+              lr=step_decay(float(tcfg["lr"]), fraction_milestones(steps, tcfg.get("lr_drops", ()))), out_dir=out,
+              label=f"[multi/{name}]", checkpoint_every=int(tcfg.get("checkpoint_every", 50)), resume=resume,
+              stop_after_steps=stop_after_steps, progress_interval=float(tcfg.get("progress_interval", 10.0)),
+              hooks=[WindowHistory()], log=log)
+    res = run.summary()
+    if run.completed:
         torch.save({"model": model.state_dict(), "config": model.cfg.to_dict()}, out / "model.pth")
     res.update({"name": name, "stages": stages, "model": model.cfg.to_dict(), "train_size": len(x), "seed": seed,
                 "train": tcfg, "machine": machine_info(), "versions": versions(),

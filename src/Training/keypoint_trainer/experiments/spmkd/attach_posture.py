@@ -27,7 +27,8 @@ from ...core.config import load_config
 from ...core.manifest import validate_manifest, write_json
 from ...data.pressure import load_dataset
 from ...data.pressure.splits import build_datasets, data_spec, to_model_input
-from .evaluate import PostureClassifier, posture_metrics
+from ...metrics.joints import posture_metrics
+from ...models.posture import PostureClassifier
 from .onnx_eval import OnnxGraph
 from ...models.posture import apply_posture_head, posture_block, posture_of
 
@@ -90,8 +91,8 @@ def attach_posture(src: Path, out_dir: Path, *, profile: str = "full", data_root
         write_json(out_dir / manifest["golden_file"], golden)
     metrics_file = src / "metrics.json"
     run_metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
-    head_info = {"command": command, "source": str(src), "method": "posture MLP of spmkd/evaluate.py fitted on the "
-                 "keypoints of the unchanged model.onnx (spmkd/onnx_eval.py) for the pipeline's labelled training "
+    head_info = {"command": command, "source": str(src), "method": "posture MLP of experiments/spmkd/evaluate.py fitted on the "
+                 "keypoints of the unchanged model.onnx (experiments/spmkd/onnx_eval.py) for the pipeline's labelled training "
                  "maps; measured as exported (posture_head.apply_posture_head)",
                  "labelled_maps": int(len(idx)), "data": spec.to_dict(),
                  "test": measured["test"], "unf_test": measured["unf_test"], "wall_s": time.monotonic() - t0}

@@ -1,6 +1,6 @@
 """The supervised baseline ("manually annotated" keypoints of the paper's comparison).
 
-The service's own supervised heatmap architecture, ``keypoint_trainer.models.HeatmapNet``
+The service's own supervised heatmap architecture, ``models/heatmap_net.py: HeatmapNet``
 (U-Net-style encoder-decoder, 64 x 64 heatmaps), trained on the same simulated training
 maps *with* their 14 ground-truth joints: Gaussian targets from the shared heatmap codec
 (sigma 2 cells), MSE loss, DARK decoding. Its input is the same pressure map, resized to
@@ -10,8 +10,6 @@ Resumable like the SPMKD stages (``last.pth`` / ``done.json``).
 from __future__ import annotations
 
 import json
-import math
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -19,11 +17,12 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
-from ...codecs import decode_heatmaps, encode_heatmaps
-from ...engine.progress import Progress
-from ...engine.seeding import epoch_permutation, get_rng_state, seed_everything
-from ...engine.checkpoint import restore_training_state, save_checkpoint
+from ...codecs.heatmap import HeatmapCodec
 from ...data.pressure.splits import baseline_input, to_model_input
+from ...engine.fit import Sampler, StepLosses, fit
+from ...engine.schedules import warmup_cosine
+from ...engine.seeding import seed_everything
+from ...models.heatmap_net import HeatmapNet
 
 
 @dataclass
@@ -42,17 +41,17 @@ class BaselineConfig:
 
 
 def build_baseline(cfg: BaselineConfig, num_joints: int = 14):
-    from ...models.heatmap_net import HeatmapNet
+    """HeatmapNet with 14 joint heatmaps; its head owns the codec that encodes its targets and decodes it."""
+    model = HeatmapNet(num_keypoints=num_joints, heatmap_size=cfg.heatmap_size)
+    model.codec = HeatmapCodec((cfg.input_size, cfg.input_size), (cfg.heatmap_size, cfg.heatmap_size), cfg.sigma, "dark")
+    return model
 
-    return HeatmapNet(num_keypoints=num_joints, heatmap_size=cfg.heatmap_size)
 
-
-def _targets(joints_cells: np.ndarray, rows: int, cols: int, cfg: BaselineConfig):
-    s = cfg.input_size
+def _targets(codec: HeatmapCodec, joints_cells: np.ndarray, rows: int, cols: int):
+    s = codec.input_size[0]
     hms, ws = [], []
     for j in joints_cells:
-        px = np.stack([j[:, 0] * s / cols, j[:, 1] * s / rows], 1)
-        hm, w = encode_heatmaps(px, (s, s), (cfg.heatmap_size, cfg.heatmap_size), cfg.sigma)
+        hm, w = codec.encode(np.stack([j[:, 0] * s / cols, j[:, 1] * s / rows], 1))
         hms.append(hm)
         ws.append(w)
     return torch.from_numpy(np.stack(hms)), torch.from_numpy(np.stack(ws))
@@ -71,55 +70,28 @@ def train_baseline(run_dir: Path, cfg: BaselineConfig, maps: np.ndarray, joints_
     model = build_baseline(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     spec = baseline_input(cfg.input_size)
-    step, curves, wall = 0, {"train": []}, 0.0
-    last = run_dir / "last.pth"
-    if resume and last.is_file():
-        step, curves, wall = restore_training_state(last, model, opt)
-        log(f"[{run_dir}] resumed at step {step}/{cfg.steps}")
     n = len(maps)
-    bs = min(cfg.batch_size, n)
-    spe = max(1, n // bs)
-    prog = Progress(cfg.steps, label=f"[baseline {run_dir.name}]", interval=30.0, done_steps=step)
-    t0 = time.monotonic()
+    sampler = Sampler(n, min(cfg.batch_size, n), cfg.seed + 100, drop_last=True, sort=True)
 
-    def save():
-        save_checkpoint(last, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                               "curves": curves, "rng": get_rng_state(), "wall_s": wall + time.monotonic() - t0})
+    def step_fn(idx: np.ndarray, step: int):
+        tgt, w = _targets(model.codec, joints_cells[idx], rows, cols)
+        pred = model(to_model_input(maps[idx], spec))
+        return (((pred - tgt) ** 2).mean(dim=(2, 3)) * w).mean() * 1000.0, {}
 
-    model.train()
-    while step < cfg.steps:
-        epoch, i = divmod(step, spe)
-        idx = np.sort(epoch_permutation(n, cfg.seed + 100, epoch)[i * bs:(i + 1) * bs])
-        x = to_model_input(maps[idx], spec)
-        tgt, w = _targets(joints_cells[idx], rows, cols, cfg)
-        if step < cfg.warmup:
-            lr = cfg.lr * (step + 1) / cfg.warmup
-        else:
-            t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
-            lr = cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        pred = model(x)
-        loss = (((pred - tgt) ** 2).mean(dim=(2, 3)) * w).mean() * 1000.0
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        step += 1
-        curves["train"].append([step, float(loss.detach())])
-        prog.update(1, epoch=epoch + 1, step=step, steps=cfg.steps, loss=float(loss.detach()))
-        if step % 50 == 0:
-            save()
-        if stop_after_steps is not None and step >= stop_after_steps and step < cfg.steps:
-            save()
-            return None
-    wall += time.monotonic() - t0
+    run = fit(model, step_fn, optimizer=opt, sampler=sampler, steps=cfg.steps,
+              lr=warmup_cosine(cfg.lr, cfg.steps, cfg.warmup), out_dir=run_dir, label=f"[baseline {run_dir.name}]",
+              checkpoint_every=50, resume=resume, stop_after_steps=stop_after_steps, progress_interval=30.0,
+              hooks=[StepLosses(parts=False)], log=log)
+    if not run.completed:
+        return None
+    curves = run.state["curves"]
     torch.save(model.state_dict(), run_dir / "final.pth")
-    save()
-    summary = {"steps": cfg.steps, "batch_size": bs, "train_maps": n, "epochs": cfg.steps * bs / n,
-               "wall_s": wall, "config": cfg.to_dict(), "final_loss": curves["train"][-1][1]}
+    summary = {"steps": cfg.steps, "batch_size": sampler.batch_size, "train_maps": n,
+               "epochs": cfg.steps * sampler.batch_size / n, "wall_s": run.wall_s, "config": cfg.to_dict(),
+               "final_loss": curves["train"][-1][1]}
     (run_dir / "curves.json").write_text(json.dumps(curves))
     done.write_text(json.dumps(summary, indent=2))
-    log(f"[{run_dir}] done in {wall:.0f}s")
+    log(f"[{run_dir}] done in {run.wall_s:.0f}s")
     return summary
 
 
@@ -137,7 +109,6 @@ def predict_baseline(model, maps: np.ndarray, cfg: BaselineConfig, batch_size: i
     spec = baseline_input(cfg.input_size)
     out = []
     for i in range(0, len(maps), batch_size):
-        hm = model(to_model_input(maps[i:i + batch_size], spec)).numpy()
-        kp, _ = decode_heatmaps(hm, method="dark")
+        kp, _ = model.codec.decode_normalized(model(to_model_input(maps[i:i + batch_size], spec)).numpy())
         out.append(kp)
     return np.concatenate(out).astype(np.float64)

@@ -7,7 +7,7 @@
 * ``report``    evaluate the finished runs, export the main model, write results + report
 * ``run``       all of the above in one command
 * ``posture-head``  attach the posture classifier to a published model without retraining it
-                (``--from models/spmkd/1 --publish models/spmkd/2``; spmkd/attach_posture.py)
+                (``--from models/spmkd/1 --publish models/spmkd/2``; experiments/spmkd/attach_posture.py)
 
 and the ``spmkd`` fixture (a seeded, untrained K=4 model with golden samples) for the C#
 tests: ``python3 -m keypoint_trainer fixtures --out DIR --only spmkd``.

@@ -14,8 +14,9 @@ interleaved, normalised coordinates) to the 14 SLP joints.
 """
 from __future__ import annotations
 
-import base64
 import json
+import shutil
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -23,38 +24,27 @@ import numpy as np
 import torch
 
 from ...core.keypoints import get_skeleton
-from ...core.manifest import build_manifest, sha256_file, validate_manifest, write_json
+from ...core.manifest import build_manifest, sha256_file, write_json
+from ...core.provenance import git_commit, machine_info, versions
+from ...data.pressure import load_dataset
+from ...engine.publish import publish as publish_dir
+from ...engine.export import export_onnx as export_onnx_graph, golden_sample, write_manifest
 from ...core.preprocessing import keypoints_to_input_pixels, preprocess
 from ...data.pressure.splits import SPMKD_INPUT
-from .evaluate import apply_linear_head
+from ...models.joint_head import apply_linear_head
 from ...models.efd import EFD, EncoderExport, ReconstructionExport
-from ...models.posture import posture_of
+from ...models.posture import posture_block, posture_of
 
-OPSET = 17
-
-
-def b64f32(a: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(a, dtype="<f4").tobytes()).decode("ascii")
 
 
 def export_onnx(model: EFD, out_dir: Path) -> dict[str, Path]:
+    """Both graphs through the one exporter (engine/export.py), batch dimension ``N``."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     model.eval()
-    x = torch.zeros(1, 1, SPMKD_INPUT.height, SPMKD_INPUT.width)
-    enc_path, rec_path = out_dir / "model.onnx", out_dir / "reconstruction.onnx"
-    torch.onnx.export(EncoderExport(model).eval(), x, str(enc_path), input_names=[SPMKD_INPUT.name],
-                      output_names=["heatmaps", "keypoints"], opset_version=OPSET, do_constant_folding=True,
-                      dynamic_axes={SPMKD_INPUT.name: {0: "N"}, "heatmaps": {0: "N"}, "keypoints": {0: "N"}})
-    torch.onnx.export(ReconstructionExport(model).eval(), x, str(rec_path), input_names=[SPMKD_INPUT.name],
-                      output_names=["reconstruction"], opset_version=OPSET, do_constant_folding=True,
-                      dynamic_axes={SPMKD_INPUT.name: {0: "N"}, "reconstruction": {0: "N"}})
-    import onnx
-
-    for p in (enc_path, rec_path):
-        m = onnx.load(str(p))
-        onnx.checker.check_model(m)
-    return {"encoder": enc_path, "reconstruction": rec_path}
+    return {"encoder": export_onnx_graph(EncoderExport(model), out_dir / "model.onnx", SPMKD_INPUT,
+                                         ["heatmaps", "keypoints"], batch_dim="N"),
+            "reconstruction": export_onnx_graph(ReconstructionExport(model), out_dir / "reconstruction.onnx",
+                                                SPMKD_INPUT, ["reconstruction"], batch_dim="N")}
 
 
 @torch.no_grad()
@@ -76,14 +66,8 @@ def golden_samples(model: EFD, maps: list[tuple[str, np.ndarray]], head: Optiona
         ref = reference_outputs(model, raw)
         h, w = raw.shape
         kp_norm = ref["keypoints"][0].astype(np.float64)
-        s: dict[str, Any] = {
-            "id": sid,
-            "input": {"height": int(h), "width": int(w), "data_b64": b64f32(raw)},
-            "model_input_b64": b64f32(ref["model_input"]),
-            "outputs": {k: {"shape": list(ref[k].shape), "data_b64": b64f32(ref[k])}
-                        for k in ("heatmaps", "keypoints", "reconstruction")},
-            "keypoints": keypoints_to_input_pixels(kp_norm, h, w).round(6).tolist(),
-        }
+        s = golden_sample(sid, raw, ref["model_input"], {k: ref[k] for k in ("heatmaps", "keypoints", "reconstruction")})
+        s["keypoints"] = keypoints_to_input_pixels(kp_norm, h, w).round(6).tolist()
         if head is not None:
             j = apply_linear_head(head, kp_norm[None])[0]
             s["joints"] = keypoints_to_input_pixels(j, h, w).round(6).tolist()
@@ -135,10 +119,77 @@ def write_model_dir(model: EFD, out_dir: Path, *, name: str = "spmkd", version: 
             "map's max). joints: linear head to the 14 SLP joints." + (
                 " posture: small MLP head on the keypoints (supine / left side / right side / prone)."
                 if posture is not None else "")))
-    validate_manifest(manifest, out_dir)
-    write_json(out_dir / "manifest.json", manifest)
-    return manifest
+    return write_manifest(out_dir, manifest)
 
 
 def load_model_dir(model_dir: Path) -> dict[str, Any]:
     return json.loads((Path(model_dir) / "manifest.json").read_text())
+
+
+def export_main(res: dict, mo: dict, paths: dict[str, Path], p, spec, export_dir: Path,
+                publish: Optional[Path] = None, command: str = "") -> dict[str, Any]:
+    """The main run's model (``mo``: model, linear head, posture classifier) with golden samples, its
+    metrics and training provenance, into ``export_dir`` (and published atomically to ``publish``)."""
+    if export_dir.exists():
+        shutil.rmtree(export_dir)
+    export_dir.mkdir(parents=True)
+    t0 = time.monotonic()
+    tst, _ = load_dataset(paths["test"])
+    unf, _ = load_dataset(paths["unf_test"])
+    golden = [("slp-test-0000", tst["pressure"][0]), ("slp-test-0001", tst["pressure"][1]),
+              ("unfamiliar-test-0000", unf["pressure"][0])][:p.golden]
+    main = res["runs"]["main"]
+    metrics = {
+        "test_split": "simulated SLP-like mat, held-out people",
+        "recon_l2": main["recon"]["test"]["l2"], "recon_ssim": main["recon"]["test"]["ssim"],
+        "recon_l2_unfamiliar": main["recon"]["unf_test"]["l2"],
+        "recon_ssim_unfamiliar": main["recon"]["unf_test"]["ssim"],
+        "joints_head_labelled_maps": res["labelled"],
+        "joints_pck_torso@0.2": main["splits"]["test"]["joints"]["pck_torso@0.2"],
+        "joints_pck_bbox@0.2": main["splits"]["test"]["joints"]["pck_bbox@0.2"],
+        "joints_mean_err_cells": main["splits"]["test"]["joints"]["mean_err_cells"],
+        "joints_pck_torso@0.2_unfamiliar": main["splits"]["unf_test"]["joints"]["pck_torso@0.2"],
+        "posture_accuracy": main["splits"]["test"]["posture"]["accuracy"],
+        "posture_accuracy_unfamiliar": main["splits"]["unf_test"]["posture"]["accuracy"],
+        "encoder_params": main["complexity"]["encoder"]["params"],
+        "encoder_macs": main["complexity"]["encoder"]["macs"],
+    }
+    s2 = main["summary"]["stage2"]
+    training = {"command": command, "profile": p.to_dict(), "seed": 0, "data": spec.to_dict(),
+                "stage1_steps": p.stage1_steps, "stage2_steps": p.stage2_steps, "batch_size": p.batch_size,
+                "epochs_stage1": (main["summary"]["stage1"] or {}).get("epochs"), "epochs_stage2": s2["epochs"],
+                "wall_time_s": main["summary"]["wall_s"], "versions": versions(), "machine": machine_info(),
+                "git_commit": git_commit(), "labels_used": "none for the network; joints only for the linear "
+                f"head ({res['labelled']} labelled maps)"}
+    manifest = write_model_dir(mo["model"], export_dir, head=mo["head"], golden_maps=golden, metrics=metrics,
+                               training=training, posture=posture_block(mo["classifier"]))
+    (export_dir / "metrics.json").write_text(json.dumps(compact_results(res), indent=1, default=json_default))
+    final_dir = export_dir
+    if publish:  # atomic publish into {store}/{name}/{version} (engine/publish.py)
+        pub = Path(publish)
+        final_dir = publish_dir(export_dir, pub.parent.parent, pub.parent.name, pub.name, replace=True)
+    return {"dir": str(final_dir), "wall_s": time.monotonic() - t0,
+            "files": sorted(f.name for f in Path(final_dir).iterdir())}
+
+
+def compact_results(res: dict) -> dict:
+    """results without per-step training losses and example predictions (for metrics.json)."""
+    out = {k: v for k, v in res.items() if k not in ("gt_examples",)}
+    runs = {}
+    for n, r in res.get("runs", {}).items():
+        r = {k: v for k, v in r.items() if k not in ("pred_test", "pred_unf_test")}
+        if "curves" in r:
+            r["curves"] = {st: {"val": c.get("val", [])} for st, c in r["curves"].items()}
+        runs[n] = r
+    out["runs"] = runs
+    return out
+
+
+def json_default(o):
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)

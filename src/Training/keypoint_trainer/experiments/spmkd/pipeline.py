@@ -138,90 +138,102 @@ def _curves(run_dir: Path) -> dict[str, Any]:
     return c
 
 
-def evaluate_all(p: Profile, run_root: Path, data_paths: dict[str, Path], spec: DataSpec, log=print) -> dict[str, Any]:
-    """Evaluate every finished run. Returns the results dict (JSON-able, except ``_objects``)."""
-    import torch
-
-    from .baseline import BaselineConfig, load_baseline, predict_baseline
-    from ...data.pressure.splits import mat_pitch_cm, mat_shape, norm_to_cells
-    from .evaluate import (evaluate_joint_predictions, evaluate_keypoints, fit_linear_head, infer,
-                           joint_metrics, joints_to_norm, apply_linear_head)
-    from ...metrics.flops import count_params, describe
-    from ...models.efd import EncoderExport
-    from .train import load_trained
-
+def _evaluation_data(data_paths: dict[str, Path], spec: DataSpec) -> dict[str, Any]:
+    """The labelled splits, and the training maps reduced to the labelled subsets (joint head, posture)."""
     data, info = {}, {}
     for split in ("train", "test", "unf_labelled", "unf_test"):
         data[split], info[split] = load_dataset(data_paths[split])
-    n_train = len(data["train"]["pressure"])
-    perm_idx = labelled_indices(n_train, spec.posture_labelled)  # sorted superset
-    lab_perm = np.random.default_rng(7).permutation(n_train)
+    lab_perm = np.random.default_rng(7).permutation(len(data["train"]["pressure"]))
     labelled = np.sort(lab_perm[:spec.labelled])
     posture = np.sort(lab_perm[:spec.posture_labelled])
     sub = np.sort(np.union1d(labelled, posture))
     pos_in_sub = {int(v): i for i, v in enumerate(sub)}
-    lab_local = np.array([pos_in_sub[int(v)] for v in labelled])
-    pos_local = np.array([pos_in_sub[int(v)] for v in posture])
-    train_sub = {k: v[sub] for k, v in data["train"].items()}
     dsub = dict(data)
-    dsub["train"] = train_sub
+    dsub["train"] = {k: v[sub] for k, v in data["train"].items()}
+    return {"data": data, "info": info, "dsub": dsub, "labelled": labelled, "posture": posture,
+            "lab_local": np.array([pos_in_sub[int(v)] for v in labelled]),
+            "pos_local": np.array([pos_in_sub[int(v)] for v in posture])}
+
+
+def _evaluate_baseline(p: Profile, rdir: Path, e: dict[str, Any]) -> dict[str, Any]:
+    """The supervised baseline: its 14 joints directly, posture from them, cost and robustness."""
+    from ...metrics.flops import describe
+    from .baseline import BaselineConfig, load_baseline, predict_baseline
+    from .evaluate import evaluate_joint_predictions
+
+    bcfg = BaselineConfig(steps=p.baseline_steps, batch_size=p.batch_size)
+    model = load_baseline(rdir, bcfg)
+    t0 = time.monotonic()
+    pred = {s: predict_baseline(model, e["dsub"][s]["pressure"], bcfg) for s in ("train", "test", "unf_test")}
+    ev = evaluate_joint_predictions(pred, e["dsub"], e["info"], e["pos_local"])
+    ev["infer_s"] = time.monotonic() - t0
+    ev["summary"] = json.loads((rdir / "done.json").read_text())
+    ev["pred_test"] = pred["test"][:4].tolist()
+    ev["pred_unf_test"] = pred["unf_test"][:4].tolist()
+    ev["complexity"] = {"128": describe(model, (1, 1, 128, 128)), "256": describe(model, (1, 1, 256, 256))}
+    ev["robustness"] = _robustness(lambda m: predict_baseline(model, m, bcfg), e["data"], e["info"], None)
+    return ev
+
+
+def _evaluate_spmkd(name: str, rdir: Path, e: dict[str, Any], objects: dict[str, Any]) -> dict[str, Any]:
+    """One SPMKD run: linear joint head and posture on its keypoints (soft and hard decoding),
+    reconstruction, cost; the main run also robustness and latency (and its objects for the export)."""
+    from ...metrics.flops import count_params, describe
+    from ...models.efd import EncoderExport
+    from ...models.joint_head import apply_linear_head
+    from .evaluate import evaluate_keypoints, infer
+    from .train import load_trained
+
     keep = {"test": [0, 1, 2, 3], "unf_test": [0, 1, 2, 3]}
-    res: dict[str, Any] = {"runs": {}, "labelled": int(len(labelled)), "posture_labelled": int(len(posture))}
+    dsub, info = e["dsub"], e["info"]
+    model = load_trained(rdir)
+    t0 = time.monotonic()
+    outs = {s: infer(model, dsub[s]["pressure"], keep=keep.get(s)) for s in ("train", "test", "unf_labelled", "unf_test")}
+    ev = evaluate_keypoints({s: o["keypoints"] for s, o in outs.items()}, dsub, info, e["lab_local"], e["pos_local"],
+                            refit_split="unf_labelled")
+    # hard argmax at inference on the same model (its own linear head)
+    evh = evaluate_keypoints({s: o["keypoints_hard"] for s, o in outs.items()}, dsub, info, e["lab_local"],
+                             e["pos_local"])
+    ev["hard_decode"] = {s: v for s, v in evh["splits"].items()}
+    ev["recon"] = {s: {"l2": float(outs[s]["l2"].mean()), "ssim": float(outs[s]["ssim"].mean())}
+                   for s in ("test", "unf_test")}
+    ev["infer_s"] = time.monotonic() - t0
+    ev["summary"] = json.loads((rdir / "summary.json").read_text())
+    ev["curves"] = _curves(rdir)
+    ev["complexity"] = {"encoder": describe(EncoderExport(model), (1, 1, 256, 256)),
+                        "decoder_params": count_params(model.decoder), "efd_params": count_params(model)}
+    head, clf = ev.pop("_head"), ev.pop("_classifier")
+    if name == "main":
+        objects["main"] = {"model": model, "head": head, "classifier": clf, "outs": outs}
+        ev["robustness"] = _robustness(lambda m: apply_linear_head(head, infer(model, m)["keypoints"]), e["data"],
+                                       info, None)
+        ev["latency_ms"] = _latency(model)
+        ev["head_weight_shape"] = list(np.asarray(head["weight"]).shape)
+    return ev
+
+
+def evaluate_all(p: Profile, run_root: Path, data_paths: dict[str, Path], spec: DataSpec, log=print) -> dict[str, Any]:
+    """Evaluate every finished run. Returns the results dict (JSON-able, except ``_objects``)."""
+    e = _evaluation_data(data_paths, spec)
+    res: dict[str, Any] = {"runs": {}, "labelled": int(len(e["labelled"])), "posture_labelled": int(len(e["posture"]))}
     objects: dict[str, Any] = {}
     for name in run_names(p):
         rdir = run_root / name
         if name == "baseline":
-            if not (rdir / "final.pth").is_file():
-                continue
-            bcfg = BaselineConfig(steps=p.baseline_steps, batch_size=p.batch_size)
-            model = load_baseline(rdir, bcfg)
-            t0 = time.monotonic()
-            pred = {s: predict_baseline(model, dsub[s]["pressure"], bcfg) for s in ("train", "test", "unf_test")}
-            ev = evaluate_joint_predictions(pred, dsub, info, pos_local)
-            ev["infer_s"] = time.monotonic() - t0
-            ev["summary"] = json.loads((rdir / "done.json").read_text())
-            ev["pred_test"] = pred["test"][:4].tolist()
-            ev["pred_unf_test"] = pred["unf_test"][:4].tolist()
-            ev["complexity"] = {"128": describe(model, (1, 1, 128, 128)), "256": describe(model, (1, 1, 256, 256))}
-            ev["robustness"] = _robustness(lambda m: predict_baseline(model, m, bcfg), data, info, None)
-            res["runs"][name] = ev
+            if (rdir / "final.pth").is_file():
+                res["runs"][name] = _evaluate_baseline(p, rdir, e)
             continue
         if not (rdir / "stage2" / "final.pth").is_file():
             log(f"[evaluate] {name}: not trained, skipped")
             continue
-        model = load_trained(rdir)
-        t0 = time.monotonic()
-        outs = {s: infer(model, dsub[s]["pressure"], keep=keep.get(s)) for s in ("train", "test", "unf_labelled", "unf_test")}
-        kp = {s: o["keypoints"] for s, o in outs.items()}
-        ev = evaluate_keypoints(kp, dsub, info, lab_local, pos_local, refit_split="unf_labelled")
-        # hard argmax at inference on the same model (its own linear head)
-        kph = {s: o["keypoints_hard"] for s, o in outs.items()}
-        evh = evaluate_keypoints(kph, dsub, info, lab_local, pos_local)
-        ev["hard_decode"] = {s: v for s, v in evh["splits"].items()}
-        ev["recon"] = {s: {"l2": float(outs[s]["l2"].mean()), "ssim": float(outs[s]["ssim"].mean())}
-                       for s in ("test", "unf_test")}
-        ev["infer_s"] = time.monotonic() - t0
-        ev["summary"] = json.loads((rdir / "summary.json").read_text())
-        ev["curves"] = _curves(rdir)
-        ev["complexity"] = {"encoder": describe(EncoderExport(model), (1, 1, 256, 256)),
-                            "decoder_params": count_params(model.decoder),
-                            "efd_params": count_params(model)}
-        head, clf = ev.pop("_head"), ev.pop("_classifier")
-        evh.pop("_head"), evh.pop("_classifier")
-        if name == "main":
-            objects["main"] = {"model": model, "head": head, "classifier": clf, "outs": outs}
-            ev["robustness"] = _robustness(lambda m: apply_linear_head(head, infer(model, m)["keypoints"]), data, info,
-                                           None)
-            ev["latency_ms"] = _latency(model)
-            ev["head_weight_shape"] = list(np.asarray(head["weight"]).shape)
-        res["runs"][name] = ev
+        ev = res["runs"][name] = _evaluate_spmkd(name, rdir, e, objects)
         log(f"[evaluate] {name}: " + json.dumps({s: {k: round(v, 4) for k, v in r['joints'].items()
                                                      if k.startswith('pck') or k == 'mean_err_cm'}
                                                  for s, r in ev['splits'].items()}))
     add_loss_trends(res, run_root)
     res["_objects"] = objects
-    res["gt_examples"] = {s: data[s]["joints"][:4].tolist() for s in ("test", "unf_test")}
-    res["examples"] = {s: data[s]["pressure"][:4] for s in ("test", "unf_test")}
+    res["gt_examples"] = {s: e["data"][s]["joints"][:4].tolist() for s in ("test", "unf_test")}
+    res["examples"] = {s: e["data"][s]["pressure"][:4] for s in ("test", "unf_test")}
     return res
 
 
@@ -229,7 +241,7 @@ def _robustness(predict_norm, data, info, _unused) -> dict[str, Any]:
     """Open question 3 of the paper (missing data): SLP test maps (a) with vs without a
     blanket, (b) with 10 % extra dead cells, (c) with a dead 20-row band across the torso."""
     from ...data.pressure.splits import mat_pitch_cm, mat_shape, norm_to_cells
-    from .evaluate import joint_metrics
+    from ...metrics.joints import joint_metrics
 
     d, inf = data["test"], info["test"]
     rows, cols = mat_shape(inf)
@@ -282,7 +294,7 @@ def run_pipeline(profile: str, *, data_root: Path, run_root: Path, publish: Opti
                  report: Optional[Path] = None, only: Optional[list[str]] = None, skip_train: bool = False,
                  command: str = "", log=print, overrides: Optional[dict] = None,
                  settings: Sequence[str] = ()) -> dict[str, Any]:
-    from .export import write_model_dir
+    from .export import export_main, json_default
     from .report import write_report
 
     cfg = load_config(profile, settings, family="spmkd")
@@ -311,78 +323,9 @@ def run_pipeline(profile: str, *, data_root: Path, run_root: Path, publish: Opti
     tc = run_root / "train_commands.txt"
     res["train_commands"] = tc.read_text().splitlines() if tc.is_file() else []
     if "main" in objects:
-        mo = objects["main"]
-        export_dir = run_root / "export"
-        if export_dir.exists():
-            import shutil
-            shutil.rmtree(export_dir)
-        export_dir.mkdir(parents=True)
-        t0 = time.monotonic()
-        tst, _ = load_dataset(paths["test"])
-        unf, _ = load_dataset(paths["unf_test"])
-        golden = [("slp-test-0000", tst["pressure"][0]), ("slp-test-0001", tst["pressure"][1]),
-                  ("unfamiliar-test-0000", unf["pressure"][0])][:p.golden]
-        main = res["runs"]["main"]
-        metrics = {
-            "test_split": "simulated SLP-like mat, held-out people",
-            "recon_l2": main["recon"]["test"]["l2"], "recon_ssim": main["recon"]["test"]["ssim"],
-            "recon_l2_unfamiliar": main["recon"]["unf_test"]["l2"],
-            "recon_ssim_unfamiliar": main["recon"]["unf_test"]["ssim"],
-            "joints_head_labelled_maps": res["labelled"],
-            "joints_pck_torso@0.2": main["splits"]["test"]["joints"]["pck_torso@0.2"],
-            "joints_pck_bbox@0.2": main["splits"]["test"]["joints"]["pck_bbox@0.2"],
-            "joints_mean_err_cells": main["splits"]["test"]["joints"]["mean_err_cells"],
-            "joints_pck_torso@0.2_unfamiliar": main["splits"]["unf_test"]["joints"]["pck_torso@0.2"],
-            "posture_accuracy": main["splits"]["test"]["posture"]["accuracy"],
-            "posture_accuracy_unfamiliar": main["splits"]["unf_test"]["posture"]["accuracy"],
-            "encoder_params": main["complexity"]["encoder"]["params"],
-            "encoder_macs": main["complexity"]["encoder"]["macs"],
-        }
-        s2 = main["summary"]["stage2"]
-        training = {"command": command, "profile": p.to_dict(), "seed": 0, "data": spec.to_dict(),
-                    "stage1_steps": p.stage1_steps, "stage2_steps": p.stage2_steps, "batch_size": p.batch_size,
-                    "epochs_stage1": (main["summary"]["stage1"] or {}).get("epochs"), "epochs_stage2": s2["epochs"],
-                    "wall_time_s": main["summary"]["wall_s"], "versions": versions(), "machine": machine_info(),
-                    "git_commit": git_commit(), "labels_used": "none for the network; joints only for the linear "
-                    f"head ({res['labelled']} labelled maps)"}
-        from ...models.posture import posture_block
-
-        manifest = write_model_dir(mo["model"], export_dir, head=mo["head"], golden_maps=golden, metrics=metrics,
-                                   training=training, posture=posture_block(mo["classifier"]))
-        (export_dir / "metrics.json").write_text(json.dumps(_compact(res), indent=1, default=_js))
-        final_dir = export_dir
-        if publish:  # atomic publish into {store}/{name}/{version} (export/publish.py)
-            from ...engine.publish import publish as publish_dir
-
-            pub = Path(publish)
-            final_dir = publish_dir(export_dir, pub.parent.parent, pub.parent.name, pub.name, replace=True)
-        res["export"] = {"dir": str(final_dir), "wall_s": time.monotonic() - t0,
-                         "files": sorted(f.name for f in Path(final_dir).iterdir())}
+        res["export"] = export_main(res, objects["main"], paths, p, spec, run_root / "export", publish, command)
     res["wall_s"]["total_this_invocation"] = time.monotonic() - t_all
-    (run_root / "results.json").write_text(json.dumps(res, indent=1, default=_js))
+    (run_root / "results.json").write_text(json.dumps(res, indent=1, default=json_default))
     if report:
         write_report(res, objects, examples, Path(report))
     return res
-
-
-def _compact(res: dict) -> dict:
-    """results without per-step training losses and example predictions (for metrics.json)."""
-    out = {k: v for k, v in res.items() if k not in ("gt_examples",)}
-    runs = {}
-    for n, r in res.get("runs", {}).items():
-        r = {k: v for k, v in r.items() if k not in ("pred_test", "pred_unf_test")}
-        if "curves" in r:
-            r["curves"] = {st: {"val": c.get("val", [])} for st, c in r["curves"].items()}
-        runs[n] = r
-    out["runs"] = runs
-    return out
-
-
-def _js(o):
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)

@@ -1,4 +1,5 @@
-"""docs/results/spmkd.md from a results.json of :func:`.pipeline.run_pipeline` (+ figures).
+"""docs/results/spmkd.md from a results.json of :func:`.pipeline.run_pipeline` (+ figures), as a
+list of sections (engine/report.py; the figures are drawn by figures.py).
 
 Every number in the report is read from the results of a real run; missing runs are
 marked "not run" instead of being filled in.
@@ -6,135 +7,58 @@ marked "not run" instead of being filled in.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 
+from ...engine.report import heading, minutes, num, pct, render
+from .figures import draw_figures
+
 POSTURES = ("supine", "left", "right", "prone")
 
 
 def _f(v, nd=3, pct=False):
-    if v is None:
-        return "n/a"
-    if pct:
-        return f"{100 * v:.1f} %"
-    return f"{v:.{nd}f}"
+    return _pct(v, missing="n/a", unit=" %") if pct else num(v, nd, missing="n/a")
 
 
-def _dur(s):
-    if s is None:
-        return "n/a"
-    s = float(s)
-    return f"{s / 60:.1f} min" if s >= 90 else f"{s:.0f} s"
+_pct = pct
+_dur = minutes
 
 
-def _figures(res: dict, objects: dict, examples: dict, fig_dir: Path) -> dict[str, str]:
-    import matplotlib
+@dataclass
+class Ctx:
+    """What the sections read: the results of a run and its figures."""
+    res: dict
+    figs: dict[str, str]
+    fig_rel: str
+    fig_rel_dir: Optional[Path] = None
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    @property
+    def runs(self) -> dict[str, Any]:
+        return self.res["runs"]
 
-    from ...core.keypoints import get_skeleton
+    @property
+    def p(self) -> dict[str, Any]:
+        return self.res["profile"]
 
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    out = {}
-    sk = get_skeleton("slp14")
-    runs = res["runs"]
-    main = objects.get("main")
-    # 1. inputs with discovered keypoints, mapped joints, reconstructions
-    if main is not None:
-        from .evaluate import apply_linear_head
+    @property
+    def d(self) -> dict[str, Any]:
+        return self.res["data"]
 
-        fig, axes = plt.subplots(3, 8, figsize=(16, 10.5))
-        col = 0
-        for split in ("test", "unf_test"):
-            kept = main["outs"][split]["kept"]
-            kps = main["outs"][split]["keypoints"]
-            for j, idx in enumerate(kept["index"][:4]):
-                raw = examples[split][idx]
-                h, w = raw.shape
-                kp = kps[idx]
-                joints = apply_linear_head(main["head"], kp[None])[0]
-                ax = axes[0, col]
-                ax.imshow(raw, cmap="magma", extent=(0, w, h, 0), aspect="auto")
-                ax.scatter(kp[:, 0] * w, kp[:, 1] * h, c=np.arange(len(kp)), cmap="tab20", s=18, edgecolors="w",
-                           linewidths=0.5)
-                ax.set_title(f"{'SLP' if split == 'test' else 'unfamiliar'} #{idx}: input + K keypoints", fontsize=7)
-                ax = axes[1, col]
-                ax.imshow(raw, cmap="gray", extent=(0, w, h, 0), aspect="auto")
-                gt = np.asarray(res["gt_examples"][split][idx])
-                for a, b in sk.links:
-                    ax.plot([gt[a, 0], gt[b, 0]], [gt[a, 1], gt[b, 1]], "-", c="lime", lw=1)
-                    ax.plot([joints[a, 0] * w, joints[b, 0] * w], [joints[a, 1] * h, joints[b, 1] * h], "-",
-                            c="orangered", lw=1)
-                ax.set_title("joints: GT (green), linear head (red)", fontsize=7)
-                ax = axes[2, col]
-                ax.imshow(kept["recon"][j], cmap="magma", vmin=0, vmax=1)
-                ax.set_title("reconstruction 256x256", fontsize=7)
-                col += 1
-        for ax in axes.flat:
-            ax.set_xticks([])
-            ax.set_yticks([])
-        plt.tight_layout()
-        p = fig_dir / "examples.png"
-        plt.savefig(p, dpi=70)
-        plt.close(fig)
-        out["examples"] = p.name
-        # heatmaps of one sample
-        kept = main["outs"]["test"]["kept"]
-        hm = kept["heatmaps"][0]
-        k = hm.shape[0]
-        ncol = 8
-        fig, axes = plt.subplots(int(np.ceil(k / ncol)), ncol, figsize=(12, 1.6 * int(np.ceil(k / ncol)) * 1.0))
-        for i, ax in enumerate(np.atleast_1d(axes).flat):
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if i < k:
-                ax.imshow(hm[i], cmap="viridis")
-                ax.set_title(f"kp{i:02d}", fontsize=7)
-        plt.tight_layout()
-        p = fig_dir / "heatmaps.png"
-        plt.savefig(p, dpi=70)
-        plt.close(fig)
-        out["heatmaps"] = p.name
-    # 2. curves: CRWT vs scratch (stage 2), stage 1, K and hard
-    fig, axes = plt.subplots(1, 4, figsize=(19, 4))
-    for name, style in (("main", "-"), ("scratch", "--"), ("hard", ":")) + tuple(
-            (n, "-.") for n in runs if n.startswith("k")):
-        r = runs.get(name)
-        if not r or "curves" not in r or "stage2" not in r["curves"]:
-            continue
-        v = r["curves"]["stage2"]["val"]
-        st = [e["step"] for e in v]
-        lab = {"main": "CRWT (main)", "scratch": "from scratch", "hard": "hard argmax (from main stage 1)"}.get(name, name)
-        axes[0].plot(st, [e["l2"] for e in v], style, label=lab)
-        axes[1].plot(st, [e["ssim"] for e in v], style, label=lab)
-        if "heatmap_sd" in v[0]:
-            axes[3].plot(st, [e["heatmap_sd"] for e in v], style, label=lab)
-    axes[0].set_title("stage 2: validation L2 (normalised map)")
-    axes[0].set_xlabel("stage-2 step")
-    axes[0].set_yscale("log")
-    axes[1].set_title("stage 2: validation SSIM")
-    axes[1].set_xlabel("stage-2 step")
-    for name in ["main"] + [n for n in runs if n.startswith("k")]:
-        r = runs.get(name)
-        if r and "stage1" in r.get("curves", {}):
-            v = r["curves"]["stage1"]["val"]
-            axes[2].plot([e["step"] for e in v], [e["bce"] for e in v], label=f"{name} BCE")
-    axes[3].set_title("stage 2: heatmap spread (rms sd, normalised; uniform = 0.29)")
-    axes[3].set_xlabel("stage-2 step")
-    axes[2].set_title("stage 1: validation BCE (presence)")
-    axes[2].set_xlabel("stage-1 step")
-    for ax in axes:
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-    plt.tight_layout()
-    p = fig_dir / "curves.png"
-    plt.savefig(p, dpi=70)
-    plt.close(fig)
-    out["curves"] = p.name
-    return out
+    @property
+    def m(self) -> dict[str, Any]:
+        return self.res["machine"]
+
+    @property
+    def main(self) -> Optional[dict[str, Any]]:
+        return self.runs.get("main")
+
+    @property
+    def b(self) -> Optional[dict[str, Any]]:
+        return self.runs.get("baseline")
+
 
 
 def _joint_row(name, r, split):
@@ -146,14 +70,11 @@ def _joint_row(name, r, split):
             f"{_f(j['mean_err_cm'], 1)} |")
 
 
-def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[Path] = None) -> str:
-    runs = res["runs"]
-    p = res["profile"]
-    d = res["data"]
-    m = res["machine"]
+def _s_title(c: Ctx) -> list[str]:
+    """Title, provenance of the numbers, and what the data are."""
+    runs, p, m = c.runs, c.p, c.m
     L: list[str] = []
     a = L.append
-    main = runs.get("main")
     a("# SPMKD results: self-supervised pressure-map keypoints (simulated SLP-like data)")
     a("")
     a("Generated by `python3 -m keypoint_trainer spmkd report` (or `run`) from the evaluation of the "
@@ -164,7 +85,14 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
       "this simulator, not SLP; the comparisons (SPMKD vs the supervised baseline, CRWT vs scratch, soft vs "
       "hard, K) are the point.")
     a("")
-    b = runs.get("baseline")
+    return L
+
+
+def _s_key_numbers(c: Ctx) -> list[str]:
+    """SPMKD vs the supervised baseline in one table."""
+    res, p, d, main, b = c.res, c.p, c.d, c.main, c.b
+    L: list[str] = []
+    a = L.append
     if main:
         a("## Key numbers")
         a("")
@@ -185,9 +113,23 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
             a(f"| encoder parameters / MACs | {ce['params']:,} / {ce['macs'] / 1e6:.1f} M | {cb['params']:,} / "
               f"{cb['macs'] / 1e6:.1f} M (128 x 128) |")
         a("")
+    return L
+
+
+def _s_findings(c: Ctx) -> list[str]:
+    """Findings computed from the tables below."""
+    res = c.res
+    L: list[str] = []
+    a = L.append
     a(_findings(res))
-    a("## Run")
-    a("")
+    return L
+
+
+def _s_run(c: Ctx) -> list[str]:
+    """Commands, machine, commit and wall times of the run."""
+    res, runs, m = c.res, c.runs, c.m
+    L = heading("Run")
+    a = L.append
     for c in res.get("train_commands", []):
         a(f"- training (resumable; timestamp, command): `{c}`")
     a(f"- evaluation, export and this report: `{res.get('command', '')}`")
@@ -204,6 +146,14 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
       f"; evaluation {_dur(w.get('evaluate'))}; export {_dur(res.get('export', {}).get('wall_s'))}; "
       f"this invocation {_dur(w.get('total_this_invocation'))} (training times are summed over resumed sessions)")
     a("")
+    return L
+
+
+def _s_data(c: Ctx) -> list[str]:
+    """Splits, labelled subsets and the schedule."""
+    res, p, d, main = c.res, c.p, c.d, c.main
+    L: list[str] = []
+    a = L.append
     a("### Data and schedule (small on purpose: 2 shared CPU cores)")
     a("")
     sp = d
@@ -229,9 +179,14 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
       f"(L2), beta = {p['beta']} (1 - SSIM). Adam (stage 1 lr {p.get('lr1')}, stage 2 lr {p.get('lr2')}), "
       "warm-up + cosine decay, seed 0.")
     a("")
-    # --- 1. reconstruction
-    a("## 1. Reconstruction (normalised 256 x 256 maps, mean over the split)")
-    a("")
+    return L
+
+
+def _s_reconstruction(c: Ctx) -> list[str]:
+    """Section 1: reconstruction L2 / SSIM of every run."""
+    runs = c.runs
+    L = heading("1. Reconstruction (normalised 256 x 256 maps, mean over the split)")
+    a = L.append
     a("| run | K | SLP test L2 | SLP test SSIM | unfamiliar L2 | unfamiliar SSIM |")
     a("|---|---|---|---|---|---|")
     for n, r in runs.items():
@@ -241,9 +196,14 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
         a(f"| {n} | {k} | {_f(r['recon']['test']['l2'], 4)} | {_f(r['recon']['test']['ssim'])} | "
           f"{_f(r['recon']['unf_test']['l2'], 4)} | {_f(r['recon']['unf_test']['ssim'])} |")
     a("")
-    # --- 2. keypoints
-    a("## 2. Keypoints -> 14 joints (linear head fitted on the labelled subset)")
-    a("")
+    return L
+
+
+def _s_keypoints(c: Ctx) -> list[str]:
+    """Section 2: keypoints mapped to the 14 joints, per mat, and per joint."""
+    res, runs, main = c.res, c.runs, c.main
+    L = heading("2. Keypoints -> 14 joints (linear head fitted on the labelled subset)")
+    a = L.append
     a("PCK in physical cm; torso = thorax to mid-hip; bbox = diagonal of the ground-truth joints' box "
       "(not MMPose's max(w, h)); error in sensor cells of the mat in question (SLP cell 1 x 1 cm, unfamiliar "
       "cell 2.5 x 2.97 cm).")
@@ -277,9 +237,14 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
             if n in runs:
                 a(f"| {n} | " + " | ".join(f"{v:.1f}" for v in runs[n]["splits"]["test"]["joints"]["per_joint_err_cm"]) + " |")
         a("")
-    # --- 3. posture
-    a("## 3. Posture classification from keypoints (small MLP, 4 classes)")
-    a("")
+    return L
+
+
+def _s_posture(c: Ctx) -> list[str]:
+    """Section 3: posture classification from keypoints."""
+    res, runs = c.res, c.runs
+    L = heading("3. Posture classification from keypoints (small MLP, 4 classes)")
+    a = L.append
     a(f"MLP (64 hidden) on translation-removed, standardised keypoint coordinates, trained on the "
       f"{res['posture_labelled']} labelled training maps; chance = 25 %.")
     a("")
@@ -297,9 +262,14 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
                 a(f"Confusion ({n}, {split}; rows = truth, columns = prediction, {', '.join(POSTURES)}): "
                   + "; ".join(" ".join(str(v) for v in row) for row in cm))
                 a("")
-    # --- 4. ablations
-    a("## 4. Ablations")
-    a("")
+    return L
+
+
+def _s_crwt(c: Ctx) -> list[str]:
+    """Section 4, first ablation: CRWT vs from scratch (validation curves)."""
+    figs, fig_rel, runs, p = c.figs, c.fig_rel, c.runs, c.p
+    L = heading("4. Ablations")
+    a = L.append
     a("**CRWT vs from scratch** (stage 2 of both has the same steps and schedule; CRWT additionally "
       f"ran {p['stage1_steps']} stage-1 steps):")
     a("")
@@ -319,6 +289,14 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
     if figs.get("curves"):
         a(f"![curves]({fig_rel}/{figs['curves']})")
         a("")
+    return L
+
+
+def _s_fuser_and_k(c: Ctx) -> list[str]:
+    """Section 4: soft vs hard argmax, and the number of keypoints K."""
+    runs, p, main = c.runs, c.p, c.main
+    L: list[str] = []
+    a = L.append
     a("**Soft vs hard argmax.** `hard` trains stage 2 with an integer argmax in the fuser (no gradient "
       "reaches the heatmaps); \"hard decode\" evaluates the soft-trained main model with argmax keypoints "
       "(its own linear head refitted on the same labelled subset).")
@@ -351,10 +329,15 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
           f"{_f(r['splits']['unf_test']['joints']['pck_torso@0.2'], pct=True)} | "
           f"{_f(r['splits']['test']['posture']['accuracy'], pct=True)} | {_f(r['recon']['test']['ssim'])} |")
     a("")
-    # --- 5. complexity
-    a("## 5. Parameters and FLOPs")
-    a("")
-    a("Counting method (`spmkd/flops.py`): forward hooks on Conv2d / ConvTranspose2d / Linear, one sample, "
+    return L
+
+
+def _s_complexity(c: Ctx) -> list[str]:
+    """Section 5: parameters, MACs, FLOPs and CPU latency."""
+    p, main, b = c.p, c.main, c.b
+    L = heading("5. Parameters and FLOPs")
+    a = L.append
+    a("Counting method (`metrics/flops.py`): forward hooks on Conv2d / ConvTranspose2d / Linear, one sample, "
       "MACs = output pixels x C_out x C_in/groups x k_h x k_w (transposed conv: input pixels x ...); FLOPs = 2 x MACs; "
       "BN, activations, SE gating, softmax and soft-argmax not counted. Cross-check: torch.profiler "
       "`with_flops` (counts conv2d/addmm only -- it does not count transposed convolutions in torch 1.13).")
@@ -366,7 +349,6 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
         a(f"| SPMKD encoder + soft-argmax (K={p['k_main']}) | 256 x 256 | {c['params']:,} | {c['macs'] / 1e6:.1f} M | "
           f"{c['flops'] / 1e9:.3f} G | {(c.get('profiler_flops') or 0) / 1e9:.3f} G |")
         a(f"| (SPMKD decoder, training only) | K x (2 + F) | {main['complexity']['decoder_params']:,} | | | |")
-    b = runs.get("baseline")
     if b:
         for size in ("128", "256"):
             c = b["complexity"][size]
@@ -386,9 +368,14 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
         a(f"- CPU latency (PyTorch eager, batch 1, {lt['threads']} thread(s), on the shared machine, median of 20): "
           f"encoder {lt['encoder_ms']:.1f} ms, full EFD {lt['efd_ms']:.1f} ms.")
     a("")
-    # --- open questions
-    a("## Open questions of the paper, as far as this simulation can answer them")
-    a("")
+    return L
+
+
+def _s_open_questions(c: Ctx) -> list[str]:
+    """The paper's open questions, as far as the simulation answers them."""
+    main, b = c.main, c.b
+    L = heading("Open questions of the paper, as far as this simulation can answer them")
+    a = L.append
     if main:
         t, u = main["splits"]["test"]["joints"], main["splits"]["unf_test"]["joints"]
         a(f"1. *Other resolutions / sensor densities*: the model trained on the 84 x 192 mat was applied unchanged "
@@ -413,9 +400,14 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
                 a(f"| {lab} (n={rb[key].get('n', rb[key]['count'])}) | {_f(rb[key]['pck_torso@0.2'], pct=True)} | "
                   f"{_f(bb.get(key, {}).get('pck_torso@0.2'), pct=True) if bb else 'n/a'} |")
         a("")
-    # --- figures
-    a("## Figures")
-    a("")
+    return L
+
+
+def _s_figures(c: Ctx) -> list[str]:
+    """Simulator preview, examples and heatmaps."""
+    figs, fig_rel, fig_rel_dir, main = c.figs, c.fig_rel, c.fig_rel_dir, c.main
+    L = heading("Figures")
+    a = L.append
     if (Path(fig_rel_dir) / "simulator.png").is_file() if fig_rel_dir else False:
         a("Simulated maps with ground-truth joints (top: SLP-like mat, bottom: unfamiliar mat; right half with a "
           "blanket):")
@@ -431,15 +423,29 @@ def render(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[
     if figs.get("heatmaps"):
         a(f"Heatmaps (spatial softmax) of the main model for the first SLP test map: ![heatmaps]({fig_rel}/{figs['heatmaps']})")
         a("")
-    a("## Export")
-    a("")
+    return L
+
+
+def _s_export(c: Ctx) -> list[str]:
+    """Where the exported model is."""
+    res, main = c.res, c.main
+    L = heading("Export")
+    a = L.append
     if res.get("export"):
         a(f"`{res['export']['dir']}`: " + ", ".join(f"`{f}`" for f in res["export"]["files"]) +
           ". Contract for the service: docs/spmkd.md.")
     else:
         a("not exported (main run missing).")
     a("")
-    return "\n".join(L) + "\n"
+    return L
+
+
+SECTIONS = [_s_title, _s_key_numbers, _s_findings, _s_run, _s_data, _s_reconstruction, _s_keypoints, _s_posture,
+            _s_crwt, _s_fuser_and_k, _s_complexity, _s_open_questions, _s_figures, _s_export]
+
+
+def render_report(res: dict, figs: dict[str, str], fig_rel: str, fig_rel_dir: Optional[Path] = None) -> str:
+    return render(SECTIONS, Ctx(res, figs, fig_rel, fig_rel_dir))
 
 
 def _cmp(x, y, tol=0.005):
@@ -454,6 +460,39 @@ def _top_confusion(cm) -> str:
     return f"{POSTURES[t]} taken for {POSTURES[p_]} ({int(cm[t, p_])} of {int(cm[t].sum())})"
 
 
+def _findings_baseline(res: dict, m: dict, b: dict) -> list[str]:
+    """SPMKD against the supervised baseline, within and across mats."""
+    J = lambda r, s, k: r["splits"][s]["joints"][k]  # noqa: E731
+    P = lambda r, s: r["splits"][s]["posture"]["accuracy"]  # noqa: E731
+    pct = lambda v: f"{100 * v:.1f} %"  # noqa: E731
+    L: list[str] = []
+    L.append(f"- **SPMKD vs the supervised baseline (SLP mat).** With {res['labelled']} labelled maps for the linear "
+             f"head, SPMKD's PCK@0.2 torso is {pct(J(m, 'test', 'pck_torso@0.2'))}, "
+             f"{_cmp(J(m, 'test', 'pck_torso@0.2'), J(b, 'test', 'pck_torso@0.2'))} the baseline's "
+             f"{pct(J(b, 'test', 'pck_torso@0.2'))}; at the stricter PCK@0.1 torso it is "
+             f"{pct(J(m, 'test', 'pck_torso@0.1'))} vs {pct(J(b, 'test', 'pck_torso@0.1'))}. Mean error: "
+             f"{J(m, 'test', 'mean_err_cm'):.1f} vs {J(b, 'test', 'mean_err_cm'):.1f} cm."
+             + (" The baseline is the more precise one where it is right (higher PCK@0.1) but makes gross limb "
+                "errors (higher mean error; see the per-joint table)."
+                if J(b, 'test', 'pck_torso@0.1') > J(m, 'test', 'pck_torso@0.1')
+                and J(b, 'test', 'mean_err_cm') > J(m, 'test', 'mean_err_cm') else "")
+             + f" Both were trained for a short schedule ({res['profile']['baseline_steps']} steps of batch "
+             f"{res['profile']['batch_size']} for the baseline, the same for SPMKD's stage 2)"
+             + (f"; mean training loss over the last 100 steps vs the 100 before: baseline "
+                f"{b['loss_trend']['previous']:.3f} -> {b['loss_trend']['last']:.3f}, SPMKD "
+                f"{m['loss_trend']['previous']:.4f} -> {m['loss_trend']['last']:.4f}"
+                if b.get("loss_trend") and m.get("loss_trend") else "")
+             + ", so this comparison describes a short CPU schedule, not converged models.")
+    dm = J(m, "test", "pck_torso@0.2") - J(m, "unf_test", "pck_torso@0.2")
+    db = J(b, "test", "pck_torso@0.2") - J(b, "unf_test", "pck_torso@0.2")
+    L.append(f"- **Across mats** (no re-training): PCK@0.2 torso drops by {100 * dm:.1f} points for SPMKD and "
+             f"{100 * db:.1f} points for the baseline; posture accuracy goes {pct(P(m, 'test'))} -> "
+             f"{pct(P(m, 'unf_test'))} (SPMKD) and {pct(P(b, 'test'))} -> {pct(P(b, 'unf_test'))} (baseline). Largest confusion on the unfamiliar mat: "
+             + "; ".join(f"{nm}: {_top_confusion(r['splits']['unf_test']['posture']['confusion'])}"
+                         for nm, r in (("SPMKD", m), ("baseline", b))) + ".")
+    return L
+
+
 def _findings(res: dict) -> str:
     """Short analysis whose every number and direction is computed from the results."""
     runs = res["runs"]
@@ -465,30 +504,7 @@ def _findings(res: dict) -> str:
     P = lambda r, s: r["splits"][s]["posture"]["accuracy"]  # noqa: E731
     pct = lambda v: f"{100 * v:.1f} %"  # noqa: E731
     if b:
-        L.append(f"- **SPMKD vs the supervised baseline (SLP mat).** With {res['labelled']} labelled maps for the linear "
-                 f"head, SPMKD's PCK@0.2 torso is {pct(J(m, 'test', 'pck_torso@0.2'))}, "
-                 f"{_cmp(J(m, 'test', 'pck_torso@0.2'), J(b, 'test', 'pck_torso@0.2'))} the baseline's "
-                 f"{pct(J(b, 'test', 'pck_torso@0.2'))}; at the stricter PCK@0.1 torso it is "
-                 f"{pct(J(m, 'test', 'pck_torso@0.1'))} vs {pct(J(b, 'test', 'pck_torso@0.1'))}. Mean error: "
-                 f"{J(m, 'test', 'mean_err_cm'):.1f} vs {J(b, 'test', 'mean_err_cm'):.1f} cm."
-                 + (" The baseline is the more precise one where it is right (higher PCK@0.1) but makes gross limb "
-                    "errors (higher mean error; see the per-joint table)."
-                    if J(b, 'test', 'pck_torso@0.1') > J(m, 'test', 'pck_torso@0.1')
-                    and J(b, 'test', 'mean_err_cm') > J(m, 'test', 'mean_err_cm') else "")
-                 + f" Both were trained for a short schedule ({res['profile']['baseline_steps']} steps of batch "
-                 f"{res['profile']['batch_size']} for the baseline, the same for SPMKD's stage 2)"
-                 + (f"; mean training loss over the last 100 steps vs the 100 before: baseline "
-                    f"{b['loss_trend']['previous']:.3f} -> {b['loss_trend']['last']:.3f}, SPMKD "
-                    f"{m['loss_trend']['previous']:.4f} -> {m['loss_trend']['last']:.4f}"
-                    if b.get("loss_trend") and m.get("loss_trend") else "")
-                 + ", so this comparison describes a short CPU schedule, not converged models.")
-        dm = J(m, "test", "pck_torso@0.2") - J(m, "unf_test", "pck_torso@0.2")
-        db = J(b, "test", "pck_torso@0.2") - J(b, "unf_test", "pck_torso@0.2")
-        L.append(f"- **Across mats** (no re-training): PCK@0.2 torso drops by {100 * dm:.1f} points for SPMKD and "
-                 f"{100 * db:.1f} points for the baseline; posture accuracy goes {pct(P(m, 'test'))} -> "
-                 f"{pct(P(m, 'unf_test'))} (SPMKD) and {pct(P(b, 'test'))} -> {pct(P(b, 'unf_test'))} (baseline). Largest confusion on the unfamiliar mat: "
-                 + "; ".join(f"{nm}: {_top_confusion(r['splits']['unf_test']['posture']['confusion'])}"
-                             for nm, r in (("SPMKD", m), ("baseline", b))) + ".")
+        L.extend(_findings_baseline(res, m, b))
     if sc:
         L.append(f"- **CRWT vs scratch.** CRWT's validation L2 is {_cmp(m['curves']['stage2']['val'][-1]['l2'], sc['curves']['stage2']['val'][-1]['l2'], 1e-5)} "
                  f"scratch's at the end of stage 2 ({m['curves']['stage2']['val'][-1]['l2']:.4f} vs "
@@ -530,14 +546,14 @@ def render_from_results(results_path: Path, report_path: Path) -> Path:
     report_path = Path(report_path)
     fig_dir = report_path.parent / report_path.stem
     figs = {n: f"{n}.png" for n in ("examples", "heatmaps", "curves") if (fig_dir / f"{n}.png").is_file()}
-    report_path.write_text(render(res, figs, fig_dir.name, fig_dir))
+    report_path.write_text(render_report(res, figs, fig_dir.name, fig_dir))
     return report_path
 
 
 def write_report(res: dict, objects: dict, examples: dict, report_path: Path) -> Path:
     report_path = Path(report_path)
     fig_dir = report_path.parent / report_path.stem
-    figs = _figures(res, objects, examples, fig_dir)
+    figs = draw_figures(res, objects, examples, fig_dir)
     report_path.parent.mkdir(parents=True, exist_ok=True)
-    report_path.write_text(render(res, figs, fig_dir.name, fig_dir))
+    report_path.write_text(render_report(res, figs, fig_dir.name, fig_dir))
     return report_path

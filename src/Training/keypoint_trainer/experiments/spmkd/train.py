@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -30,9 +29,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...engine.progress import Progress
-from ...engine.seeding import epoch_permutation, get_rng_state, seed_everything
-from ...engine.checkpoint import restore_training_state, save_checkpoint
+from ...engine.fit import Fit, Hook, Sampler, StepLosses, fit
+from ...engine.schedules import warmup_cosine
+from ...engine.seeding import seed_everything
 from ...data.pressure.splits import SPMKD_INPUT, to_model_input
 from ...models.efd import EFD, ModelConfig
 from ...metrics.ssim import ssim
@@ -101,11 +100,8 @@ def stage_loss(stage: int, logits: torch.Tensor, x: torch.Tensor, cfg: TrainConf
 
 
 def lr_at(step: int, total: int, base: float, warmup: int) -> float:
-    """Linear warm-up, then cosine decay to 5 % of ``base``."""
-    if step < warmup:
-        return base * (step + 1) / warmup
-    t = (step - warmup) / max(1, total - warmup)
-    return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+    """Linear warm-up, then cosine decay to 5 % of ``base`` (engine/schedules.py: warmup_cosine)."""
+    return warmup_cosine(base, total, warmup)(step)
 
 
 @torch.no_grad()
@@ -131,10 +127,32 @@ def validate(model: EFD, maps: np.ndarray, cfg: TrainConfig, batch_size: int = 3
             "heatmap_sd": float(math.sqrt(float(torch.cat(spreads).sum()) / max(1, len(maps)) / 2))}
 
 
+class Validation(Hook):
+    """Validation curves (``state["curves"]["val"]``): at step 0 of a fresh stage and every
+    ``eval_every`` steps (the loop checkpoints at the same steps)."""
+
+    def __init__(self, cfg: TrainConfig, val_maps: np.ndarray):
+        self.cfg, self.val_maps = cfg, val_maps
+
+    def init(self, state: dict[str, Any]) -> None:
+        state.setdefault("curves", {})["val"] = []
+
+    def start(self, fit: Fit, resumed: bool) -> None:
+        if fit.step == 0:  # the starting point of the curves
+            fit.state["curves"]["val"].append({"step": 0, **validate(fit.model, self.val_maps, self.cfg)})
+
+    def after_step(self, fit: Fit, loss: float, parts: dict[str, float]) -> None:
+        if fit.step % self.cfg.eval_every == 0 or fit.step == fit.steps:
+            v = validate(fit.model, self.val_maps, self.cfg)
+            fit.state["curves"]["val"].append({"step": fit.step, **v})
+            fit.log(f"{fit.label} step {fit.step}/{fit.steps} val l2 {v['l2']:.5f} ssim {v['ssim']:.4f} "
+                    f"bce {v['bce']:.4f}")
+
+
 def train_stage(stage_dir: Path, stage: int, cfg: TrainConfig, train_maps: np.ndarray, val_maps: np.ndarray,
                 *, init_state: Optional[dict] = None, resume: bool = True, stop_after_steps: Optional[int] = None,
                 log=print, progress_interval: float = 30.0) -> Optional[dict]:
-    """Train one CRWT stage. Returns the final summary, or None if stopped early."""
+    """Train one CRWT stage on the engine's fit loop. Returns the final summary, or None if stopped early."""
     stage_dir = Path(stage_dir)
     stage_dir.mkdir(parents=True, exist_ok=True)
     done = stage_dir / "done.json"
@@ -148,63 +166,32 @@ def train_stage(stage_dir: Path, stage: int, cfg: TrainConfig, train_maps: np.nd
     model = EFD(cfg.model)
     if init_state is not None:
         model.load_state_dict(init_state)
-    opt = torch.optim.Adam(model.parameters(), lr=base_lr, weight_decay=cfg.weight_decay)
-    step = 0
-    curves: dict[str, list] = {"train": [], "val": []}
-    wall = 0.0
-    last = stage_dir / "last.pth"
-    if resume and last.is_file():
-        step, curves, wall = restore_training_state(last, model, opt)
-        log(f"[{stage_dir}] resumed at step {step}/{total}")
-    elif init_state is None and stage == 2:
+    elif stage == 2 and not (resume and (stage_dir / "last.pth").is_file()):
         log(f"[{stage_dir}] stage 2 from scratch (no weight transfer)")
+    opt = torch.optim.Adam(model.parameters(), lr=base_lr, weight_decay=cfg.weight_decay)
     n = len(train_maps)
-    bs = min(cfg.batch_size, n)
-    spe = max(1, n // bs)
-    if step == 0:  # the starting point of the curves
-        curves["val"].append({"step": 0, **validate(model, val_maps, cfg)})
-    prog = Progress(total, label=f"[stage{stage} {stage_dir.parent.name}]", interval=progress_interval,
-                    done_steps=step)
-    model.train()
-    t_start = time.monotonic()
+    sampler = Sampler(n, min(cfg.batch_size, n), seed, drop_last=True, sort=True)
 
-    def save():
-        save_checkpoint(last, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                               "curves": curves, "rng": get_rng_state(), "config": cfg.to_dict(),
-                               "wall_s": wall + time.monotonic() - t_start})
-
-    while step < total:
-        epoch, i = divmod(step, spe)
-        idx = np.sort(epoch_permutation(n, seed, epoch)[i * bs:(i + 1) * bs])
+    def step_fn(idx: np.ndarray, step: int):
         x = to_model_input(train_maps[idx])
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, total, base_lr, cfg.warmup)
         out = model(x)
-        loss, parts = stage_loss(stage, out["logits"], x, cfg, out["heatmaps"])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        step += 1
-        curves["train"].append([step, float(loss.detach()), parts])
-        prog.update(1, epoch=epoch + 1, step=step, steps=total, loss=float(loss.detach()))
-        if step % cfg.eval_every == 0 or step == total:
-            v = validate(model, val_maps, cfg)
-            curves["val"].append({"step": step, **v})
-            prog.log(f"step {step}/{total} val l2 {v['l2']:.5f} ssim {v['ssim']:.4f} bce {v['bce']:.4f}")
-            save()
-        if stop_after_steps is not None and step >= stop_after_steps and step < total:
-            save()
-            log(f"[{stage_dir}] stopped after {step} steps (resume to continue)")
-            return None
-    wall += time.monotonic() - t_start
+        return stage_loss(stage, out["logits"], x, cfg, out["heatmaps"])
+
+    run = fit(model, step_fn, optimizer=opt, sampler=sampler, steps=total, lr=warmup_cosine(base_lr, total, cfg.warmup),
+              out_dir=stage_dir, label=f"[stage{stage} {stage_dir.parent.name}]", checkpoint_every=cfg.eval_every,
+              resume=resume, stop_after_steps=stop_after_steps, progress_interval=progress_interval,
+              hooks=[StepLosses(), Validation(cfg, val_maps)], extra_checkpoint={"config": cfg.to_dict()}, log=log)
+    if not run.completed:
+        return None
+    curves = run.state["curves"]
     torch.save(model.state_dict(), stage_dir / "final.pth")
+    bs = sampler.batch_size
     summary = {"stage": stage, "steps": total, "batch_size": bs, "train_maps": n,
-               "epochs": total * bs / n, "wall_s": wall, "final_val": curves["val"][-1],
+               "epochs": total * bs / n, "wall_s": run.wall_s, "final_val": curves["val"][-1],
                "config": cfg.to_dict()}
     (stage_dir / "curves.json").write_text(json.dumps(curves))
-    save()
     done.write_text(json.dumps(summary, indent=2))
-    log(f"[{stage_dir}] done in {wall:.0f}s: {curves['val'][-1]}")
+    log(f"[{stage_dir}] done in {run.wall_s:.0f}s: {curves['val'][-1]}")
     return summary
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ...core.manifest import write_json
-from .train import load_split, train_experiment
+from ...data.stick.dataset import load_split
+from .train import train_experiment
 from .evaluate import evaluate_experiment
 
 
@@ -33,7 +34,7 @@ def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log
     results = json.loads(res_path.read_text()) if res_path.is_file() else {"experiments": {}}
     results.update({"epochs": int(a["epochs"]), "train_subset": int(a["train_subset"]),
                     "val": int(cfg["data"]["val"]), "test": int(cfg["data"]["test"]), "seed": cfg["run"]["seed"]})
-    x, _, gt = load_split(cfg, "test", {"kind": "regression"})
+    x, _, gt = load_split(cfg, "test")
     t_all = time.monotonic()
     for i, name in enumerate(names):
         exp_dir = out / name

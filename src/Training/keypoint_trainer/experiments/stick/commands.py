@@ -109,7 +109,7 @@ def _export_args(p):
 
 
 def _export(args):
-    from ...engine.export import export_experiment
+    from .export import export_experiment
 
     cfg = _load(args)
     export_experiment(cfg, args.model, args.out, name=args.name, version=args.version)

@@ -11,13 +11,13 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from ...codecs.heatmap import decode_heatmaps
+from ...data.stick.dataset import load_split
 from ...data.stick.splits import CLEAR_TEST, configured_splits, split_paths
 from ...core.keypoints import STICK_FIGURE
 from ...core.manifest import write_json
 from ...models.flip import FlipTest
 from ...engine.predict import predict
-from .train import load_split, load_trained, run_dir
+from .train import load_trained, run_dir
 from ...metrics.pck import THRESHOLDS, normalized_errors, summarize
 
 
@@ -31,17 +31,16 @@ def evaluate_experiment(cfg: dict[str, Any], name: str, x, gt, *, out_dir: Optio
 
     Heatmap models give three methods: ``name`` (the spec's decoder), ``name+argmax`` (the
     other decoder on the same heatmaps) and ``name+flip`` (the spec's decoder on flip-test
-    heatmaps, models/flip_test.py: what an export with ``[export] flip_test`` serves)."""
+    heatmaps, models/flip.py: what an export with ``[export] flip_test`` serves)."""
     model, spec = load_trained(cfg, name, out_dir)
     metrics, preds = {}, {}
     if spec["kind"] == "heatmap":
         t0 = time.monotonic()
-        raw = predict(model, spec, x, 64, keep_outputs=True)["outputs"]  # one forward, two decoders
+        raw = predict(model, x, 64, keep_outputs=True)["outputs"]  # one forward, two decoders
         t_fwd = time.monotonic() - t0
         for method in ("dark", "argmax"):
             t0 = time.monotonic()
-            norm, _ = decode_heatmaps(raw, method)
-            p = norm * np.array([x.shape[-1], x.shape[-2]], dtype=np.float64)
+            p, _ = model.codec.decode(raw, method)
             label = name if method == spec.get("decode", "dark") else f"{name}+{method}"
             metrics[label] = summarize(p, gt, thresholds)
             metrics[label]["decode"] = method
@@ -49,14 +48,14 @@ def evaluate_experiment(cfg: dict[str, Any], name: str, x, gt, *, out_dir: Optio
             preds[label] = p
         t0 = time.monotonic()
         flipped = FlipTest(model, STICK_FIGURE.num_keypoints, STICK_FIGURE.flip_pairs)
-        p = predict(flipped, spec, x, 64)["keypoints"]
+        p = predict(flipped, x, 64)["keypoints"]
         metrics[f"{name}+flip"] = summarize(p, gt, thresholds)
         metrics[f"{name}+flip"]["decode"] = spec.get("decode", "dark") + "+flip"
         metrics[f"{name}+flip"]["inference_s"] = round(time.monotonic() - t0, 2)
         preds[f"{name}+flip"] = p
     else:
         t0 = time.monotonic()
-        p = predict(model, spec, x, 64)["keypoints"]
+        p = predict(model, x, 64)["keypoints"]
         metrics[name] = summarize(p, gt, thresholds)
         metrics[name]["decode"] = "direct"
         metrics[name]["inference_s"] = round(time.monotonic() - t0, 2)
@@ -163,7 +162,7 @@ def error_sources(cfg: dict[str, Any], pred: np.ndarray, gt: np.ndarray, thresho
 def hidden_keypoints(layers: Any, kpts: np.ndarray) -> dict[str, np.ndarray]:
     """Which of one image's keypoints the image does not show unambiguously (bool [K] each):
     ``in_figure``: a hand or foot whose end lies on another of the figure's strokes
-    (data/generator.py: ends_on_other_strokes); ``distractor_at_truth``: distractor ink within
+    (data/stick/generator.py: ends_on_other_strokes); ``distractor_at_truth``: distractor ink within
     INK_RADIUS px of the keypoint (as in error_sources); ``distractor_on_limb``: distractor ink in
     the keypoint's zone (generator.keypoint_zones: its own end stroke or head circle, widened), a
     stroke that continues or crosses the limb at its end. ``layers`` is the image's InkLayers."""
@@ -226,7 +225,7 @@ def evaluate_run(cfg: dict[str, Any], models: Optional[Sequence[str]] = None, fi
     thresholds = cfg.get("eval", {}).get("thresholds", THRESHOLDS)
     out = eval_dir(cfg)
     out.mkdir(parents=True, exist_ok=True)
-    x, _, gt = load_split(cfg, "test", {"kind": "regression"})
+    x, _, gt = load_split(cfg, "test")
     all_metrics, preds = _evaluate_models(cfg, names, x, gt, thresholds, log)
     # reference: predict the mean training pose for every image (what a model that ignores the
     # image would score)
@@ -257,7 +256,7 @@ def evaluate_clear_split(cfg: dict[str, Any], names: Sequence[str], thresholds: 
     """The same models on the clear-keypoint test split (data/generate.py: CLEAR_TEST): every
     keypoint determinable from the image. Its visibility breakdown checks that the generator kept
     its promise (every keypoint ``clear``)."""
-    x, _, gt = load_split(cfg, CLEAR_TEST, {"kind": "regression"})
+    x, _, gt = load_split(cfg, CLEAR_TEST)
     metrics, preds = _evaluate_models(cfg, names, x, gt, thresholds, log, prefix=f"{CLEAR_TEST} ")
     np.savez_compressed(eval_dir(cfg) / f"predictions_{CLEAR_TEST}.npz", gt=gt,
                         **{k.replace("+", "_"): v for k, v in preds.items()})
@@ -299,7 +298,6 @@ def make_figures(cfg: dict[str, Any], images: np.ndarray, gt: np.ndarray, preds:
     if snap_dir.is_dir():
         stages = {int(p.stem.split("_")[1]): np.load(p) for p in sorted(snap_dir.glob("epoch_*.npy"))}
         if stages:
-            from .train import load_split as _ls
-            xv, _, _ = _ls(cfg, "val", {"kind": "regression"})
+            xv, _, _ = load_split(cfg, "val")
             F.plot_heatmap_stages(xv[0].numpy(), stages, fig_dir / "heatmap_stages.png")
     log(f"figures in {fig_dir}")

@@ -12,9 +12,9 @@ import numpy as np
 import torch
 
 from ...data.stick.generator import GeneratorConfig, render_sample
-from ...models import HeatmapNet, RegressionNet
+from ...models.factory import build_model
 from ...core.provenance import versions
-from ...engine.export import resized_variant, write_export
+from ...engine.export import resized_variant, write_codec_export
 
 FIXTURE_DATA_SEED = 4242
 
@@ -34,24 +34,22 @@ def _candidates(n: int = 24):
     return cands, gts
 
 
-def _build(model, spec, out_dir: Path, name: str, version: str, seed: int, what: str) -> None:
+def _build(model, out_dir: Path, name: str, version: str, seed: int, what: str) -> None:
     cands, gts = _candidates()
-    write_export(model, spec, out_dir, name=name, version=version, candidates=cands, golden_count=3,
-                 ground_truth=gts, description=f"FIXTURE: untrained {what} (seed {seed}) for service tests",
-                 training={"fixture": True, "trained": False, "seed": seed, "data_seed": FIXTURE_DATA_SEED,
-                           "command": f"python3 -m keypoint_trainer fixtures --seed {seed}",
-                           "versions": versions()})
+    write_codec_export(model, out_dir, name=name, version=version, candidates=cands, golden_count=3,
+                       ground_truth=gts, description=f"FIXTURE: untrained {what} (seed {seed}) for service tests",
+                       training={"fixture": True, "trained": False, "seed": seed, "data_seed": FIXTURE_DATA_SEED,
+                                 "command": f"python3 -m keypoint_trainer fixtures --seed {seed}",
+                                 "versions": versions()})
 
 
 def build_heatmap_fixture(out_dir: Path, *, name: str = "heatmap", version: str = "1", seed: int = 0) -> None:
     torch.manual_seed(seed)
-    model = HeatmapNet(5).eval()
-    spec = {"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "decode": "dark"}
-    _build(model, spec, out_dir, name, version, seed, "HeatmapNet")
+    model = build_model({"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "decode": "dark"}).eval()
+    _build(model, out_dir, name, version, seed, "HeatmapNet")
 
 
 def build_regression_fixture(out_dir: Path, *, name: str = "regression", version: str = "1", seed: int = 0) -> None:
     torch.manual_seed(seed)
-    model = RegressionNet(5).eval()
-    spec = {"kind": "regression", "decode": "direct"}
-    _build(model, spec, out_dir, name, version, seed, "RegressionNet")
+    model = build_model({"kind": "regression"}).eval()
+    _build(model, out_dir, name, version, seed, "RegressionNet")

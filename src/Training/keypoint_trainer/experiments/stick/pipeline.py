@@ -16,7 +16,7 @@ def run_pipeline(cfg: dict[str, Any], *, resume: bool = False, skip: set[str] = 
     from .ablate import run_ablations
     from .report import write_report
     from .evaluate import evaluate_run
-    from ...engine.export import export_experiment
+    from .export import export_experiment
     from ...engine.publish import publish, published_models
     from .train import train_experiment
 

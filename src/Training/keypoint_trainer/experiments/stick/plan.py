@@ -67,8 +67,8 @@ BASE["heatmap_fresh_context_60_step"] = {
                    "training images, 60 epochs, learning rate x0.1 after epochs 50 and 55"}
 
 KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "beta", "description",
-        "train_data",    # "split" (the stored training split every epoch) or "fresh" (training/fresh_data.py)
-        "lr_schedule",   # "constant" (seed), "cosine" or "step" (training/trainer.py learning_rate)
+        "train_data",    # "split" (the stored training split every epoch) or "fresh" (data/stick/fresh.py)
+        "lr_schedule",   # "constant" (seed), "cosine" or "step" (engine/schedules.py)
         "lr_milestones",  # epochs after which the "step" schedule multiplies the rate by 0.1
         "context",       # dilated context blocks at the HeatmapNet bottleneck (models/heatmap_net.py)
         "epochs"}        # overrides train.epochs for this experiment (not for ablate, which sets its own)
@@ -89,7 +89,3 @@ def get_experiment(cfg: dict[str, Any], name: str) -> dict[str, Any]:
         spec["sigma"] = cfg.get("codec", {}).get("sigma", spec["sigma"])
     spec["name"] = name
     return spec
-
-
-def target_type(spec: dict[str, Any]) -> str:
-    return "heatmap" if spec["kind"] == "heatmap" else "regression"

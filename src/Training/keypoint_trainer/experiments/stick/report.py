@@ -1,27 +1,29 @@
-"""``report``: docs/results/stick-figures.md (+ figures) from a run's outputs.
+"""``report``: docs/results/stick-figures.md (+ figures) from a run's outputs, as a list of sections
+(engine/report.py).
 
 Everything in the report is read from the run directory (training logs, eval/metrics.json,
 ablate/results.json, export manifests); nothing is typed in by hand. Missing parts are
-reported as missing.
+reported as missing. Each ``_s_*`` function below is one section; :data:`SECTIONS` is their order.
 """
 from __future__ import annotations
 
-import json
-import shutil
 import time
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from ...engine.publish import published_models
 from ...core.manifest import repo_root
-from .plan import get_experiment
-from .train import run_dir
-from ...engine.progress import format_duration
 from ...core.provenance import git_commit, machine_info, versions
+from ...engine.publish import published_models
+from ...engine.report import figure, format_duration, heading, read_json, render
+from ...engine.report import row as _row
 from .ablate import ablate_dir
 from .evaluate import eval_dir
+from .plan import get_experiment
+from .train import run_dir
 
 SEED_REPORTED = {"HeatmapNet": [98.9, 100.0, 100.0, 100.0], "RegressionNet": [3.9, 14.6, 29.1, 43.4]}
 # short table labels; "+argmax" and "+flip" rows derive theirs (see _label)
@@ -57,16 +59,8 @@ def _label(key: str) -> str:
     return LABELS[base] + (" + flip test" if suffix == "flip" else f" + {suffix}")
 
 
-def _read(path: Path) -> Optional[Any]:
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
 def _pct(v: Optional[float]) -> str:
     return "–" if v is None else f"{v * 100:.1f}"
-
-
-def _row(cells) -> str:
-    return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
 def _metrics_table(rows: list[tuple[str, dict[str, Any]]], thresholds, extra_cols=()) -> list[str]:
@@ -83,11 +77,11 @@ def _metrics_table(rows: list[tuple[str, dict[str, Any]]], thresholds, extra_col
 
 
 def _visibility_table(vb: dict[str, Any], methods: Sequence[str]) -> list[str]:
-    """PCK by whether the image shows the keypoint unambiguously (evaluation/run.py: hidden_keypoints)."""
+    """PCK by whether the image shows the keypoint unambiguously (experiments/stick/evaluate.py: hidden_keypoints)."""
     vis = vb["methods"]
     labels = [k for k in methods if k in vis]
     out = [f"PCK@{vb['threshold']:g} (bbox, %) by whether the image shows the keypoint unambiguously "
-           "(`evaluation/run.py: hidden_keypoints`, from the re-rendered generator geometry): *in figure* is a "
+           "(`experiments/stick/evaluate.py: hidden_keypoints`, from the re-rendered generator geometry): *in figure* is a "
            f"hand or foot whose end lies on another of the figure's strokes (within the stroke width + "
            f"{vb['end_margin_px']:g} px: an arm folded over the torso or back onto itself, a hand on the head), so "
            f"the end of the limb cannot be seen; *distractor at truth* has distractor ink within "
@@ -157,17 +151,59 @@ def _ablation_table(res: dict[str, Any], names: list[tuple[str, str]]) -> list[s
     return out
 
 
-def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> Path:
-    root = repo_root()
-    out = Path(out) if out else root / "docs" / "results" / "stick-figures.md"
-    fig_out = out.parent / out.stem
-    fig_out.mkdir(parents=True, exist_ok=True)
-    run = Path(cfg["run"]["out_dir"])
-    thresholds = [float(t) for t in cfg.get("eval", {}).get("thresholds", [0.05, 0.1, 0.15, 0.2])]
-    ev = _read(eval_dir(cfg) / "metrics.json")
-    logs = {n: _read(run_dir(cfg, n) / "training_log.json") for n in cfg["models"]["run"]}
-    abl = _read(ablate_dir(cfg) / "results.json")
-    d = cfg["data"]
+FIGURES = [("pck_curves.png", "PCK curves (bbox and torso normalisation)"),
+           ("training_curves.png", "Training and validation loss"),
+           ("heatmap_stages.png", "Predicted heatmaps of one validation image at several training stages"),
+           ("sample_predictions.png", "Sample test predictions"),
+           ("failure_cases.png", "Failure cases in the seed's three categories")]
+
+
+@dataclass
+class Ctx:
+    """What the sections read: the config and the run directory's files."""
+    cfg: dict[str, Any]
+    out: Path
+
+    @property
+    def run(self) -> Path:
+        return Path(self.cfg["run"]["out_dir"])
+
+    @property
+    def fig_out(self) -> Path:
+        return self.out.parent / self.out.stem
+
+    @cached_property
+    def thresholds(self) -> list[float]:
+        return [float(t) for t in self.cfg.get("eval", {}).get("thresholds", [0.05, 0.1, 0.15, 0.2])]
+
+    @cached_property
+    def ev(self) -> Optional[dict[str, Any]]:
+        return read_json(eval_dir(self.cfg) / "metrics.json")
+
+    @cached_property
+    def logs(self) -> dict[str, Optional[dict[str, Any]]]:
+        return {n: read_json(run_dir(self.cfg, n) / "training_log.json") for n in self.cfg["models"]["run"]}
+
+    @cached_property
+    def abl(self) -> Optional[dict[str, Any]]:
+        return read_json(ablate_dir(self.cfg) / "results.json")
+
+    @cached_property
+    def variants(self) -> list[str]:
+        return heatmap_variants(self.cfg)
+
+    @cached_property
+    def rows(self) -> list[tuple[str, dict[str, Any]]]:
+        """The test table's rows: every heatmap recipe with its decoders and flip test, then the rest."""
+        ms = self.ev["metrics"]
+        order = [f"{v}{d}" for v in ("heatmap", *self.variants) for d in ("", "+argmax", "+flip")] \
+            + ["regression", "mean_pose_baseline"]
+        return [(_label(k), ms[k]) for k in order if k in ms]
+
+
+def _s_title(c: Ctx) -> list[str]:
+    """Title and where the report comes from."""
+    cfg, run = c.cfg, c.run
     L: list[str] = []
     a = L.append
     a("# Stick-figure keypoints: HeatmapNet vs RegressionNet")
@@ -175,7 +211,14 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
     a(f"_Generated by `python3 -m keypoint_trainer report --config {cfg['run']['name']}` on "
       f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} from `{run}`; do not edit by hand._")
     a("")
-    # ---- set-up
+    return L
+
+
+def _s_setup(c: Ctx) -> list[str]:
+    """Machine, software, data, training recipe and the variants beyond the seed."""
+    cfg, logs, d, variants = c.cfg, c.logs, c.cfg["data"], c.variants
+    L: list[str] = []
+    a = L.append
     mi = next((lg["machine"] for lg in logs.values() if lg), machine_info())
     ve = next((lg["versions"] for lg in logs.values() if lg), versions())
     a("## Set-up")
@@ -192,12 +235,11 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
     a(f"* Training: seed {cfg['run']['seed']}, Adam lr {cfg['train']['lr']}, batch {cfg['train']['batch_size']}, "
       f"{cfg['train']['epochs']} epochs, best checkpoint by validation loss; HeatmapNet: MSE on 64×64 Gaussian "
       f"heatmaps (sigma {cfg.get('codec', {}).get('sigma', 2.0)} cells); RegressionNet: MSE on normalised coordinates.")
-    variants = heatmap_variants(cfg)
     if variants:
-        a("* Beyond the seed recipe (`training/experiments.py`, docs/training.md; validation and test splits are the "
+        a("* Beyond the seed recipe (`experiments/stick/plan.py`, docs/training.md; validation and test splits are the "
           "same files as for the seed models; `fresh images` = every epoch after the first trains on newly rendered "
           "images from the training seed's generator stream, epoch e on images e·N … (e+1)·N − 1, "
-          "`training/fresh_data.py`):")
+          "`data/stick/fresh.py`):")
         for n in variants:
             spec = get_experiment(cfg, n)
             planned, lg = spec.get("epochs", cfg["train"]["epochs"]), logs.get(n)
@@ -208,6 +250,14 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
       "box (`bbox`) and by the torso length (`torso` = distance from the head to the midpoint of the two feet); "
       "AUC = area under the PCK curve over thresholds 0–0.2 divided by 0.2; errors in pixels of the 128×128 input.")
     a("")
+    return L
+
+
+def _s_commands(c: Ctx) -> list[str]:
+    """The commands that reproduce the run."""
+    cfg, run = c.cfg, c.run
+    L: list[str] = []
+    a = L.append
     a("Commands (from the repository root):")
     a("")
     a("```")
@@ -224,6 +274,14 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
     a(f"/usr/bin/python3 -m keypoint_trainer report   --config {cfg['run']['name']}")
     a("```")
     a("")
+    return L
+
+
+def _s_launchers(c: Ctx) -> list[str]:
+    """How the run was actually executed (launcher scripts in the run directory)."""
+    run = c.run
+    L: list[str] = []
+    a = L.append
     scripts = sorted(run.glob("*.sh"))
     if scripts:
         a("How this run was actually executed (the launcher scripts in the run directory, each started with "
@@ -244,9 +302,14 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
                 a(f"# {lg.stem}: run_ablate2.sh {first[0].split(' ', 2)[-1]}")
         a("```")
         a("")
-    # ---- training
-    a("## Training runs")
-    a("")
+    return L
+
+
+def _s_training(c: Ctx) -> list[str]:
+    """Training runs: epochs, best epoch, losses, times; validation during training."""
+    logs = c.logs
+    L = heading("Training runs")
+    a = L.append
     a(_row(["model", "epochs", "train images", "best epoch", "best val loss", "final train loss",
             "wall time", "s / step"]))
     a(_row(["---"] * 8))
@@ -279,154 +342,200 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
             a(_row([f"{n} PCK"] + [_pct(h[e]["val_pck_bbox_0.05"]) if e in h else "" for e in marks]))
             a(_row([f"{n} val loss"] + [f"{h[e]['val_loss']:.3g}" if e in h else "" for e in marks]))
         a("")
-    # ---- main results
-    a("## Test results")
-    a("")
+    return L
+
+
+def _s_test_table(c: Ctx) -> list[str]:
+    """Test results: the main metrics table."""
+    ev = c.ev
+    L = heading("Test results")
+    a = L.append
     if not ev:
         a("_No evaluation found (run `evaluate`)._")
     else:
-        ms = ev["metrics"]
-        order = [f"{v}{d}" for v in ("heatmap", *variants) for d in ("", "+argmax", "+flip")] \
-            + ["regression", "mean_pose_baseline"]
-        rows = [(_label(k), ms[k]) for k in order if k in ms]
-        L.extend(_metrics_table(rows, thresholds))
+        L.extend(_metrics_table(c.rows, c.thresholds))
         a("")
         a(f"PCK values in %, {ev['count']} test images × 5 keypoints.")
         a("")
-        if "heatmap" in ms:
-            v = ms["heatmap"]["pck_bbox"]["0.05"] * 100
-            line = (f"**Target** HeatmapNet PCK@0.05 (bbox) ≥ 99 %: measured {v:.2f} % — "
-                    f"{'met' if v >= 99.0 else 'NOT met'}.")
-            lg = logs.get("heatmap")
-            if (v < 99.0 and lg and len(lg["history"]) >= 6
-                    and lg["history"][-1]["val_pck_bbox_0.05"] > lg["history"][-6]["val_pck_bbox_0.05"]
-                    and lg["history"][-1]["val_loss"] < 0.97 * lg["history"][-6]["val_loss"]):
-                h = lg["history"]
-                steps = lg["steps_per_epoch"] * len(h)
-                line += (f" The run had {steps} optimisation steps ({len(h)} epochs × {lg['steps_per_epoch']}); "
-                         f"validation PCK@0.05 was still rising when it ended ({_pct(h[-6]['val_pck_bbox_0.05'])} % "
-                         f"at epoch {h[-6]['epoch']}, {_pct(h[-1]['val_pck_bbox_0.05'])} % at epoch {h[-1]['epoch']}) "
-                         f"and the validation loss was still falling ({h[-6]['val_loss']:.3g} → {h[-1]['val_loss']:.3g})"
-                         ", so the network is under-trained at this budget; the per-keypoint table shows where the "
-                         "error is.")
-            clean = ev.get("breakdown", {}).get("methods", {}).get("heatmap", {})
-            c = clean.get("clean (no distractors, no occlusions)")
-            if v < 99.0 and c and c["pck"] is not None:
-                worst = min((k for k in clean if k.startswith("distractors=") and clean[k]["pck"] is not None),
-                            key=lambda k: clean[k]["pck"], default=None)
-                line += (f" On the {c['images']} clean test images (no distractor strokes, no occlusions) it is "
-                         f"{_pct(c['pck'])} %" + (f"; on the images with {worst.split('=')[1]} distractors "
-                                                  f"{_pct(clean[worst]['pck'])} %" if worst else "")
-                         + " (breakdown below)"
-                         + (": the distractor strokes, drawn in the figure's own ink, account for much of the "
-                            "remaining error." if c["pck"] * 100 - v >= 2.0 else "."))
-            on_clear = ev.get("clear_test", {}).get("metrics", {}).get("heatmap")
-            if on_clear:
-                line += f" On the clear-keypoint test split (below): {on_clear['pck_bbox']['0.05'] * 100:.2f} %."
-            a(line)
-            a("")
-        for vname in (n for n in variants if n in ms):
-            v2 = ms[vname]["pck_bbox"]["0.05"] * 100
-            same = "same network" if _is_seed_network(cfg, vname) else "NOT the seed network"
-            seen = ev.get("visibility", {}).get("methods", {}).get(vname, {}).get("clear")
-            on_clear = ev.get("clear_test", {}).get("metrics", {}).get(vname)
-            a(f"**Target** with a beyond-seed recipe (`{vname}`, {same}): measured "
-              f"{v2:.2f} % — {'met' if v2 >= 99.0 else 'NOT met'}"
-              + (f" (on the {ev['visibility']['keypoints']['clear']} test keypoints the image shows "
-                 f"unambiguously, {seen * 100:.2f} %)" if seen is not None else "")
-              + (f"; on the clear-keypoint test split (below) {on_clear['pck_bbox']['0.05'] * 100:.2f} %"
-                 if on_clear else "") + ".")
-            a("")
-        flips = [(k, ms[f"{k}+flip"]["pck_bbox"]["0.05"] * 100) for k in ("heatmap", *variants)
-                 if f"{k}+flip" in ms]
-        if flips:
-            a("With test-time flip averaging (the mean of the heatmaps of the image and of its mirror image with "
-              "left/right channels swapped, `models/flip_test.py`; twice the inference cost): "
-              + "; ".join(f"`{k}` {v:.2f} % — {'met' if v >= 99.0 else 'NOT met'}" for k, v in flips) + ".")
-            a("")
-        a("The seed report's numbers (its own data, bbox PCK at 0.05/0.1/0.15/0.2): HeatmapNet "
-          f"{' / '.join(map(str, SEED_REPORTED['HeatmapNet']))} %, RegressionNet "
-          f"{' / '.join(map(str, SEED_REPORTED['RegressionNet']))} %.")
+    return L
+
+
+def _s_target(c: Ctx) -> list[str]:
+    """The seed model against the 99 % target, and why it misses it when it does."""
+    if not c.ev or "heatmap" not in c.ev["metrics"]:
+        return []
+    ev, ms, logs = c.ev, c.ev["metrics"], c.logs
+    L: list[str] = []
+    a = L.append
+    if "heatmap" in ms:
+        v = ms["heatmap"]["pck_bbox"]["0.05"] * 100
+        line = (f"**Target** HeatmapNet PCK@0.05 (bbox) ≥ 99 %: measured {v:.2f} % — "
+                f"{'met' if v >= 99.0 else 'NOT met'}.")
+        lg = logs.get("heatmap")
+        if (v < 99.0 and lg and len(lg["history"]) >= 6
+                and lg["history"][-1]["val_pck_bbox_0.05"] > lg["history"][-6]["val_pck_bbox_0.05"]
+                and lg["history"][-1]["val_loss"] < 0.97 * lg["history"][-6]["val_loss"]):
+            h = lg["history"]
+            steps = lg["steps_per_epoch"] * len(h)
+            line += (f" The run had {steps} optimisation steps ({len(h)} epochs × {lg['steps_per_epoch']}); "
+                     f"validation PCK@0.05 was still rising when it ended ({_pct(h[-6]['val_pck_bbox_0.05'])} % "
+                     f"at epoch {h[-6]['epoch']}, {_pct(h[-1]['val_pck_bbox_0.05'])} % at epoch {h[-1]['epoch']}) "
+                     f"and the validation loss was still falling ({h[-6]['val_loss']:.3g} → {h[-1]['val_loss']:.3g})"
+                     ", so the network is under-trained at this budget; the per-keypoint table shows where the "
+                     "error is.")
+        clean = ev.get("breakdown", {}).get("methods", {}).get("heatmap", {})
+        c = clean.get("clean (no distractors, no occlusions)")
+        if v < 99.0 and c and c["pck"] is not None:
+            worst = min((k for k in clean if k.startswith("distractors=") and clean[k]["pck"] is not None),
+                        key=lambda k: clean[k]["pck"], default=None)
+            line += (f" On the {c['images']} clean test images (no distractor strokes, no occlusions) it is "
+                     f"{_pct(c['pck'])} %" + (f"; on the images with {worst.split('=')[1]} distractors "
+                                              f"{_pct(clean[worst]['pck'])} %" if worst else "")
+                     + " (breakdown below)"
+                     + (": the distractor strokes, drawn in the figure's own ink, account for much of the "
+                        "remaining error." if c["pck"] * 100 - v >= 2.0 else "."))
+        on_clear = ev.get("clear_test", {}).get("metrics", {}).get("heatmap")
+        if on_clear:
+            line += f" On the clear-keypoint test split (below): {on_clear['pck_bbox']['0.05'] * 100:.2f} %."
+        a(line)
         a("")
-        a("Per-keypoint PCK@0.05 (bbox), %:")
+    return L
+
+
+def _s_variant_targets(c: Ctx) -> list[str]:
+    """The beyond-seed recipes and the flip test against the target; the seed's numbers."""
+    if not c.ev:
+        return []
+    cfg, ev, ms, variants = c.cfg, c.ev, c.ev["metrics"], c.variants
+    L: list[str] = []
+    a = L.append
+    for vname in (n for n in variants if n in ms):
+        v2 = ms[vname]["pck_bbox"]["0.05"] * 100
+        same = "same network" if _is_seed_network(cfg, vname) else "NOT the seed network"
+        seen = ev.get("visibility", {}).get("methods", {}).get(vname, {}).get("clear")
+        on_clear = ev.get("clear_test", {}).get("metrics", {}).get(vname)
+        a(f"**Target** with a beyond-seed recipe (`{vname}`, {same}): measured "
+          f"{v2:.2f} % — {'met' if v2 >= 99.0 else 'NOT met'}"
+          + (f" (on the {ev['visibility']['keypoints']['clear']} test keypoints the image shows "
+             f"unambiguously, {seen * 100:.2f} %)" if seen is not None else "")
+          + (f"; on the clear-keypoint test split (below) {on_clear['pck_bbox']['0.05'] * 100:.2f} %"
+             if on_clear else "") + ".")
         a("")
-        kn = ms[next(iter(ms))]["keypoints"]
-        a(_row(["method"] + kn))
-        a(_row(["---"] * (len(kn) + 1)))
-        for label, m in rows:
-            a(_row([label] + [_pct(v) for v in m["pck_bbox_per_keypoint"]["0.05"]]))
+    flips = [(k, ms[f"{k}+flip"]["pck_bbox"]["0.05"] * 100) for k in ("heatmap", *variants)
+             if f"{k}+flip" in ms]
+    if flips:
+        a("With test-time flip averaging (the mean of the heatmaps of the image and of its mirror image with "
+          "left/right channels swapped, `models/flip.py`; twice the inference cost): "
+          + "; ".join(f"`{k}` {v:.2f} % — {'met' if v >= 99.0 else 'NOT met'}" for k, v in flips) + ".")
         a("")
-        a("Mean pixel error per keypoint:")
-        a("")
-        a(_row(["method"] + kn))
-        a(_row(["---"] * (len(kn) + 1)))
-        for label, m in rows:
-            a(_row([label] + [f"{v:.2f}" for v in m["mean_pixel_error_per_keypoint"]]))
-        a("")
-        # the subset tables' columns: the seed models, the variants and any flip test that is served
-        served_flip = [f"{n}+flip" for n in cfg.get("export", {}).get("flip_test", [])]
-        table_methods = ("heatmap", *variants, *served_flip, "regression")
-        bd = ev.get("breakdown", {}).get("methods")
-        if bd:
-            labels = [k for k in table_methods if k in bd]
-            subsets = list(bd[labels[0]].keys())
-            a(f"PCK@{ev['breakdown']['threshold']:g} (bbox, %) by the generator's nuisances (test images grouped by "
-              "the per-image metadata in annotations.json):")
-            a("")
-            a(_row(["test subset", "images"] + [_label(k) for k in labels]))
-            a(_row(["---"] * (len(labels) + 2)))
-            for sname in subsets:
-                a(_row([sname, bd[labels[0]][sname]["images"]] + [_pct(bd[k][sname]["pck"]) for k in labels]))
-            a("")
-        if ev.get("visibility", {}).get("methods"):
-            L.extend(_visibility_table(ev["visibility"], table_methods))
-        if ev.get("clear_test"):
-            L.extend(_clear_split_section(ev["clear_test"], ms, ("heatmap", *variants), thresholds))
-        es = {k: v for k, v in ev.get("error_sources", {}).items() if v}
-        if es:
-            a(f"Where the keypoints farther than 0.05 × bbox diagonal go (`evaluation/run.py: error_sources`): a "
-              f"*near miss* is within {next(iter(es.values()))['gross_factor']:g}× that threshold; a *gross* error's "
-              f"prediction lies on distractor ink, on the figure's own ink (another limb) or on neither (ink within "
-              f"{next(iter(es.values()))['ink_radius_px']} px, re-rendered from the generator). The last column counts "
-              "gross errors where a distractor stroke touches the true keypoint itself.")
-            a("")
-            cols = ["correct", "near_miss", "gross_on_distractor", "gross_on_figure", "gross_elsewhere",
-                    "gross_with_distractor_at_truth"]
-            a(_row(["method", "keypoints"] + [c.replace("_", " ") for c in cols]))
-            a(_row(["---"] * (len(cols) + 2)))
-            for k, v in es.items():
-                a(_row([_label(k), v["keypoints"]] + [v[c] for c in cols]))
-            a("")
-        if "failure_cases" in ev:
-            a("Failure cases (an image fails when any of its keypoints is farther than 0.05 × bbox diagonal):")
-            a("")
-            a(_row(["category", "images", "examples (test index)"]))
-            a(_row(["---"] * 3))
-            for k, v in ev["failure_cases"].items():
-                a(_row([k, v["count"], ", ".join(map(str, v["examples"])) or "–"]))
-            a("")
-    # ---- figures
-    figs = [("pck_curves.png", "PCK curves (bbox and torso normalisation)"),
-            ("training_curves.png", "Training and validation loss"),
-            ("heatmap_stages.png", "Predicted heatmaps of one validation image at several training stages"),
-            ("sample_predictions.png", "Sample test predictions"),
-            ("failure_cases.png", "Failure cases in the seed's three categories")]
-    src = eval_dir(cfg) / "figures"
-    a("## Figures")
+    a("The seed report's numbers (its own data, bbox PCK at 0.05/0.1/0.15/0.2): HeatmapNet "
+      f"{' / '.join(map(str, SEED_REPORTED['HeatmapNet']))} %, RegressionNet "
+      f"{' / '.join(map(str, SEED_REPORTED['RegressionNet']))} %.")
     a("")
-    for f, cap in figs:
-        if (src / f).is_file():
-            shutil.copy2(src / f, fig_out / f)
-            a(f"**{cap}**")
-            a("")
-            a(f"![{cap}]({fig_out.name}/{f})")
-            a("")
-        else:
-            a(f"_{cap}: missing._")
-            a("")
-    # ---- ablations
-    a("## Ablations and variants")
+    return L
+
+
+def _s_per_keypoint(c: Ctx) -> list[str]:
+    """Per-keypoint PCK and pixel error."""
+    if not c.ev:
+        return []
+    ms, rows = c.ev["metrics"], c.rows
+    L: list[str] = []
+    a = L.append
+    a("Per-keypoint PCK@0.05 (bbox), %:")
     a("")
+    kn = ms[next(iter(ms))]["keypoints"]
+    a(_row(["method"] + kn))
+    a(_row(["---"] * (len(kn) + 1)))
+    for label, m in rows:
+        a(_row([label] + [_pct(v) for v in m["pck_bbox_per_keypoint"]["0.05"]]))
+    a("")
+    a("Mean pixel error per keypoint:")
+    a("")
+    a(_row(["method"] + kn))
+    a(_row(["---"] * (len(kn) + 1)))
+    for label, m in rows:
+        a(_row([label] + [f"{v:.2f}" for v in m["mean_pixel_error_per_keypoint"]]))
+    a("")
+    return L
+
+
+def _s_subsets(c: Ctx) -> list[str]:
+    """PCK by the generator's nuisances, by keypoint visibility, and on the clear-keypoint split."""
+    if not c.ev:
+        return []
+    cfg, ev, ms, variants, thresholds = c.cfg, c.ev, c.ev["metrics"], c.variants, c.thresholds
+    L: list[str] = []
+    a = L.append
+    # the subset tables' columns: the seed models, the variants and any flip test that is served
+    served_flip = [f"{n}+flip" for n in cfg.get("export", {}).get("flip_test", [])]
+    table_methods = ("heatmap", *variants, *served_flip, "regression")
+    bd = ev.get("breakdown", {}).get("methods")
+    if bd:
+        labels = [k for k in table_methods if k in bd]
+        subsets = list(bd[labels[0]].keys())
+        a(f"PCK@{ev['breakdown']['threshold']:g} (bbox, %) by the generator's nuisances (test images grouped by "
+          "the per-image metadata in annotations.json):")
+        a("")
+        a(_row(["test subset", "images"] + [_label(k) for k in labels]))
+        a(_row(["---"] * (len(labels) + 2)))
+        for sname in subsets:
+            a(_row([sname, bd[labels[0]][sname]["images"]] + [_pct(bd[k][sname]["pck"]) for k in labels]))
+        a("")
+    if ev.get("visibility", {}).get("methods"):
+        L.extend(_visibility_table(ev["visibility"], table_methods))
+    if ev.get("clear_test"):
+        L.extend(_clear_split_section(ev["clear_test"], ms, ("heatmap", *variants), thresholds))
+    return L
+
+
+def _s_errors(c: Ctx) -> list[str]:
+    """Where the failing keypoints go, and the seed's failure categories."""
+    if not c.ev:
+        return []
+    ev = c.ev
+    L: list[str] = []
+    a = L.append
+    es = {k: v for k, v in ev.get("error_sources", {}).items() if v}
+    if es:
+        a(f"Where the keypoints farther than 0.05 × bbox diagonal go (`experiments/stick/evaluate.py: error_sources`): a "
+          f"*near miss* is within {next(iter(es.values()))['gross_factor']:g}× that threshold; a *gross* error's "
+          f"prediction lies on distractor ink, on the figure's own ink (another limb) or on neither (ink within "
+          f"{next(iter(es.values()))['ink_radius_px']} px, re-rendered from the generator). The last column counts "
+          "gross errors where a distractor stroke touches the true keypoint itself.")
+        a("")
+        cols = ["correct", "near_miss", "gross_on_distractor", "gross_on_figure", "gross_elsewhere",
+                "gross_with_distractor_at_truth"]
+        a(_row(["method", "keypoints"] + [c.replace("_", " ") for c in cols]))
+        a(_row(["---"] * (len(cols) + 2)))
+        for k, v in es.items():
+            a(_row([_label(k), v["keypoints"]] + [v[c] for c in cols]))
+        a("")
+    if "failure_cases" in ev:
+        a("Failure cases (an image fails when any of its keypoints is farther than 0.05 × bbox diagonal):")
+        a("")
+        a(_row(["category", "images", "examples (test index)"]))
+        a(_row(["---"] * 3))
+        for k, v in ev["failure_cases"].items():
+            a(_row([k, v["count"], ", ".join(map(str, v["examples"])) or "–"]))
+        a("")
+    return L
+
+
+def _s_figures(c: Ctx) -> list[str]:
+    """The evaluation's figures, copied next to the report."""
+    L = heading("Figures")
+    src = eval_dir(c.cfg) / "figures"
+    for f, cap in FIGURES:
+        L.extend(figure(src / f, c.fig_out, cap))
+    return L
+
+
+def _s_ablations(c: Ctx) -> list[str]:
+    """The ablation tables (their own budget and baselines)."""
+    cfg, abl = c.cfg, c.abl
+    L = heading("Ablations and variants")
+    a = L.append
     if not abl:
         a("_No ablation results found (run `ablate`)._")
     else:
@@ -463,15 +572,23 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
         a("The `argmax` columns decode the same heatmaps without DARK refinement (integer cell centres), "
           "which isolates the decoder from the network.")
         a("")
-    # ---- analysis (numbers only from the data above)
-    a("## Analysis")
-    a("")
-    L.extend(_analysis(cfg, ev, abl, int(cfg['train']['epochs']), logs))
-    # ---- exports
-    a("## Exported models")
-    a("")
+    return L
+
+
+def _s_analysis(c: Ctx) -> list[str]:
+    """Statements computed from the numbers above."""
+    L = heading("Analysis")
+    L.extend(_analysis(c.cfg, c.ev, c.abl, int(c.cfg['train']['epochs']), c.logs))
+    return L
+
+
+def _s_exports(c: Ctx) -> list[str]:
+    """The exported models and which of them are published."""
+    cfg, run, logs = c.cfg, c.run, c.logs
+    L = heading("Exported models")
+    a = L.append
     for n in cfg["models"]["run"]:
-        man = _read(run / "export" / n / "manifest.json")
+        man = read_json(run / "export" / n / "manifest.json")
         if man:
             where = (f"published to `models/{man['name']}/<version>/` with `golden.json`" if n in published_models(cfg)
                      else "not published (a better export of the same task is)")
@@ -489,7 +606,19 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
       "experiments of one task, the one with the lowest validation loss is published (validation, not test, "
       "numbers decide).")
     a("")
-    out.write_text("\n".join(L) + "\n", encoding="utf-8")
+    return L
+
+
+SECTIONS = [_s_title, _s_setup, _s_commands, _s_launchers, _s_training, _s_test_table, _s_target,
+            _s_variant_targets, _s_per_keypoint, _s_subsets, _s_errors, _s_figures, _s_ablations, _s_analysis,
+            _s_exports]
+
+
+def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> Path:
+    out = Path(out) if out else repo_root() / "docs" / "results" / "stick-figures.md"
+    ctx = Ctx(cfg, out)
+    ctx.fig_out.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(SECTIONS, ctx), encoding="utf-8")
     log(f"report: {out}")
     return out
 
@@ -586,6 +715,27 @@ def _failures(es: dict[str, Any]) -> str:
     return f"{es['near_miss']} near misses + {gross} gross"
 
 
+def _ablation_lines(abl: dict[str, Any]) -> list[str]:
+    """The best setting of each ablation group, within its own budget."""
+    out: list[str] = []
+    out.append(f"* **Ablations** ({abl['epochs']} epochs, {abl['train_subset']} training images): read them as "
+               "differences in how fast each setting learns within that budget, not as converged accuracy.")
+    groups = [("resolution", ["hm_res32", "heatmap", "hm_res128"]),
+              ("sigma", ["hm_sigma1", "heatmap", "hm_sigma3", "hm_sigma4"]),
+              ("skip connections", ["heatmap", "hm_noskip"]),
+              ("direct-coordinate variants", ["soft_argmax", "regression", "regression_nodrop", "regression_l1"])]
+    for label, names in groups:
+        b = _best(abl, names)
+        ran = [n for n in names if _get(abl, n) is not None]
+        if not b:
+            continue
+        missing = [n for n in names if n not in ran]
+        out.append(f"  * {label}: best PCK@0.05 `{b[0]}` ({_pct(b[1])} %, {b[2]:.2f} px) among "
+                   + ", ".join(f"`{n}` {_pct(_get(abl, n))} %" for n in ran)
+                   + (f"; not run: {', '.join(missing)}" if missing else "") + ".")
+    return out
+
+
 def _analysis(cfg: dict[str, Any], ev: Optional[dict], abl: Optional[dict], epochs: int = 30,
               logs: Optional[dict[str, Any]] = None) -> list[str]:
     """Statements computed from the numbers above (no hand-written results)."""
@@ -630,20 +780,6 @@ def _analysis(cfg: dict[str, Any], ev: Optional[dict], abl: Optional[dict], epoc
                 "perfect heatmap); DARK refines the peak with one Newton step on the log-heatmap, which is exact for "
                 "a Gaussian-shaped peak and matters most when the network is already close (small errors).")
     if abl:
-        out.append(f"* **Ablations** ({abl['epochs']} epochs, {abl['train_subset']} training images): read them as "
-                   "differences in how fast each setting learns within that budget, not as converged accuracy.")
-        groups = [("resolution", ["hm_res32", "heatmap", "hm_res128"]),
-                  ("sigma", ["hm_sigma1", "heatmap", "hm_sigma3", "hm_sigma4"]),
-                  ("skip connections", ["heatmap", "hm_noskip"]),
-                  ("direct-coordinate variants", ["soft_argmax", "regression", "regression_nodrop", "regression_l1"])]
-        for label, names in groups:
-            b = _best(abl, names)
-            ran = [n for n in names if _get(abl, n) is not None]
-            if not b:
-                continue
-            missing = [n for n in names if n not in ran]
-            out.append(f"  * {label}: best PCK@0.05 `{b[0]}` ({_pct(b[1])} %, {b[2]:.2f} px) among "
-                       + ", ".join(f"`{n}` {_pct(_get(abl, n))} %" for n in ran)
-                       + (f"; not run: {', '.join(missing)}" if missing else "") + ".")
+        out.extend(_ablation_lines(abl))
     out.append("")
     return out

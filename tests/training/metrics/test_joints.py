@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from keypoint_trainer.experiments.spmkd.evaluate import (PostureClassifier, apply_linear_head, fit_linear_head, joint_metrics,
-                                             posture_metrics)
+from keypoint_trainer.metrics.joints import joint_metrics, posture_metrics
+from keypoint_trainer.models.joint_head import apply_linear_head, fit_linear_head
+from keypoint_trainer.models.posture import PostureClassifier
 
 
 def test_linear_head_recovers_a_linear_map():
