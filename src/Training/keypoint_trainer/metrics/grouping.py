@@ -19,7 +19,7 @@ the figure's keypoint-box diagonal d_f:
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment

@@ -24,7 +24,7 @@ evaluation only; SPMKD training reads only the ``pressure`` array (see
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
 

@@ -19,8 +19,8 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
-from .generator import GeneratorConfig, render_sample
 from ...core.preprocessing import preprocess
+from .generator import GeneratorConfig, render_sample
 
 
 def render_epoch(seed: int, start: int, count: int, generator: dict[str, Any], codec) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ All parameters are in :class:`GeneratorConfig`; every image is a pure function o
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
 import numpy as np

@@ -17,8 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ...core.keypoints import STICK_FIGURE
 from ...core.manifest import write_json
 from ...engine.progress import Progress

@@ -6,16 +6,15 @@ interrupted ``run`` continues where it stopped (``--resume`` also continues a ha
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from ...core.manifest import write_json
-from ...core.config import load_config
 from ...codecs.heatmap import HeatmapCodec
+from ...core.config import load_config
+from ...core.manifest import write_json
 from ...data.stick.dataset import load_split
 from ...data.stick.splits import generate_splits
 from .plan import plan

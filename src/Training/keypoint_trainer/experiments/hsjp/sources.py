@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ...data.stick.generator import GeneratorConfig, render_sample
 from ...core.preprocessing import resize_bilinear
+from ...data.stick.generator import GeneratorConfig, render_sample
 
 
 def stick_images(train_x, extra: int, extra_seed: int) -> np.ndarray:

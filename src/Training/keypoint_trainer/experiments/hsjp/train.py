@@ -14,7 +14,6 @@ split (label fractions), evaluated on the test split with ``metrics/pck.py``.
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -23,16 +22,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from ...metrics.pck import summarize
-from ...core.manifest import write_json
-from ...models.heatmap_net import HeatmapNet
 from ...codecs.heatmap import HeatmapCodec
-from ...engine.fit import Sampler, WindowHistory, fit
-from ...engine.schedules import fraction_milestones, step_decay
-from ...engine.predict import predict
-from ...engine.seeding import seed_everything
-from ...core.provenance import machine_info, versions
 from ...codecs.jigsaw import PretextSpec, default_eps, located, make_sample, masked_mse, puzzle_precision
+from ...core.manifest import write_json
+from ...core.provenance import machine_info, versions
+from ...engine.fit import Sampler, WindowHistory, fit
+from ...engine.predict import predict
+from ...engine.schedules import fraction_milestones, step_decay
+from ...engine.seeding import seed_everything
+from ...metrics.pck import summarize
+from ...models.heatmap_net import HeatmapNet
 
 
 def _fit(cfg: dict[str, Any], model: torch.nn.Module, loss_fn, tc: dict[str, Any], n: int, steps: int, name: str,

@@ -22,12 +22,12 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import torch
 
-from ...core.keypoints import STICK_FIGURE
-from ...core.manifest import build_manifest, write_json
-from ...engine.export import export_onnx as export_onnx_graph, golden_sample, resized_variant, tensor_b64, write_manifest
-from ...core.preprocessing import STICK_FIGURE_INPUT, preprocess
 from ...codecs.grouping import GroupingSpec, group, synthetic_outputs
 from ...codecs.klp import STAGE_KERNELS, kernel_sigma
+from ...core.keypoints import STICK_FIGURE
+from ...core.manifest import build_manifest, write_json
+from ...core.preprocessing import STICK_FIGURE_INPUT, preprocess
+from ...engine.export import export_onnx as export_onnx_graph, golden_sample, resized_variant, tensor_b64, write_manifest
 from ...models.klp import EXPORT_OUTPUTS, KLPNet, KLPNetExport
 
 

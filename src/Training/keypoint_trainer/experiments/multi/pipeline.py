@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ...core.manifest import write_json
 from ...core.config import load_config
+from ...core.manifest import write_json
 from .plan import model_names
 
 

@@ -9,7 +9,6 @@ evaluation still counts them.
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -18,14 +17,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...codecs.klp import adjacency, build_targets, link_targets
 from ...core.keypoints import STICK_FIGURE
 from ...core.manifest import write_json
-from ...engine.seeding import seed_everything
 from ...core.provenance import machine_info, versions
 from ...data.multi.generator import MultiConfig, load_or_generate
 from ...engine.fit import Sampler, WindowHistory, fit
 from ...engine.schedules import fraction_milestones, step_decay
-from ...codecs.klp import adjacency, build_targets, link_targets
+from ...engine.seeding import seed_everything
 from ...models.klp import KLPConfig, KLPNet
 
 

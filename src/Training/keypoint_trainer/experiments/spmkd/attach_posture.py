@@ -29,8 +29,8 @@ from ...data.pressure import load_dataset
 from ...data.pressure.splits import build_datasets, data_spec, to_model_input
 from ...metrics.joints import posture_metrics
 from ...models.posture import PostureClassifier
-from .onnx_eval import OnnxGraph
 from ...models.posture import apply_posture_head, posture_block, posture_of
+from .onnx_eval import OnnxGraph
 
 
 def _f32(b64: str, shape) -> np.ndarray:

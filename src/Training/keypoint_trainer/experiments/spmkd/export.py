@@ -25,14 +25,14 @@ import torch
 
 from ...core.keypoints import get_skeleton
 from ...core.manifest import build_manifest, sha256_file, write_json
+from ...core.preprocessing import keypoints_to_input_pixels, preprocess
 from ...core.provenance import git_commit, machine_info, versions
 from ...data.pressure import load_dataset
-from ...engine.publish import publish as publish_dir
-from ...engine.export import export_onnx as export_onnx_graph, golden_sample, write_manifest
-from ...core.preprocessing import keypoints_to_input_pixels, preprocess
 from ...data.pressure.splits import SPMKD_INPUT
-from ...models.joint_head import apply_linear_head
+from ...engine.export import export_onnx as export_onnx_graph, golden_sample, write_manifest
+from ...engine.publish import publish as publish_dir
 from ...models.efd import EFD, EncoderExport, ReconstructionExport
+from ...models.joint_head import apply_linear_head
 from ...models.posture import posture_block, posture_of
 
 

@@ -24,10 +24,10 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from ...data.pressure import load_dataset, load_pressure_only
 from ...core.config import load_config
 from ...core.provenance import git_commit, machine_info, versions
-from ...data.pressure.splits import DataSpec, build_datasets, data_spec, labelled_indices
+from ...data.pressure import load_dataset, load_pressure_only
+from ...data.pressure.splits import DataSpec, build_datasets, data_spec
 
 
 @dataclass

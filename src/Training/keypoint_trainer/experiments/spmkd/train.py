@@ -29,12 +29,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...data.pressure.splits import SPMKD_INPUT, to_model_input
 from ...engine.fit import Fit, Hook, Sampler, StepLosses, fit
 from ...engine.schedules import warmup_cosine
 from ...engine.seeding import seed_everything
-from ...data.pressure.splits import SPMKD_INPUT, to_model_input
-from ...models.efd import EFD, ModelConfig
 from ...metrics.ssim import ssim
+from ...models.efd import EFD, ModelConfig
 
 
 @dataclass

@@ -16,8 +16,8 @@ from typing import Any, Optional, Sequence
 
 from ...core.manifest import write_json
 from ...data.stick.dataset import load_split
-from .train import train_experiment
 from .evaluate import evaluate_experiment
+from .train import train_experiment
 
 
 def ablate_dir(cfg: dict[str, Any]) -> Path:

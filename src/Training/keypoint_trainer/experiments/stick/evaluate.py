@@ -11,14 +11,14 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from ...data.stick.dataset import load_split
-from ...data.stick.splits import CLEAR_TEST, configured_splits, split_paths
 from ...core.keypoints import STICK_FIGURE
 from ...core.manifest import write_json
-from ...models.flip import FlipTest
+from ...data.stick.dataset import load_split
+from ...data.stick.splits import CLEAR_TEST, configured_splits, split_paths
 from ...engine.predict import predict
-from .train import load_trained, run_dir
 from ...metrics.pck import THRESHOLDS, normalized_errors, summarize
+from ...models.flip import FlipTest
+from .train import load_trained, run_dir
 
 
 def eval_dir(cfg: dict[str, Any]) -> Path:

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ...data.stick.generator import GeneratorConfig, render_sample
-from ...models.factory import build_model
 from ...core.provenance import versions
+from ...data.stick.generator import GeneratorConfig, render_sample
 from ...engine.export import resized_variant, write_codec_export
+from ...models.factory import build_model
 
 FIXTURE_DATA_SEED = 4242
 
