@@ -105,7 +105,7 @@ public sealed record JointHeadSpec
 
 /// <summary>
 /// Task <c>multi</c>: names of the four outputs the grouping step reads and its parameters
-/// (docs/model-manifest.md, "Grouping"; Python reference keypoint_trainer/multi/grouping.py).
+/// (docs/model-manifest.md, "Grouping"; Python reference keypoint_trainer/codecs/grouping.py).
 /// </summary>
 public sealed record GroupingSpec
 {

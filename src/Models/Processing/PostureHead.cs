@@ -7,7 +7,7 @@ public sealed record PostureResult(string Label, IReadOnlyList<KeyValuePair<stri
 
 /// <summary>
 /// The manifest's posture head (docs/model-manifest.md, "Posture"; Python reference
-/// keypoint_trainer/spmkd/posture_head.py): centred keypoints → dense layers → softmax, in float64.
+/// keypoint_trainer/models/posture.py): centred keypoints → dense layers → softmax, in float64.
 /// </summary>
 public static class PostureHead
 {

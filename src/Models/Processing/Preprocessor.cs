@@ -5,7 +5,7 @@ namespace KeypointService.Models.Processing;
 /// <summary>
 /// The single C# home of model input pre-processing (docs/model-manifest.md, "Pre-processing"):
 /// bilinear resize with half-pixel centres (torch's align_corners=False), then normalisation.
-/// Its Python twin is keypoint_trainer/preprocessing.py; golden samples keep them equal.
+/// Its Python twin is keypoint_trainer/core/preprocessing.py; golden samples keep them equal.
 /// </summary>
 public static class Preprocessor
 {

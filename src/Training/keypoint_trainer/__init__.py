@@ -2,22 +2,23 @@
 
 Run as ``PYTHONPATH=src/Training /usr/bin/python3 -m keypoint_trainer <subcommand>``.
 
-Layout (MMPose-like, one concern per module):
+Layout (MMPose-like: codecs own encode and decode, models, metrics and data are separate pieces,
+one runner; a family is a plan, not a stack):
 
-* ``keypoints``      keypoint names and skeleton links (the single Python home of them)
-* ``preprocessing``  resize + normalise of docs/model-manifest.md (the single Python home)
-* ``manifest``       build / write / validate model manifests, sha256
-* ``codecs``         target encoding and prediction decoding (pure NumPy + torch twins)
-* ``models``         HeatmapNet, RegressionNet and variants
-* ``data``           synthetic stick-figure generator and ``KeypointDataset``
-* ``training``       train loop, checkpoint/resume
-* ``evaluation``     PCK / AUC / pixel error and figures
-* ``export``         ONNX export, golden samples, publish, fixtures
-* ``utils``          seeding, progress lines, checkpoint files, thread set-up
+* ``core``         config (one loader, TOML profiles in ``configs/<family>/`` + ``--set``), keypoints,
+                   pre-processing, manifests, provenance, registries of commands and fixtures
+* ``codecs``       heatmap, dark, regression, soft_argmax, jigsaw, klp, grouping: encode targets,
+                   decode predictions
+* ``models``       HeatmapNet, RegressionNet (heads own their codec: ``models/factory.py``), flip test,
+                   EFD (SPMKD), KLPNet (multi), joint and posture heads
+* ``metrics``      pck, joints, grouping, ssim, flops
+* ``data``         stick/, multi/, pressure/ (public helpers only), draw
+* ``engine``       fit loop (resume, schedules, progress, threads, seeding), predict, export (ONNX +
+                   golden + manifest), publish, fixtures, report kit
+* ``experiments``  stick/, spmkd/, multi/, hsjp/: the plans, their CLI commands and reports
+* ``plugins``      imports every module that registers commands or fixtures; ``cli`` builds the parser
 
-Other packages (``spmkd``, ``pressure``) plug in through ``cli.register_command`` and
-``fixtures.register_fixture`` from a module named ``plugin.py`` in their sub-package,
-which the CLI imports automatically.
+The import graph has no cycles and no family imports another (tests/training/test_import_graph.py).
 """
 
 __version__ = "0.1.0"

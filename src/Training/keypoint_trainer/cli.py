@@ -1,88 +1,67 @@
 """Command line: ``python3 -m keypoint_trainer <subcommand> [options]``.
 
-Subcommands are registered in a small registry so that other sub-packages can add their
-own with one line, without editing this file::
-
-    # keypoint_trainer/spmkd/plugin.py
-    from keypoint_trainer.cli import register_command
-    register_command("spmkd", run_spmkd, add_arguments=add_spmkd_arguments, help="...")
-
-``run`` receives the parsed ``argparse.Namespace`` and returns an exit code (or None).
-``add_arguments`` receives the sub-parser. Every sub-package of ``keypoint_trainer`` that
-has a ``plugin`` module is imported before the parser is built (see ``load_plugins``).
-Heavy imports (torch) belong inside ``run`` so that ``--help`` stays fast.
+Subcommands come from the registry (core/registry.py): each family registers its own from
+``experiments/<family>/commands.py`` and any sub-package with a ``plugin`` module adds more
+(``plugins.py`` imports them all before the parser is built). The two commands that belong to
+no family, ``publish`` and ``fixtures``, are registered here.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
 import sys
-from dataclasses import dataclass
-from typing import Callable, Optional
+from pathlib import Path
+from typing import Optional
 
-Runner = Callable[[argparse.Namespace], Optional[int]]
-ArgAdder = Callable[[argparse.ArgumentParser], None]
+from .core.registry import register_command
+from .plugins import registered_commands
 
-
-@dataclass
-class Command:
-    name: str
-    run: Runner
-    add_arguments: Optional[ArgAdder]
-    help: str
+__all__ = ["build_parser", "main", "register_command", "registered_commands"]
 
 
-_COMMANDS: dict[str, Command] = {}
+def _publish_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--export", required=True, type=Path, help="export directory to publish")
+    p.add_argument("--store", required=True, type=Path, help="model store root")
+    p.add_argument("--name", default=None)
+    p.add_argument("--version", default=None, help="default: next integer version")
+    p.add_argument("--replace", action="store_true", help="replace an existing version")
 
 
-def register_command(name: str, run: Runner, add_arguments: Optional[ArgAdder] = None,
-                     help: str = "", *, replace: bool = False) -> Command:
-    """Register subcommand ``name``. Raises if it exists unless ``replace`` is true."""
-    if name in _COMMANDS and not replace:
-        raise ValueError(f"subcommand {name!r} is already registered")
-    cmd = Command(name, run, add_arguments, help)
-    _COMMANDS[name] = cmd
-    return cmd
+def _publish(args: argparse.Namespace) -> None:
+    from .engine.publish import publish
+
+    final = publish(args.export, args.store, args.name, args.version, replace=args.replace)
+    print(f"published {final}")
 
 
-def registered_commands() -> dict[str, Command]:
-    return dict(_COMMANDS)
+def _fixtures_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, type=Path, help="model store to write")
+    p.add_argument("--only", action="append", default=None, help="fixture names (default: all registered)")
+    p.add_argument("--seed", type=int, default=0)
 
 
-_PLUGINS_LOADED = False
+def _fixtures(args: argparse.Namespace) -> None:
+    from .engine.threads import configure_threads
+    from .plugins import build_fixtures
+
+    configure_threads()
+    build_fixtures(args.out, args.only, seed=args.seed)
 
 
-def load_plugins() -> None:
-    """Import the built-in commands and ``keypoint_trainer.<sub>.plugin`` modules."""
-    global _PLUGINS_LOADED
-    if _PLUGINS_LOADED:
-        return
-    _PLUGINS_LOADED = True
-    importlib.import_module("keypoint_trainer.commands")  # built-in subcommands
-    import keypoint_trainer
-
-    for mod in pkgutil.iter_modules(keypoint_trainer.__path__):
-        if not mod.ispkg:
-            continue
-        name = f"keypoint_trainer.{mod.name}.plugin"
-        try:
-            spec = importlib.util.find_spec(name)
-        except ModuleNotFoundError:
-            spec = None
-        if spec is not None:
-            importlib.import_module(name)
+register_command("publish", _publish, _publish_args,
+                 help="copy an export into a model store atomically as a new version")
+register_command("fixtures", _fixtures, _fixtures_args,
+                 help="write seeded untrained models in the published store layout (for C# tests)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    load_plugins()
     parser = argparse.ArgumentParser(
         prog="python3 -m keypoint_trainer",
-        description="KeypointService training worker (stick-figure keypoints and plug-ins).")
+        description="KeypointService training worker (stick figures, SPMKD, multi-figure, HSJP and plug-ins).")
     sub = parser.add_subparsers(dest="command", metavar="<subcommand>")
     sub.required = True
-    for name in sorted(_COMMANDS):
-        cmd = _COMMANDS[name]
+    commands = registered_commands()
+    for name in sorted(commands):
+        cmd = commands[name]
         p = sub.add_parser(name, help=cmd.help, description=cmd.help)
         if cmd.add_arguments is not None:
             cmd.add_arguments(p)
@@ -91,10 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    rc = args._runner(args)
-    return int(rc or 0)
+    args = build_parser().parse_args(argv)
+    return int(args._runner(args) or 0)
 
 
 if __name__ == "__main__":

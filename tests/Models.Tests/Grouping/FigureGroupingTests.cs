@@ -7,7 +7,7 @@ using KeypointService.Models.Processing.Grouping;
 namespace KeypointService.Models.Tests.Grouping;
 
 /// <summary>
-/// The C# grouping step of task <c>multi</c> against the Python reference (keypoint_trainer/multi/grouping.py)
+/// The C# grouping step of task <c>multi</c> against the Python reference (keypoint_trainer/codecs/grouping.py)
 /// on the golden samples of the <c>multi</c> fixture ($KPS_FIXTURE_MODELS/multi/1): the raw outputs of three
 /// images (untrained model) and three ideal-output cases built from ground truth (several figures, stray
 /// detections that must become outliers).

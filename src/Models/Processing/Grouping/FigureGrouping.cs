@@ -29,7 +29,7 @@ public sealed record GroupingResult(IReadOnlyList<GroupedDetection> Detections, 
 /// The grouping step of task <c>multi</c>: heatmap peaks → link scores A = σ(s·ZZᵀ + b) →
 /// greedy assembly into figures, with outliers for detections that fit no figure. A pure function of
 /// the raw outputs and the manifest's <see cref="GroupingSpec"/>; the steps are those of
-/// keypoint_trainer/multi/grouping.py (docs/model-manifest.md, "Grouping"), in float64 and in the same
+/// keypoint_trainer/codecs/grouping.py (docs/model-manifest.md, "Grouping"), in float64 and in the same
 /// order, and the golden samples check that both agree.
 /// </summary>
 public static class FigureGrouping

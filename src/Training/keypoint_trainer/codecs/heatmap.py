@@ -70,27 +70,43 @@ def decode_heatmaps(heatmaps: np.ndarray, method: str = "dark") -> tuple[np.ndar
 
 @dataclass
 class HeatmapCodec:
-    """One codec configuration drives training targets, decoding and the manifest."""
+    """One codec configuration drives training targets, decoding and the manifest (a heatmap
+    head owns one: ``models/factory.py``)."""
     input_size: tuple[int, int] = (128, 128)   # (H, W)
     heatmap_size: tuple[int, int] = (64, 64)   # (h, w)
     sigma: float = 2.0
     decode_method: str = "dark"
+    output_name: str = "heatmaps"
+    task: str = "heatmap"
 
     @property
     def stride(self) -> float:
         return self.input_size[1] / self.heatmap_size[1]
 
     def encode(self, keypoints: np.ndarray, visible: Optional[np.ndarray] = None):
+        """Keypoints ``[K, 2]`` in input pixels -> (heatmaps ``[K, h, w]``, weights ``[K]``)."""
         return encode_heatmaps(keypoints, self.input_size, self.heatmap_size, self.sigma, visible)
+
+    def target(self, keypoints: np.ndarray) -> np.ndarray:
+        """The training target of one image: its heatmaps."""
+        return self.encode(keypoints)[0]
+
+    def decode_normalized(self, heatmaps: np.ndarray, method: Optional[str] = None):
+        """-> normalised keypoints ``[..., K, 2]`` (x / W, y / H) and confidences ``[..., K]``."""
+        return decode_heatmaps(heatmaps, method or self.decode_method)
 
     def decode(self, heatmaps: np.ndarray, method: Optional[str] = None):
         """-> keypoints in input pixels ``[..., K, 2]`` and confidences."""
-        norm, conf = decode_heatmaps(heatmaps, method or self.decode_method)
+        norm, conf = self.decode_normalized(heatmaps, method)
         px = norm.copy()
         px[..., 0] *= self.input_size[1]
         px[..., 1] *= self.input_size[0]
         return px, conf
 
-    def manifest_outputs(self, name: str = "heatmaps") -> dict:
-        return {"name": name, "height": int(self.heatmap_size[0]), "width": int(self.heatmap_size[1]),
-                "stride": float(self.stride), "sigma": float(self.sigma)}
+    def manifest_outputs(self, name: Optional[str] = None) -> dict:
+        return {"name": name or self.output_name, "height": int(self.heatmap_size[0]),
+                "width": int(self.heatmap_size[1]), "stride": float(self.stride), "sigma": float(self.sigma)}
+
+    def manifest(self) -> dict:
+        """The manifest's ``outputs`` entry and ``decoding`` of a model with this head."""
+        return {"heatmaps": self.manifest_outputs(), "decoding": {"method": self.decode_method}}

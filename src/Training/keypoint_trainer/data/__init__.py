@@ -1,5 +1,3 @@
-"""Synthetic stick-figure data: generator, split writer and ``KeypointDataset``."""
-from .generator import GeneratorConfig, render_sample
-from .dataset import KeypointDataset
-
-__all__ = ["GeneratorConfig", "render_sample", "KeypointDataset"]
+"""Data of every family, each in its own package with a public interface: synthetic stick figures
+(``stick``), multi-figure images (``multi``), the pressure-mat simulator and its splits
+(``pressure``); ``draw`` holds the drawing primitives the two stick-figure generators share."""

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..cli import register_command
+from ..core.registry import register_command
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:

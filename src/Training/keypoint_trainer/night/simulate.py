@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..pressure import SLP_MAT, MatConfig, sample_body, simulate_sample
-from ..pressure.body import J, POSTURES
+from ..data.pressure import SLP_MAT, MatConfig, sample_body, simulate_sample
+from ..data.pressure.body import J, POSTURES
 
 #: wire names of the postures (the service's posture classes), in pressure.body.POSTURES order
 POSTURE_NAMES = ("supine", "left_side", "right_side", "prone")

@@ -1,0 +1,286 @@
+"""Reference grouping step of the ``multi`` task (docs/klpnet.md, docs/model-manifest.md).
+
+Pure NumPy, float64, explicit loops in a fixed order: the C# twin
+(``src/Models/Processing/Grouping/FigureGrouping.cs``) implements the same steps and is
+tested against this function on golden samples.
+
+Inputs (one image, the raw ONNX outputs without the batch dimension):
+
+* ``heatmap``    [1, H, W]  category-implicit keypoint probability (sigmoid applied in the graph)
+* ``offsets``    [2, H, W]  sub-cell offset (dx, dy) in cells of the keypoint from the cell centre
+* ``types``      [K, H, W]  keypoint-type probabilities (softmax over K in the graph)
+* ``embeddings`` [D, H, W]  per-keypoint embedding z
+
+Steps:
+
+1. Peaks: cell (x, y) is a detection when ``h >= peak_threshold`` and it beats its 8
+   neighbours: ``h > h[n]`` for neighbours earlier in row-major order and ``h >= h[n]`` for
+   later ones (one peak per plateau, deterministic). Sorted by score descending, ties by
+   row-major index; the first ``max_detections`` are kept.
+2. Each detection: x_norm = (x + 0.5 + dx) / W, y_norm = (y + 0.5 + dy) / H; type =
+   first argmax of ``types[:, y, x]``; embedding z = ``embeddings[:, y, x]``.
+3. Link scores (inner-product decoder): A_ij = sigmoid(link_scale * sum_d z_i[d] z_j[d] + link_bias).
+4. Candidate links: for every skeleton link (a, b) (keypoint-type indices) and detections
+   i of type a, j of type b: A_ij >= link_threshold and the normalised distance
+   |p_i - p_j| <= max_link_length. Sorted by A descending, then link index, i, j.
+5. Assembly (greedy, union-find): a candidate joins the two figures of i and j unless they
+   are already one figure or both have a keypoint of the same type (a figure holds at most
+   one keypoint per type).
+6. Figures with at least ``min_keypoints`` keypoints are instances; every other detection is
+   an *outlier* (the paper's location-instability idea: a node that fits no figure's
+   geometry - no confident, plausible-length link to a figure with a free slot - is dropped,
+   not forced into a figure).
+7. Instance score = (sum of its keypoint scores + sum of its link scores) / (K + L), with K
+   the number of keypoint types and L the number of skeleton links (missing parts count 0).
+   Instances are sorted by score descending, then by their smallest detection index.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+
+@dataclass
+class GroupingSpec:
+    """The manifest's ``grouping`` object (output names + parameters)."""
+    heatmap: str = "heatmap"
+    offsets: str = "offsets"
+    types: str = "types"
+    embeddings: str = "embeddings"
+    peak_threshold: float = 0.3
+    max_detections: int = 40
+    link_scale: float = 1.0
+    link_bias: float = 0.0
+    link_threshold: float = 0.5
+    max_link_length: float = 0.6
+    min_keypoints: int = 2
+    method: str = "link_prediction"
+
+    def to_manifest(self) -> dict[str, Any]:
+        d = asdict(self)
+        return {"method": d.pop("method"), **{k: (float(v) if isinstance(v, float) else v) for k, v in d.items()}}
+
+    @classmethod
+    def from_manifest(cls, d: dict[str, Any]) -> "GroupingSpec":
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+    @property
+    def output_names(self) -> list[str]:
+        return [self.heatmap, self.offsets, self.types, self.embeddings]
+
+
+@dataclass
+class Detection:
+    index: int          # position in the sorted detection list
+    cell: int           # row-major cell index y * W + x
+    x: float            # normalised
+    y: float
+    score: float
+    type: int
+    type_score: float
+
+
+@dataclass
+class Instance:
+    keypoints: dict[int, int]          # type -> detection index
+    links: list[tuple[int, int, int, float]]  # (skeleton link index, detection i, detection j, A_ij)
+    score: float
+
+
+@dataclass
+class GroupingResult:
+    detections: list[Detection]
+    instances: list[Instance]
+    outliers: list[int]
+    link_scores: np.ndarray = field(repr=False)
+
+    def to_json(self, keypoint_names: Sequence[str], skeleton: Sequence[Sequence[int]]) -> dict[str, Any]:
+        """The golden-file form (normalised coordinates), which the C# test compares."""
+        return {
+            "detections": [{"x": d.x, "y": d.y, "score": d.score, "type": d.type, "type_score": d.type_score}
+                           for d in self.detections],
+            "instances": [{
+                "score": inst.score,
+                "keypoints": [{"name": keypoint_names[t], "type": t, "detection": i, "x": self.detections[i].x,
+                               "y": self.detections[i].y, "score": self.detections[i].score}
+                              for t, i in sorted(inst.keypoints.items())],
+                "links": [{"link": l, "pair": [int(skeleton[l][0]), int(skeleton[l][1])], "from": i, "to": j,
+                           "score": a} for l, i, j, a in inst.links],
+            } for inst in self.instances],
+            "outliers": list(self.outliers),
+        }
+
+    def instance_arrays(self, num_types: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """-> (keypoints [M, K, 2] normalised, NaN where missing; present [M, K]; scores [M])."""
+        m = len(self.instances)
+        kp = np.full((m, num_types, 2), np.nan)
+        present = np.zeros((m, num_types), dtype=bool)
+        for a, inst in enumerate(self.instances):
+            for t, i in inst.keypoints.items():
+                kp[a, t] = (self.detections[i].x, self.detections[i].y)
+                present[a, t] = True
+        return kp, present, np.array([inst.score for inst in self.instances])
+
+
+def sigmoid(v: float) -> float:
+    return 1.0 / (1.0 + math.exp(-v))
+
+
+def find_peaks(heat: np.ndarray, threshold: float, max_detections: int) -> list[tuple[float, int]]:
+    """``heat`` [H, W] -> [(score, cell)] sorted by score desc, then cell asc (step 1 of the module doc).
+
+    Vectorised; the same comparisons as the C# loop: ``>`` against neighbours earlier in
+    row-major order, ``>=`` against later ones, borders ignored."""
+    h = np.asarray(heat, dtype=np.float64)
+    H, W = h.shape
+    p = np.pad(h, 1, constant_values=-np.inf)
+    ok = h >= threshold
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dx == 0 and dy == 0:
+                continue
+            n = p[1 + dy:1 + dy + H, 1 + dx:1 + dx + W]
+            earlier = (dy < 0) or (dy == 0 and dx < 0)
+            ok &= (h > n) if earlier else (h >= n)
+    cells = np.flatnonzero(ok)
+    vals = h.reshape(-1)[cells]
+    order = np.lexsort((cells, -vals))[:max_detections]
+    return [(float(vals[i]), int(cells[i])) for i in order]
+
+
+def detect(outputs: dict[str, np.ndarray], spec: GroupingSpec) -> list[Detection]:
+    """Peaks of the category-implicit heatmap, each with its offset-refined position and its type."""
+    heat = np.asarray(outputs[spec.heatmap], dtype=np.float64)
+    heat = heat.reshape(heat.shape[-2:])
+    off = np.asarray(outputs[spec.offsets], dtype=np.float64)
+    types = np.asarray(outputs[spec.types], dtype=np.float64)
+    H, W = heat.shape
+    dets: list[Detection] = []
+    for n, (score, cell) in enumerate(find_peaks(heat, spec.peak_threshold, spec.max_detections)):
+        y, x = divmod(cell, W)
+        col = types[:, y, x]
+        t = 0
+        for k in range(1, col.shape[0]):
+            if col[k] > col[t]:
+                t = k
+        dets.append(Detection(n, cell, (x + 0.5 + off[0, y, x]) / W, (y + 0.5 + off[1, y, x]) / H, score, t,
+                              float(col[t])))
+    return dets
+
+
+def link_scores(dets: list[Detection], emb: np.ndarray, spec: GroupingSpec, width: int) -> np.ndarray:
+    """A = sigmoid(s * z_i . z_j + b) of every pair of detections (embeddings at their cells)."""
+    n = len(dets)
+    z = [emb[:, d.cell // width, d.cell % width] for d in dets]
+    A = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            s = 0.0
+            for dd in range(emb.shape[0]):
+                s += z[i][dd] * z[j][dd]
+            A[i, j] = sigmoid(spec.link_scale * s + spec.link_bias)
+    return A
+
+
+def link_candidates(dets: list[Detection], A: np.ndarray, spec: GroupingSpec,
+                    skeleton: Sequence[Sequence[int]]) -> list[tuple[float, int, int, int]]:
+    """(A_ij, link, i, j) of every skeleton link between detections of the right types, strongest first."""
+    n = len(dets)
+    cands = []
+    for l, (a, b) in enumerate(skeleton):
+        for i in range(n):
+            if dets[i].type != a:
+                continue
+            for j in range(n):
+                if j == i or dets[j].type != b:
+                    continue
+                dx, dy = dets[i].x - dets[j].x, dets[i].y - dets[j].y
+                dist = math.sqrt(dx * dx + dy * dy)
+                if A[i, j] >= spec.link_threshold and dist <= spec.max_link_length:
+                    cands.append((A[i, j], l, i, j))
+    cands.sort(key=lambda c: (-c[0], c[1], c[2], c[3]))
+    return cands
+
+
+def assemble(dets: list[Detection], cands: list[tuple[float, int, int, int]]) -> tuple[dict, dict]:
+    """Greedy union of detections along the candidates, never two keypoints of one type in a figure
+    -> ({root: {type: detection}}, {root: links})."""
+    parent = list(range(len(dets)))
+    members: dict[int, dict[int, int]] = {i: {dets[i].type: i} for i in range(len(dets))}
+    links: dict[int, list] = {i: [] for i in range(len(dets))}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for a_ij, l, i, j in cands:
+        ri, rj = find(i), find(j)
+        if ri == rj or set(members[ri]) & set(members[rj]):
+            continue
+        root, other = (ri, rj) if ri < rj else (rj, ri)
+        parent[other] = root
+        members[root].update(members.pop(other))
+        links[root].extend(links.pop(other))
+        links[root].append((l, i, j, float(a_ij)))
+    return members, links
+
+
+def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence[Sequence[int]],
+          num_types: Optional[int] = None) -> GroupingResult:
+    """Group one image's raw outputs (no batch dimension) into figures."""
+    emb = np.asarray(outputs[spec.embeddings], dtype=np.float64)
+    K = int(num_types or np.asarray(outputs[spec.types]).shape[0])
+    dets = detect(outputs, spec)
+    A = link_scores(dets, emb, spec, np.asarray(outputs[spec.heatmap]).shape[-1])
+    members, links = assemble(dets, link_candidates(dets, A, spec, skeleton))
+    instances, outliers = [], []
+    for r in sorted(members):
+        kps = members[r]
+        if len(kps) >= spec.min_keypoints:
+            score = (sum(dets[i].score for i in kps.values()) + sum(x[3] for x in links[r])) / (K + len(skeleton))
+            instances.append(Instance(dict(sorted(kps.items())), links[r], score))
+        else:
+            outliers.extend(kps.values())
+    instances.sort(key=lambda inst: (-inst.score, min(inst.keypoints.values())))
+    return GroupingResult(dets, instances, sorted(outliers), A)
+
+
+def synthetic_outputs(figures: Sequence[np.ndarray], size: tuple[int, int] = (64, 64), num_types: int = 5,
+                      embed_dim: int = 8, sigma: float = 1.0, scale: float = 4.0,
+                      extra: Sequence[tuple[float, float, int]] = ()) -> dict[str, np.ndarray]:
+    """Ideal network outputs for keypoints ``[K, 2]`` per figure (normalised coordinates).
+
+    Heatmap = max of unit Gaussians (sigma in cells), exact offsets and one-hot types in the
+    3x3 cells around each keypoint, embedding = ``scale`` * unit vector e_f of figure f
+    (orthogonal figures). ``extra`` adds stray detections (x, y, type) with a zero embedding
+    (they must end up as outliers). For tests and golden grouping cases.
+    """
+    H, W = size
+    heat = np.zeros((1, H, W))
+    off = np.zeros((2, H, W))
+    types = np.full((num_types, H, W), 1.0 / num_types)
+    emb = np.zeros((embed_dim, H, W))
+    jj, ii = np.meshgrid(np.arange(W), np.arange(H))
+    pts = [(f, t, float(x), float(y)) for f, fig in enumerate(figures) for t, (x, y) in enumerate(fig)]
+    pts += [(-1, int(t), float(x), float(y)) for x, y, t in extra]
+    for f, t, x, y in pts:
+        u, v = x * W - 0.5, y * H - 0.5
+        g = np.exp(-((jj - u) ** 2 + (ii - v) ** 2) / (2 * sigma * sigma))
+        heat[0] = np.maximum(heat[0], g)
+        cx, cy = int(round(u)), int(round(v))
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                yy, xx = cy + dy, cx + dx
+                if 0 <= yy < H and 0 <= xx < W:
+                    off[:, yy, xx] = (u - xx, v - yy)
+                    types[:, yy, xx] = 0.0
+                    types[t, yy, xx] = 1.0
+                    emb[:, yy, xx] = 0.0
+                    if f >= 0:
+                        emb[f % embed_dim, yy, xx] = scale
+    return {"heatmap": heat.astype(np.float32), "offsets": off.astype(np.float32),
+            "types": types.astype(np.float32), "embeddings": emb.astype(np.float32)}

@@ -1,1 +1,0 @@
-"""Metrics, prediction, figures, ablations and the report."""

@@ -1,0 +1,98 @@
+"""The HSJP runner (``hsjp plan|pretrain|finetune|report|run``) over the plan of plan.py.
+
+Finished runs (``pretext.pth`` + ``pretext_eval.json``, or ``result.json``) are skipped, so an
+interrupted ``run`` continues where it stopped (``--resume`` also continues a half-finished run).
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ...codecs.heatmap import HeatmapCodec
+from ...core.config import load_config
+from ...core.manifest import write_json
+from ...data.stick.dataset import load_split
+from ...data.stick.splits import generate_splits
+from .plan import plan
+
+
+def load_data(cfg: dict[str, Any], log=print) -> dict[str, Any]:
+    """The labelled stick-figure splits of ``[stick] profile`` with the seed HeatmapNet's targets
+    (the stick profile's ``[codec]``)."""
+    st = cfg["stick"]
+    scfg = load_config(st["profile"], st.get("overrides", []))
+    generate_splits(scfg, log=log)
+    hs = int(scfg["codec"]["heatmap_size"])
+    codec = HeatmapCodec((128, 128), (hs, hs), float(scfg["codec"]["sigma"]))
+    tx, ty, _ = load_split(scfg, "train", codec)
+    ex, _, ek = load_split(scfg, "test", codec)
+    return {"train_x": tx, "train_y": ty, "test_x": ex, "test_kp": ek, "stick_config": scfg}
+
+
+def run_jobs(cfg: dict[str, Any], only=None, resume: bool = False, kinds=("pretext", "finetune"), log=print) -> None:
+    import numpy as np
+
+    from .sources import unlabelled_pool
+    from .train import evaluate_pretext, finetune, load_pretext, train_pretext
+
+    out = Path(cfg["run"]["out_dir"])
+    data = load_data(cfg, log)
+    pools: dict[bool, Any] = {}
+    seed = int(cfg["run"]["seed"])
+    for job in plan(cfg):
+        name = job["name"]
+        if job["kind"] not in kinds or (only and name not in only):
+            continue
+        d = out / name
+        if job["kind"] == "pretext":
+            if (d / "pretext_eval.json").is_file() and not resume:
+                log(f"[hsjp] {name}: done")
+                continue
+            if job["pressure"] not in pools:
+                c = dict(cfg, pretext=dict(cfg["pretext"], sources=["stick", "pressure"] if job["pressure"] else ["stick"]))
+                pools[job["pressure"]] = unlabelled_pool(c, data["train_x"], log)
+            if not (d / "pretext.pth").is_file() or resume:
+                train_pretext(cfg, name, job["spec"], pools[job["pressure"]], resume=resume, log=log)
+            model, spec = load_pretext(cfg, name)
+            imgs = data["test_x"][: int(cfg["pretext"].get("eval_images", 200)), 0].numpy()
+            ev = evaluate_pretext(model, spec, imgs, seed + 1)
+            write_json(d / "pretext_eval.json", ev)
+            log(f"[hsjp] {name}: puzzle precision {ev['puzzle_precision']:.3f}, patches {ev['patch_accuracy']:.3f}")
+        else:
+            if (d / "result.json").is_file() and not resume:
+                log(f"[hsjp] {name}: done")
+                continue
+            if job["init"] and not (out / job["init"] / "pretext.pth").is_file():
+                log(f"[hsjp] {name}: pretext {job['init']} missing, skipped")
+                continue
+            finetune(cfg, name, data, fraction=job["fraction"], steps=job["steps"], init=job["init"], resume=resume,
+                     log=log)
+
+
+def run_action(args: argparse.Namespace) -> int:
+    from ...engine.threads import configure_threads
+
+    cfg = load_config(args.profile, args.overrides, family="hsjp", default_extends="full")
+    configure_threads(args.threads or cfg["run"].get("threads") or None)
+    command = "PYTHONPATH=src/Training /usr/bin/python3 -m keypoint_trainer " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    out = Path(cfg["run"]["out_dir"])
+    if args.action == "plan":
+        for j in plan(cfg):
+            extra = f"N={j['n']} concat={j['concat']} pressure={j['pressure']}" if j["kind"] == "pretext" else \
+                f"fraction={j['fraction']} init={j['init']} steps={j['steps']} ({j['group']})"
+            print(f"{j['kind']:8s} {j['name']:20s} {extra}")
+        return 0
+    if args.action in ("pretrain", "finetune", "run"):
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / "commands.txt", "a", encoding="utf-8") as f:
+            f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")
+        kinds = {"pretrain": ("pretext",), "finetune": ("finetune",), "run": ("pretext", "finetune")}[args.action]
+        run_jobs(cfg, args.only, args.resume, kinds)
+    if args.action in ("report", "run"):
+        from .report import write_report
+        write_report(cfg, args.report or Path("docs/results/hsjp.md"), command)
+    return 0

@@ -1,0 +1,73 @@
+"""Evaluation of the multi-figure model (docs/klpnet.md, "Metrics"): the model's exported outputs on
+a split, grouped with the calibrated thresholds and scored by metrics/grouping.py.
+
+The grouping thresholds (peak, link) are chosen on the validation split (:func:`calibrate`); the
+test split is not used for that.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+import torch
+
+from ...codecs.grouping import GroupingSpec
+from ...metrics.grouping import evaluate_outputs
+from ...models.klp import KLPNet, KLPNetExport
+from .train import to_input
+
+
+
+@torch.no_grad()
+def export_outputs(model: KLPNet, images: np.ndarray, bs: int = 32) -> dict[str, np.ndarray]:
+    ex = KLPNetExport(model).eval()
+    outs: dict[str, list] = {"heatmap": [], "offsets": [], "types": [], "embeddings": []}
+    for i in range(0, len(images), bs):
+        res = ex(to_input(images[i:i + bs]))
+        for k, v in zip(outs, res):
+            outs[k].append(v.numpy().astype(np.float32))
+    return {k: np.concatenate(v) for k, v in outs.items()}
+
+
+def grouping_spec(cfg: dict[str, Any], model: KLPNet, calibrated: Optional[dict[str, float]] = None) -> GroupingSpec:
+    """The config's grouping parameters, the model's learnt link scale/bias, and the thresholds
+    chosen on the validation split (``calibrate``) when given."""
+    scale, bias = model.link_params()
+    g = dict(cfg.get("grouping", {}))
+    g.update(calibrated or {})
+    return GroupingSpec(link_scale=scale, link_bias=bias, **{k: g[k] for k in (
+        "peak_threshold", "max_detections", "link_threshold", "max_link_length", "min_keypoints") if k in g})
+
+
+def calibrate(model: KLPNet, val: dict[str, np.ndarray], cfg: dict[str, Any]) -> dict[str, Any]:
+    """Pick (peak_threshold, link_threshold) on the *validation* split: the grid point with the
+    best predicted-identity PCK at alpha (ties: the earlier grid point). Test data is not used."""
+    g = cfg.get("grouping", {})
+    peaks = g.get("calibrate_peak", [g.get("peak_threshold", 0.3)])
+    links = g.get("calibrate_link", [g.get("link_threshold", 0.5)])
+    e = cfg.get("eval", {})
+    alpha = float(e.get("alpha", 0.1))
+    outs = export_outputs(model, val["images"])
+    table, best = [], None
+    for pt in peaks:
+        for lt in links:
+            spec = grouping_spec(cfg, model, {"peak_threshold": float(pt), "link_threshold": float(lt)})
+            a = evaluate_outputs(outs, val, spec, (alpha,), alpha)["all"]
+            row = {"peak_threshold": float(pt), "link_threshold": float(lt), "pck_pred_id": a["pck_pred_id"][f"{alpha:g}"],
+                   "link_f1": a["link_f1"], "figure_accuracy": a["figure_accuracy"]}
+            table.append(row)
+            if best is None or row["pck_pred_id"] > best["pck_pred_id"]:
+                best = row
+    return {"chosen": {"peak_threshold": best["peak_threshold"], "link_threshold": best["link_threshold"]},
+            "criterion": f"validation PCK (predicted identities) at alpha {alpha:g}", "images": len(val["images"]),
+            "grid": table}
+
+
+def evaluate_model(model: KLPNet, data: dict[str, np.ndarray], cfg: dict[str, Any],
+                   calibrated: Optional[dict[str, float]] = None) -> dict[str, Any]:
+    spec = grouping_spec(cfg, model, calibrated)
+    e = cfg.get("eval", {})
+    outs = export_outputs(model, data["images"])
+    res = evaluate_outputs(outs, data, spec, tuple(e.get("alphas", (0.05, 0.1, 0.2))), float(e.get("alpha", 0.1)))
+    res["grouping"] = spec.to_manifest()
+    return res

@@ -1,0 +1,128 @@
+"""ONNX export, manifest (task ``multi``) and golden samples of the multi-figure model.
+
+``model.onnx`` (opset 17, dynamic batch) takes ``image`` [N, 1, 128, 128] (raw / 255) and
+returns ``heatmap`` [N, 1, 64, 64] (sigmoid), ``offsets`` [N, 2, 64, 64] (cells),
+``types`` [N, 5, 64, 64] (softmax) and ``embeddings`` [N, D, 64, 64]. The manifest's
+``grouping`` object names these outputs and carries the grouping parameters (including the
+learnt link scale and bias); ``golden.json`` holds, per sample, the raw outputs and the
+Python grouping result (``grouping.to_json``), plus ``grouping_cases``: ideal outputs built
+from ground truth (``synthetic_outputs``, several figures and stray detections that must
+become outliers) with their grouping result, so the C# twin is checked on non-trivial
+assemblies even with an untrained fixture.
+
+The manifest references ``golden.json`` through ``golden_file`` (``reference_golden``), so the
+service's golden-parity test runs the whole served path (pre-processing, ONNX Runtime,
+grouping) against these samples.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import torch
+
+from ...codecs.grouping import GroupingSpec, group, synthetic_outputs
+from ...codecs.klp import STAGE_KERNELS, kernel_sigma
+from ...core.keypoints import STICK_FIGURE
+from ...core.manifest import build_manifest, write_json
+from ...core.preprocessing import STICK_FIGURE_INPUT, preprocess
+from ...engine.export import export_onnx as export_onnx_graph, golden_sample, resized_variant, tensor_b64, write_manifest
+from ...models.klp import EXPORT_OUTPUTS, KLPNet, KLPNetExport
+
+
+
+def export_onnx(model: KLPNet, path: Path) -> Path:
+    return export_onnx_graph(KLPNetExport(model).eval(), path, STICK_FIGURE_INPUT, EXPORT_OUTPUTS)
+
+
+def _case(name: str, outputs: dict[str, np.ndarray], spec: GroupingSpec) -> dict[str, Any]:
+    res = group(outputs, spec, STICK_FIGURE.links, STICK_FIGURE.num_keypoints)
+    return {"id": name, "outputs": {k: tensor_b64(v) for k, v in outputs.items()},
+            "grouping": res.to_json(STICK_FIGURE.keypoints, STICK_FIGURE.links)}
+
+
+def grouping_cases(spec: GroupingSpec, embed_dim: int) -> list[dict[str, Any]]:
+    """Ideal outputs from ground truth with the exported spec's thresholds but a link decoder
+    whose scale/bias separate the synthetic embeddings (same figure sigma(16 s + b) high)."""
+    from ...data.multi.generator import MultiConfig, render_multi
+
+    cases = []
+    ideal = GroupingSpec(**{**spec.__dict__, "link_scale": 1.0, "link_bias": -4.0})
+    for i, extra in ((0, ()), (1, ((0.5, 0.5, 1), (0.1, 0.9, 3))), (5, ((0.3, 0.3, 0),))):
+        r = render_multi(4242, i, MultiConfig())
+        figs = [k / 128.0 for k in r["keypoints"]]
+        outs = synthetic_outputs(figs, embed_dim=embed_dim, extra=extra)
+        c = _case(f"ideal-{i}", {ideal.heatmap: outs["heatmap"], ideal.offsets: outs["offsets"],
+                                 ideal.types: outs["types"], ideal.embeddings: outs["embeddings"]}, ideal)
+        c["spec"] = ideal.to_manifest()
+        c["ground_truth"] = [[[float(a), float(b)] for a, b in f] for f in figs]
+        cases.append(c)
+    return cases
+
+
+@torch.no_grad()
+def golden(model: KLPNet, spec: GroupingSpec, raws: Sequence[tuple[str, np.ndarray]]) -> dict[str, Any]:
+    ex = KLPNetExport(model).eval()
+    samples = []
+    for sid, raw in raws:
+        raw = np.asarray(raw, np.float32)
+        x = preprocess(raw, STICK_FIGURE_INPUT)
+        outs = [o.numpy().astype(np.float32) for o in ex(torch.from_numpy(x))]
+        named = dict(zip(EXPORT_OUTPUTS, outs))
+        res = group({k: v[0] for k, v in named.items()}, spec, STICK_FIGURE.links, STICK_FIGURE.num_keypoints)
+        sample = golden_sample(sid, raw, x, named)
+        sample["grouping"] = res.to_json(STICK_FIGURE.keypoints, STICK_FIGURE.links)
+        samples.append(sample)
+    return {"description": "multi: raw input, pre-processed input, raw outputs (batch 1) and the Python reference "
+                           "grouping (keypoint_trainer/codecs/grouping.py) in normalised coordinates; "
+                           "grouping_cases: ideal outputs from ground truth with their grouping. Tolerances: "
+                           "outputs < 1e-4 max abs; grouping coordinates/scores < 1e-9 on the same outputs.",
+            "tolerances": {"outputs_max_abs": 1e-4, "grouping_abs": 1e-9},
+            "samples": samples, "grouping_cases": grouping_cases(spec, model.cfg.embed_dim)}
+
+
+def write_model_dir(model: KLPNet, out_dir: Path, spec: GroupingSpec, raws: Sequence[tuple[str, np.ndarray]], *,
+                    name: str = "multi", version: str = "0", metrics: Optional[dict] = None,
+                    training: Optional[dict] = None, description: Optional[str] = None,
+                    reference_golden: bool = True) -> dict[str, Any]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    onnx_path = export_onnx(model, out_dir / "model.onnx")
+    write_json(out_dir / "golden.json", golden(model, spec, raws))
+    heat = {"name": spec.heatmap, "height": 64, "width": 64, "stride": 2.0,
+            "sigma": float(kernel_sigma(STAGE_KERNELS[model.cfg.stages - 1]))}
+    m = build_manifest(name=name, version=version, task="multi", model_file="model.onnx", model_path=onnx_path,
+                       input_spec=STICK_FIGURE_INPUT, skeleton=STICK_FIGURE, heatmaps=heat,
+                       decoding={"method": "argmax"}, metrics=metrics, training=training,
+                       golden_file="golden.json" if reference_golden else None,
+                       description=description or "Multi-figure stick figures: category-implicit heatmap, "
+                                                  "offsets, keypoint types, embeddings; link-prediction grouping")
+    m["grouping"] = spec.to_manifest()
+    return write_manifest(out_dir, m)
+
+
+def build_multi_fixture(out_dir: Path, *, name: str = "multi", version: str = "1", seed: int = 0) -> None:
+    """Seeded *untrained* 2-stage model; golden samples are three multi-figure images."""
+    from ...core.provenance import versions
+    from ...data.multi.generator import MultiConfig, render_multi
+    from ...models.klp import KLPConfig
+
+    torch.manual_seed(seed)
+    model = KLPNet(KLPConfig(stages=2, embed_dim=4, width=16)).eval()
+    with torch.no_grad():  # larger random heads so types and embeddings vary across the image
+        model.types.weight.normal_(0.0, 3.0)
+        model.embed.weight.normal_(0.0, 1.0)
+    # untrained outputs are nearly flat (heat ~0.47-0.48, |z| ~0.2): the thresholds and the
+    # link scale are chosen so that the golden samples still have detections, links and outliers
+    spec = GroupingSpec(peak_threshold=0.479, max_detections=24, link_scale=20.0, link_bias=-2.0,
+                        link_threshold=0.5, max_link_length=0.6, min_keypoints=2)
+    raws = [(f"fixture-multi-{i:04d}", render_multi(4242, i, MultiConfig())["image"].astype(np.float32))
+            for i in range(2)]
+
+    raws.append(("fixture-multi-0000-resized-200x150", resized_variant(raws[0][1].astype(np.uint8))))
+    write_model_dir(model, out_dir, spec, raws, name=name, version=version,
+                    training={"fixture": True, "trained": False, "seed": seed, "versions": versions(),
+                              "command": f"python3 -m keypoint_trainer fixtures --only multi --seed {seed}"},
+                    description="FIXTURE: untrained multi-figure model (seeded) for service tests")

@@ -1,0 +1,117 @@
+"""docs/results/klpnet.md from the run outputs (``{run.out_dir}/{model}/metrics.json``), as a list of
+sections (engine/report.py).
+
+Every number in the report is read from those files; a model that was not evaluated is
+listed as missing, never filled in. Quick-profile reports are labelled as smoke runs.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...data.multi.generator import LEVELS
+from ...engine.report import num as _f
+from ...engine.report import read_json, write_report as write_sections
+from .plan import model_names
+
+
+@dataclass
+class Ctx:
+    cfg: dict[str, Any]
+    res: dict[str, dict]          # model name -> its metrics.json
+    command: str
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.cfg["run"]["out_dir"])
+
+
+def _s_title(c: Ctx) -> list[str]:
+    """Title, the smoke-run warning of a non-full profile, where the numbers come from."""
+    cfg, d = c.cfg, c.cfg["data"]
+    L = ["# Multi-figure keypoints with link prediction (KLPNet ideas) — results", ""]
+    if cfg["run"]["name"] != "full":
+        L += [f"> **Smoke run of the `{cfg['run']['name']}` profile** ({d['train']} training images, "
+              f"{cfg['train']['steps']} steps): the numbers only show that the pipeline runs end to end; they say "
+              "nothing about the method. The full-profile command is in docs/klpnet.md.", ""]
+    return L + [f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `{c.command or 'multi report'}` from "
+                f"`{c.out_dir}/*/metrics.json`. Data: {d['train']} training / {d['test']} test images of 1–4 stick "
+                f"figures (seeds {d['seeds']}), 128×128; method and metric definitions in "
+                "[docs/klpnet.md](../klpnet.md). PCK threshold α = fraction of each figure's keypoint-box diagonal.", ""]
+
+
+def _s_main(c: Ctx) -> list[str]:
+    """The main model: PCK with predicted and oracle identities, links, figures, grouping thresholds."""
+    main = c.res.get("main")
+    if not main:
+        return []
+    a, al, g = main["all"], main["alphas"], main["grouping"]
+    return [f"## Main model ({main['stages']} stages)", "", "| metric | " + " | ".join(f"α = {x:g}" for x in al) + " |",
+            "|---|" + "---|" * len(al),
+            "| PCK, predicted identities (grouped instances) | " + " | ".join(_f(a["pck_pred_id"][f"{x:g}"]) for x in al) + " |",
+            "| PCK, oracle identities (any detection) | " + " | ".join(_f(a["pck_oracle_id"][f"{x:g}"]) for x in al) + " |",
+            "", f"At α = {main['alpha']:g}: link precision {_f(a['link_precision'])}, recall {_f(a['link_recall'])}, "
+            f"F1 {_f(a['link_f1'])}; figure accuracy (all 5 keypoints of a figure correct) {_f(a['figure_accuracy'])}; "
+            f"images with the right number of instances {_f(a['count_accuracy'])}; per image {a['mean_detections']:.1f} "
+            f"detections, {a['mean_instances']:.2f} instances, {a['mean_outliers']:.2f} outliers.", "",
+            f"Grouping thresholds chosen on the {main['calibration']['images']} validation images "
+            f"({main['calibration']['criterion']}): peak {g['peak_threshold']:g}, link "
+            f"{g['link_threshold']:g}; learnt link decoder A = σ({g['link_scale']:.3f}·z·z "
+            f"{g['link_bias']:+.3f}).", ""]
+
+
+def _s_levels(c: Ctx) -> list[str]:
+    """The main model by occlusion level."""
+    main = c.res.get("main")
+    if not main:
+        return []
+    L = ["## By occlusion level (main model, α = %g)" % main["alpha"], "",
+         "| level | images | figures | PCK pred-id | PCK oracle-id | PCK pred-id visible / occluded kp | link P | link R | link F1 | figure acc | count acc |",
+         "|---|---|---|---|---|---|---|---|---|---|---|"]
+    ak = f"{main['alpha']:g}"
+    for lv in LEVELS:
+        b = main["by_level"].get(lv)
+        if not b:
+            continue
+        L.append(f"| {lv} | {b['images']} | {b['figures']} | {_f(b['pck_pred_id'][ak])} | "
+                 f"{_f(b['pck_oracle_id'][ak])} | {_f(b['pck_pred_id_visible'])} / "
+                 f"{_f(b['pck_pred_id_occluded'])} ({b['occluded_keypoints']}) | {_f(b['link_precision'])} | "
+                 f"{_f(b['link_recall'])} | {_f(b['link_f1'])} | {_f(b['figure_accuracy'])} | {_f(b['count_accuracy'])} |")
+    return L + ["", "Levels: largest pairwise IoU of the figures' boxes — none (0), slight (≤ 0.15), heavy (> 0.15). "
+                "Occluded keypoints (hidden by a later figure) get no training target but are counted here.", ""]
+
+
+def _s_stages(c: Ctx) -> list[str]:
+    """The stage ablation with the models' cost."""
+    cfg, res = c.cfg, c.res
+    L = ["## Stage ablation", "", "| model | stages | PCK pred-id | PCK oracle-id | link F1 | figure acc | MACs (M) | "
+         "FLOPs (M, 2×MACs) | params | s/step | training wall |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, stages in sorted(model_names(cfg).items(), key=lambda x: x[1]):
+        r = res.get(name)
+        if r is None:
+            L.append(f"| {name} | {stages} | not evaluated | | | | | | | | |")
+            continue
+        a, m, t = r["all"], r["complexity"], r["training"]
+        al = f"{r['alpha']:g}"
+        L.append(f"| {name} | {stages} | {_f(a['pck_pred_id'][al])} | {_f(a['pck_oracle_id'][al])} | {_f(a['link_f1'])} | "
+                 f"{_f(a['figure_accuracy'])} | {m['macs'] / 1e6:.1f} | {m['flops'] / 1e6:.1f} | {m['params']:,} | "
+                 f"{t.get('seconds_per_step')} | {t.get('wall_time_s')} s |")
+    t0 = next(iter(res.values()))["training"]
+    return L + ["", "MACs counted with `metrics/flops.py` (conv, transposed conv, linear; one 128×128 image). "
+                f"Training: {cfg['train']['steps']} steps of {cfg['train']['batch_size']} images, Adam lr "
+                f"{cfg['train']['lr']}, {t0.get('threads')} thread(s) on {t0['machine'].get('cpu')}.", ""]
+
+
+SECTIONS = [_s_title, _s_main, _s_levels, _s_stages]
+
+
+def write_report(cfg: dict[str, Any], path: Path, command: str = "") -> Path:
+    out_dir = Path(cfg["run"]["out_dir"])
+    res = {n: m for n in model_names(cfg) if (m := read_json(out_dir / n / "metrics.json")) is not None}
+    if not res:
+        raise SystemExit(f"no metrics under {out_dir}: run `multi train` and `multi evaluate` first")
+    path = write_sections(path, SECTIONS, Ctx(cfg, res, command))
+    print(f"[multi] report -> {path}")
+    return path

@@ -1,0 +1,69 @@
+"""``ablate``: train each ablation/variant experiment on the same splits, evaluate on test.
+
+Budget: ``[ablate] epochs`` epochs on the first ``[ablate] train_subset`` training images
+(the validation and test splits are the full ones). The seed models are re-trained at the
+same reduced budget (experiments ``heatmap`` and ``regression`` inside the ablation
+directory), so every row of the ablation tables is comparable with its own baseline.
+Results accumulate in ``{ablate.out_dir}/results.json``; finished experiments are skipped
+when the command is run again (delete the experiment's directory to redo it).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from ...core.manifest import write_json
+from ...data.stick.dataset import load_split
+from .evaluate import evaluate_experiment
+from .train import train_experiment
+
+
+def ablate_dir(cfg: dict[str, Any]) -> Path:
+    a = cfg.get("ablate", {})
+    return Path(a.get("out_dir") or Path(cfg["run"]["out_dir"]) / "ablate")
+
+
+def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log=print) -> dict[str, Any]:
+    a = cfg["ablate"]
+    names = list(only or a["experiments"])
+    out = ablate_dir(cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    res_path = out / "results.json"
+    results = json.loads(res_path.read_text()) if res_path.is_file() else {"experiments": {}}
+    results.update({"epochs": int(a["epochs"]), "train_subset": int(a["train_subset"]),
+                    "val": int(cfg["data"]["val"]), "test": int(cfg["data"]["test"]), "seed": cfg["run"]["seed"]})
+    x, _, gt = load_split(cfg, "test")
+    t_all = time.monotonic()
+    for i, name in enumerate(names):
+        exp_dir = out / name
+        done = (exp_dir / "training_log.json").is_file() and json.loads(
+            (exp_dir / "training_log.json").read_text()).get("completed")
+        if done and name in results["experiments"]:
+            log(f"ablate {i + 1}/{len(names)} {name}: already done, skipped")
+            continue
+        log(f"ablate {i + 1}/{len(names)} {name} (elapsed {time.monotonic() - t_all:.0f}s)")
+        tlog = train_experiment(cfg, name, out_dir=exp_dir, train_subset=int(a["train_subset"]),
+                                epochs=int(a["epochs"]), resume=True, log=log)
+        metrics, _ = evaluate_experiment(cfg, name, x, gt, out_dir=exp_dir)
+        entry = {"spec": tlog["spec"], "metrics": metrics,
+                 "best_epoch": tlog["best_epoch"], "best_val_loss": tlog["best_val_loss"],
+                 "wall_time_s": tlog["wall_time_s"],
+                 "seconds_per_step": tlog["seconds_per_step"],
+                 "final_train_loss": tlog["history"][-1]["train_loss"]}
+        # re-read before writing: several `ablate --only ...` processes may share results.json
+        if res_path.is_file():
+            results["experiments"] = {**json.loads(res_path.read_text()).get("experiments", {}),
+                                      **{k: v for k, v in results["experiments"].items()}}
+        results["experiments"][name] = entry
+        write_json(res_path, results)
+        for label, m in metrics.items():
+            log(f"  {label}: PCK@0.05 bbox {m['pck_bbox']['0.05'] * 100:.1f}% AUC {m['auc_bbox']:.3f} "
+                f"mean err {m['mean_pixel_error']:.2f}px")
+    if res_path.is_file():
+        results["experiments"] = {**json.loads(res_path.read_text()).get("experiments", {}),
+                                  **results["experiments"]}
+    results.setdefault("wall_time_s_per_process", []).append(round(time.monotonic() - t_all, 1))
+    write_json(res_path, results)
+    return results

@@ -1,0 +1,119 @@
+"""Reference grouping: peaks, link scoring, assembly, outliers (keypoint_trainer/codecs/grouping.py)."""
+import math
+
+import numpy as np
+import pytest
+
+from keypoint_trainer.core.keypoints import STICK_FIGURE
+from keypoint_trainer.codecs.grouping import GroupingSpec, find_peaks, group, synthetic_outputs
+
+LINKS = STICK_FIGURE.links
+IDEAL = GroupingSpec(link_scale=1.0, link_bias=-4.0)
+
+
+def figure(cx, cy, s=0.1):
+    """Normalised keypoints head, left_hand, right_hand, left_foot, right_foot around (cx, cy)."""
+    return np.array([[cx, cy - s], [cx + s, cy - 0.2 * s], [cx - s, cy - 0.2 * s], [cx + 0.5 * s, cy + s],
+                     [cx - 0.5 * s, cy + s]])
+
+
+def test_peaks_threshold_plateau_and_order():
+    h = np.zeros((3, 5))
+    h[1, 1] = h[1, 2] = 1.0  # plateau: only the first in row-major order
+    h[2, 4] = 0.5
+    h[0, 4] = 0.2
+    assert find_peaks(h, 0.3, 10) == [(1.0, 6), (0.5, 14)]
+    assert find_peaks(h, 0.1, 10)[-1] == (0.2, 4)
+    assert find_peaks(h, 0.3, 1) == [(1.0, 6)]
+
+
+def _peaks_loop(h, threshold):
+    H, W = h.shape
+    out = []
+    for y in range(H):
+        for x in range(W):
+            v = h[y, x]
+            if v < threshold:
+                continue
+            good = True
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    yy, xx = y + dy, x + dx
+                    if (dx or dy) and 0 <= yy < H and 0 <= xx < W:
+                        earlier = dy < 0 or (dy == 0 and dx < 0)
+                        good &= bool(v > h[yy, xx]) if earlier else bool(v >= h[yy, xx])
+            if good:
+                out.append((float(v), y * W + x))
+    return sorted(out, key=lambda p: (-p[0], p[1]))
+
+
+def test_vectorised_peaks_equal_the_loop_definition():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        h = np.round(rng.uniform(0, 1, (16, 20)), 1)  # many ties and plateaus
+        assert find_peaks(h, 0.3, 1000) == _peaks_loop(h, 0.3)
+
+
+def test_link_scores_are_the_inner_product_decoder():
+    outs = synthetic_outputs([figure(0.3, 0.3), figure(0.7, 0.7)], embed_dim=4)
+    rng = np.random.default_rng(0)
+    outs["embeddings"] = rng.normal(0, 0.5, outs["embeddings"].shape).astype(np.float32)
+    spec = GroupingSpec(link_scale=2.0, link_bias=-1.0, link_threshold=0.0)
+    r = group(outs, spec, LINKS)
+    W = outs["heatmap"].shape[-1]
+    z = np.stack([outs["embeddings"][:, d.cell // W, d.cell % W] for d in r.detections]).astype(np.float64)
+    assert np.allclose(r.link_scores, 1 / (1 + np.exp(-(2.0 * z @ z.T - 1.0))), atol=1e-12)
+    assert np.allclose(r.link_scores, r.link_scores.T)
+
+
+def test_ideal_outputs_group_into_figures_with_exact_positions():
+    figs = [figure(0.25, 0.3), figure(0.7, 0.35, 0.12), figure(0.45, 0.75, 0.08)]
+    r = group(synthetic_outputs(figs), IDEAL, LINKS)
+    assert len(r.detections) == 15 and r.outliers == []
+    assert len(r.instances) == 3
+    for inst in r.instances:
+        assert sorted(inst.keypoints) == [0, 1, 2, 3, 4] and len(inst.links) == 4
+        head = np.array([r.detections[inst.keypoints[0]].x, r.detections[inst.keypoints[0]].y])
+        f = min(figs, key=lambda g: np.linalg.norm(g[0] - head))
+        for t, i in inst.keypoints.items():
+            assert r.detections[i].x == pytest.approx(f[t, 0], abs=1e-6)
+            assert r.detections[i].y == pytest.approx(f[t, 1], abs=1e-6)
+        assert inst.score == pytest.approx((sum(r.detections[i].score for i in inst.keypoints.values())
+                                           + sum(l[3] for l in inst.links)) / 9, abs=1e-12)
+    kp, present, scores = r.instance_arrays(5)
+    assert present.all() and list(scores) == sorted(scores, reverse=True)
+
+
+def test_strays_and_type_conflicts_become_outliers():
+    figs = [figure(0.3, 0.3)]
+    # a stray left hand with no embedding, and a second left hand with the figure's embedding
+    outs = synthetic_outputs(figs, extra=[(0.8, 0.8, 1)])
+    r = group(outs, IDEAL, LINKS)
+    assert len(r.instances) == 1 and len(r.outliers) == 1
+    assert r.detections[r.outliers[0]].x == pytest.approx(0.8, abs=1e-6)
+    twin = synthetic_outputs([figs[0], np.vstack([figs[0][:1] + 9, [[0.36, 0.24]], figs[0][2:] + 9])])
+    # only the second figure's left hand is inside the image; it shares embedding 1, not the first figure's
+    r2 = group(twin, IDEAL, LINKS)
+    assert len(r2.instances) == 1 and len(r2.outliers) == 1
+
+
+def test_geometry_threshold_and_min_keypoints():
+    f = figure(0.3, 0.3)
+    far = f.copy()
+    far[4] = [0.95, 0.95]  # right foot far from the head
+    outs = synthetic_outputs([far])
+    r = group(outs, GroupingSpec(**{**IDEAL.__dict__, "max_link_length": 0.3}), LINKS)
+    assert len(r.instances) == 1 and len(r.instances[0].keypoints) == 4 and len(r.outliers) == 1
+    r = group(outs, GroupingSpec(**{**IDEAL.__dict__, "link_threshold": 0.9999999}), LINKS)
+    assert r.instances == [] and len(r.outliers) == 5
+    r = group(outs, GroupingSpec(**{**IDEAL.__dict__, "min_keypoints": 6}), LINKS)
+    assert r.instances == []
+
+
+def test_json_form_names_keypoints_and_links():
+    r = group(synthetic_outputs([figure(0.4, 0.4)]), IDEAL, LINKS)
+    j = r.to_json(STICK_FIGURE.keypoints, LINKS)
+    inst = j["instances"][0]
+    assert [k["name"] for k in inst["keypoints"]] == list(STICK_FIGURE.keypoints)
+    assert sorted(tuple(l["pair"]) for l in inst["links"]) == sorted(LINKS)
+    assert math.isclose(inst["score"], r.instances[0].score)

@@ -1,0 +1,21 @@
+"""The blank-patch count behind the HSJP precision ceiling (hsjp/ambiguity.py)."""
+import math
+
+import numpy as np
+
+from keypoint_trainer.experiments.hsjp.ambiguity import blank_patches, measure
+
+
+def test_blank_patches_counts_patches_without_ink():
+    ink = np.zeros((128, 128))
+    ink[10, 10] = 1.0            # top-left patch of a 2 x 2 puzzle
+    ink[100, 20] = 0.5           # bottom-left
+    assert blank_patches(ink, 2) == 2
+    assert blank_patches(np.zeros((128, 128)), 3) == 9
+
+
+def test_ceiling_is_the_mean_chance_of_guessing_the_blank_patches():
+    rows = {r["n"]: r for r in measure(5, ns=(2, 3))}
+    assert rows[3]["mean_blank"] >= rows[2]["mean_blank"]
+    assert 0.0 < rows[3]["precision_ceiling"] <= rows[2]["precision_ceiling"] <= 1.0
+    assert rows[2]["precision_ceiling"] >= 1.0 / math.factorial(4)

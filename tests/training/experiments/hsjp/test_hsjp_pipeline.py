@@ -1,0 +1,63 @@
+"""HSJP experiment plan, a tiny pretext + fine-tune run, and the report's refusal without results."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from keypoint_trainer.core.config import load_config
+from keypoint_trainer.experiments.hsjp.plan import plan
+
+
+def load_profile(profile, overrides=()):
+    return load_config(profile, overrides, family="hsjp")
+
+
+def test_full_plan_covers_the_paper_rows():
+    cfg = load_profile("full")
+    jobs = {j["name"]: j for j in plan(cfg)}
+    assert {f"p{n}" for n in range(2, 7)} <= set(jobs) and {"p6c", "p6sp"} <= set(jobs)
+    for f in (10, 25, 50, 100):
+        assert jobs[f"scratch_f{f}"]["init"] is None and jobs[f"hsjp6_f{f}"]["init"] == "p6"
+    long = jobs["scratch_long_f100"]
+    assert long["steps"] == cfg["finetune"]["steps"] + cfg["pretext"]["steps"]
+    names = [j["name"] for j in plan(cfg)]
+    assert max(i for i, n in enumerate(names) if n.startswith("p")) < min(i for i, n in enumerate(names) if not n.startswith("p"))
+
+
+def test_tiny_pretext_and_finetune(tmp_path):
+    from keypoint_trainer.codecs.jigsaw import PretextSpec
+    from keypoint_trainer.experiments.hsjp.train import evaluate_pretext, finetune, load_pretext, train_pretext
+
+    cfg = load_profile("quick", [f'run.out_dir="{tmp_path}"', "pretext.steps=1", "finetune.steps=1",
+                                             "pretext.batch_size=2", "finetune.batch_size=2"])
+    rng = np.random.default_rng(0)
+    pool = rng.uniform(0, 1, (4, 128, 128)).astype(np.float32)
+    log = train_pretext(cfg, "p2", PretextSpec(n=2), pool, log=lambda *a: None)
+    assert log["completed"] and (tmp_path / "p2" / "pretext.pth").is_file()
+    model, spec = load_pretext(cfg, "p2")
+    ev = evaluate_pretext(model, spec, pool[:2], 1)
+    assert 0 <= ev["puzzle_precision"] <= 1 and ev["eps_px"] == 32
+    data = {"train_x": torch.rand(4, 1, 128, 128), "train_y": torch.rand(4, 5, 64, 64),
+            "test_x": torch.rand(2, 1, 128, 128), "test_kp": rng.uniform(10, 100, (2, 5, 2))}
+    r = finetune(cfg, "hsjp2_f50", data, fraction=0.5, steps=1, init="p2", log=lambda *a: None)
+    assert r["labelled"] == 2 and r["copied_tensors"] > 0 and "pck_bbox" in r["test"]
+    assert json.loads((tmp_path / "hsjp2_f50" / "result.json").read_text())["init"] == "p2"
+
+
+def test_report_refuses_without_results(tmp_path):
+    from keypoint_trainer.experiments.hsjp.report import write_report
+
+    cfg = load_profile("quick", [f'run.out_dir="{tmp_path}"'])
+    with pytest.raises(SystemExit):
+        write_report(cfg, tmp_path / "r.md")
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_cli_registers_hsjp_and_multi():
+    from keypoint_trainer.cli import build_parser, registered_commands
+    from keypoint_trainer.plugins import registered_fixtures
+
+    build_parser()
+    assert {"hsjp", "multi"} <= set(registered_commands())
+    assert "multi" in registered_fixtures()

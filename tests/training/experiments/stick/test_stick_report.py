@@ -1,0 +1,85 @@
+"""evaluate -> report on the quick profile: the report is built from the run's files only."""
+import json
+import pathlib
+
+
+def test_report_from_quick_run(trained_quick, tmp_path):
+    from keypoint_trainer.experiments.stick.report import write_report
+    from keypoint_trainer.experiments.stick.evaluate import eval_dir, evaluate_run
+
+    cfg, _ = trained_quick
+    result = evaluate_run(cfg, models=["heatmap", "regression"], figures=False, log=lambda *a: None)
+    assert {"heatmap", "heatmap+argmax", "heatmap+flip", "regression", "mean_pose_baseline"} <= set(result["metrics"])
+    es = result["error_sources"]["heatmap"]
+    assert es["keypoints"] == es["correct"] + es["near_miss"] + es["gross_on_distractor"] \
+        + es["gross_on_figure"] + es["gross_elsewhere"]
+    assert "regression" not in result["error_sources"]  # direct coordinates: same attribution not run
+    assert json.loads((eval_dir(cfg) / "metrics.json").read_text())["count"] == result["count"]
+
+    out = write_report(cfg, out=tmp_path / "report.md", log=lambda *a: None)
+    text = pathlib.Path(out).read_text()
+    pck = result["metrics"]["heatmap"]["pck_bbox"]["0.05"] * 100
+    assert f"measured {pck:.2f} %" in text and "NOT met" in text
+    assert "| heatmap | 2/2 |" in text and "heatmap_fresh | not trained" in text
+    assert "gross on distractor" in text and "HeatmapNet + DARK + flip test" in text
+    assert "`heatmap`: not exported yet." in text
+
+
+def test_variant_labels_and_what_they_share_with_the_seed():
+    from keypoint_trainer.experiments.stick.report import _label, _same_as_seed, heatmap_variants
+
+    cfg = {"models": {"run": ["heatmap", "regression", "heatmap_fresh", "heatmap_fresh_90", "heatmap_fresh_context"]}}
+    assert heatmap_variants(cfg) == ["heatmap_fresh", "heatmap_fresh_90", "heatmap_fresh_context"]
+    assert _label("heatmap+argmax") == "HeatmapNet + argmax"
+    assert _label("heatmap_fresh_90+flip") == "HeatmapNet + fresh images, 90 epochs, DARK + flip test"
+    assert _label("unknown+flip") == "unknown+flip"
+    log30 = {"epochs": 30, "steps_per_epoch": 125}
+    log90 = {"epochs": 90, "steps_per_epoch": 125}
+    assert _same_as_seed(cfg, "heatmap_fresh", log30, log30) == "same network, loss and number of steps"
+    assert _same_as_seed(cfg, "heatmap_fresh_90", log90, log30) == "same network and loss"
+    assert _same_as_seed(cfg, "heatmap_fresh_context", log30, log30) == "same loss and number of steps"
+
+
+def test_step_schedule_is_compared_with_the_constant_rate_run():
+    from keypoint_trainer.experiments.stick.report import _variant_lines
+
+    cfg = {"models": {"run": ["heatmap", "heatmap_fresh_90", "heatmap_fresh_90_step"]}}
+
+    def metrics(pck):
+        return {"pck_bbox": {"0.05": pck}, "mean_pixel_error": 1.0}
+
+    def log(val_pck, best, epochs=90):
+        hist = [{"epoch": e, "val_pck_bbox_0.05": val_pck(e), "train_loss": 1.0, "val_loss": 1.0}
+                for e in range(1, epochs + 1)]
+        return {"epochs": epochs, "steps_per_epoch": 125, "history": hist, "best_epoch": best, "best_val_loss": 1e-4}
+
+    ms = {"heatmap": metrics(0.9), "heatmap_fresh_90": metrics(0.97), "heatmap_fresh_90_step": metrics(0.98)}
+    logs = {"heatmap": log(lambda e: 0.9, 30, epochs=30), "heatmap_fresh_90": log(lambda e: 0.96, 88),
+            "heatmap_fresh_90_step": log(lambda e: 0.96 if e <= 75 else 0.98, 90)}
+    es = {n: {"near_miss": near, "gross_on_distractor": 3, "gross_on_figure": 2, "gross_elsewhere": 1}
+          for n, near in (("heatmap_fresh_90", 10), ("heatmap_fresh_90_step", 7))}
+    lines = [ln for ln in _variant_lines(cfg, ms, logs, es) if ln.startswith("* **`heatmap_fresh_90_step` vs `heatmap_fresh_90`**")]
+    assert len(lines) == 1
+    assert "test PCK@0.05 98.0 % vs 97.0 %" in lines[0]
+    assert "(90 of 90 epochs) at epochs 60/75/80/85/90: 96.0/96.0/98.0/98.0/98.0 %" in lines[0]
+    assert lines[0].endswith("failing test keypoints: 7 near misses + 6 gross vs 10 near misses + 6 gross.")
+
+
+def test_report_has_the_visibility_table_and_the_clear_split(trained_quick, tmp_path):
+    from keypoint_trainer.experiments.stick.report import write_report
+    from keypoint_trainer.experiments.stick.evaluate import evaluate_run
+
+    cfg, _ = trained_quick
+    result = evaluate_run(cfg, models=["heatmap", "regression"], figures=False, log=lambda *a: None)
+    vb = result["visibility"]
+    text = pathlib.Path(write_report(cfg, out=tmp_path / "r.md", log=lambda *a: None)).read_text()
+    row = next(ln for ln in text.splitlines() if ln.startswith("| clear |"))
+    assert row.startswith(f"| clear | {vb['keypoints']['clear']} | {vb['methods']['heatmap']['clear'] * 100:.1f} |")
+    assert "| in figure |" in text and "| distractor at truth |" in text and "| distractor on limb |" in text
+    # the clear-keypoint split: every keypoint clear, and its PCK in the report next to the main split's
+    ct = result["clear_test"]
+    assert ct["count"] == cfg["data"]["test_clear"] and ct["visibility"]["keypoints"]["clear"] == ct["count"] * 5
+    on_main = result["metrics"]["heatmap"]["pck_bbox"]["0.05"] * 100
+    on_clear = ct["metrics"]["heatmap"]["pck_bbox"]["0.05"] * 100
+    assert "### Clear-keypoint test split" in text
+    assert f"`heatmap` {on_main:.2f} → {on_clear:.2f} %" in text
