@@ -15,6 +15,12 @@ best checkpoint, curves, snapshots, fresh data per epoch). The loop owns the res
   resumed run is step for step the uninterrupted one (same thread count);
 * progress lines with ETA (engine/progress.py), wall and pure training time.
 
+Data parallel (engine/distributed.py): with ``distributed`` of several processes every rank takes
+its strided share of each global batch; the family's ``step_fn`` runs its forward through the
+DDP-wrapped model, so gradients are averaged; the logged loss is the mean over ranks. Each rank
+keeps its own checkpoints (rank 0 in ``out_dir``, the others in ``out_dir/ranks/<rank>``), so
+every rank resumes from its own identical state.
+
 ``stop_after_steps`` stops (resumably) after that many steps of the run: a testing aid and the
 way to split a long run over sessions.
 """
@@ -30,6 +36,7 @@ import numpy as np
 import torch
 
 from .checkpoint import load_checkpoint, save_checkpoint
+from .distributed import Distributed
 from .progress import Progress, format_duration
 from .schedules import Schedule
 from .seeding import epoch_permutation, get_rng_state, set_rng_state
@@ -128,6 +135,7 @@ class Fit:
     extra: dict[str, Any] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
     completed: bool = False
+    distributed: Distributed = Distributed()
 
     @property
     def step(self) -> int:
@@ -167,14 +175,16 @@ class Fit:
 def fit(model: torch.nn.Module, step_fn: StepFn, *, optimizer: torch.optim.Optimizer, sampler: Sampler, steps: int,
         lr: Schedule, out_dir: Optional[Path], label: str, checkpoint_every: int = 0, resume: bool = False,
         stop_after_steps: Optional[int] = None, progress_interval: Optional[float] = 10.0,
-        hooks: Sequence[Hook] = (), extra_checkpoint: Optional[dict[str, Any]] = None, log=print) -> Fit:
+        hooks: Sequence[Hook] = (), extra_checkpoint: Optional[dict[str, Any]] = None, log=print,
+        distributed: Distributed = Distributed()) -> Fit:
     """Run (or continue) the optimisation to ``steps`` steps; -> the :class:`Fit` (``completed``
     is False when stopped by ``stop_after_steps``). ``out_dir=None``: no checkpoints (a small fit
     inside an evaluation); ``progress_interval=None``: no progress lines."""
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    run = Fit(model, optimizer, sampler, int(steps), lr, out, label, log, dict(extra_checkpoint or {}))
+    run = Fit(model, optimizer, sampler, int(steps), lr, out, label, log, dict(extra_checkpoint or {}),
+              distributed=distributed)
     resumed = resume and out is not None and (out / LAST).is_file()
     if resumed:
         ck = load_checkpoint(out / LAST)
@@ -211,7 +221,8 @@ def _loop(run: Fit, step_fn: StepFn, hooks: Sequence[Hook], checkpoint_every: in
                 h.epoch_start(run, epoch)
             run.model.train()
             first = False
-        idx = run.sampler.indices(step)
+        batch = run.sampler.indices(step)
+        idx = run.distributed.shard(batch)
         for group in run.optimizer.param_groups:
             group["lr"] = run.lr(step)
         t0 = time.monotonic()
@@ -220,10 +231,10 @@ def _loop(run: Fit, step_fn: StepFn, hooks: Sequence[Hook], checkpoint_every: in
         loss.backward()
         run.optimizer.step()
         st["train_s"] += time.monotonic() - t0
-        value = float(loss)
+        value = run.distributed.mean(float(loss), len(idx))
         st.update(step=step + 1, epoch=epoch, step_in_epoch=s + 1)
-        st["loss_sum"] += value * len(idx)
-        st["loss_count"] += len(idx)
+        st["loss_sum"] += value * len(batch)
+        st["loss_count"] += len(batch)
         if progress is not None:
             progress.update(epoch=epoch + 1, epochs=run.epochs, step=s + 1, steps=spe, loss=value,
                             avg=st["loss_sum"] / st["loss_count"], **{k: float(v) for k, v in parts.items()})

@@ -30,6 +30,7 @@ from ...data.stick.dataset import load_split
 from ...data.stick.fresh import FreshEpochs
 from ...engine import schedules
 from ...engine.checkpoint import load_checkpoint, save_checkpoint
+from ...engine.distributed import from_environment
 from ...engine.fit import Fit, Hook, Sampler, fit
 from ...engine.predict import predict, predict_heatmaps
 from ...engine.progress import format_duration
@@ -146,7 +147,10 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
     tcfg = cfg["train"]
     epochs = int(epochs or spec.get("epochs") or tcfg["epochs"])  # explicit (ablate) > experiment > config
     bs, lr, seed = int(tcfg["batch_size"]), float(tcfg["lr"]), int(cfg["run"]["seed"])
+    ranks = from_environment()  # one process unless started as a torchrun-style group
     out = Path(out_dir) if out_dir else run_dir(cfg, name)
+    if ranks.rank:  # rank 0 writes the run; the others keep their own resumable copy
+        out = out / "ranks" / str(ranks.rank)
     out.mkdir(parents=True, exist_ok=True)
 
     codec = build_codec(spec)  # the one the model's head owns
@@ -157,6 +161,7 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
         f"{spec.get('description', '')}")
     seed_everything(seed)
     model = build_model(spec)
+    net = ranks.wrap(model)  # DistributedDataParallel in a group: gradients averaged over ranks
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     criterion = make_criterion(spec)
     sampler = Sampler(len(xtr), bs, seed)
@@ -173,7 +178,7 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
         hooks.insert(0, FreshData(fresh, data))
 
     def step_fn(idx: np.ndarray, step: int):
-        return criterion(model(data["x"][idx]), data["y"][idx]), {}
+        return criterion(net(data["x"][idx]), data["y"][idx]), {}
 
     if resume and not (out / "last.pth").is_file():
         log(f"[{name}] no checkpoint in {out}; starting from scratch")
@@ -182,7 +187,7 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
                   lr=schedules.named(spec.get("lr_schedule", "constant"), lr, steps, milestones), out_dir=out,
                   label=f"[{name}]", checkpoint_every=int(tcfg.get("checkpoint_every", 0)), resume=resume,
                   stop_after_steps=stop_after_steps, progress_interval=float(tcfg.get("progress_interval", 10.0)),
-                  hooks=hooks, extra_checkpoint={"spec": spec, "config": cfg}, log=log)
+                  hooks=hooks, extra_checkpoint={"spec": spec, "config": cfg}, log=log, distributed=ranks)
     finally:
         if fresh is not None:
             fresh.close()
