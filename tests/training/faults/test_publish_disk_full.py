@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from keypoint_trainer.fixtures import build_fixtures
-from keypoint_trainer.manifest import check_store_layout, validate_manifest
+from keypoint_trainer.plugins import build_fixtures
+from keypoint_trainer.core.manifest import check_store_layout, validate_manifest
 
 ROOT = Path(__file__).resolve().parents[3]
 STORE_BYTES = 4 * 1024 * 1024  # one regression export (~2.3 MB) fits, a second does not

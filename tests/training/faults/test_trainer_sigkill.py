@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from keypoint_trainer.config import load_config
-from keypoint_trainer.training.trainer import train_experiment
+from keypoint_trainer.core.config import load_config
+from keypoint_trainer.experiments.stick.train import train_experiment
 
 ROOT = Path(__file__).resolve().parents[3]
 EPOCHS = 3  # quick profile: 64 images, batch 32, a checkpoint every step -> 6 steps
