@@ -58,7 +58,7 @@ def test_sigkilled_training_resumes_to_the_uninterrupted_result(quick_cfg, tmp_p
     p.send_signal(signal.SIGKILL)
     out, _ = p.communicate(timeout=60)
     assert p.returncode == -signal.SIGKILL, f"the trainer was not killed mid-run (exit {p.returncode}):\n{out}"
-    step = torch.load(checkpoint)["state"]["global_step"]
+    step = torch.load(checkpoint)["state"]["step"]
     assert 0 < step < EPOCHS * 2, step  # killed with training left to do
 
     out = _finish(_train(quick_cfg, killed, "--resume"))
