@@ -102,6 +102,9 @@ def export_experiment(cfg: dict[str, Any], exp: str, out: Path, *, name: Optiona
         shutil.rmtree(out)
     description = spec.get("description", "") + (
         "; test-time flip averaging inside the graph (models/flip.py)" if flip else "")
+    if tlog and not tlog.get("completed", True):  # a run stopped early says so where users read it
+        description += (f"; exported from the best of {len(tlog.get('history', []))} of {tlog.get('epochs')} "
+                        f"planned epochs (the run was stopped; resumable)")
     manifest = write_codec_export(model, out, name=name, version=version, candidates=cands, golden_count=count,
                                   metrics=metrics, training=training_block(cfg, exp, spec, flip, tlog),
                                   ground_truth=gts, extra_files=extra, description=description)
