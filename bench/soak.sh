@@ -23,7 +23,7 @@ mkdir -p "$out"
 work=$(mktemp -d); pids=()
 trap 'for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 cp -r models "$work/store"
-dotnet src/Api/bin/Release/net10.0/KeypointService.Api.dll --contentRoot "$PWD/src/Api" --urls "http://127.0.0.1:$port" --Grpc:Url= \
+ASPNETCORE_ENVIRONMENT=Development dotnet src/Api/bin/Release/net10.0/KeypointService.Api.dll --contentRoot "$PWD/src/Api" --urls "http://127.0.0.1:$port" --Grpc:Url= \
   --ModelStore:Path="$work/store" --Beds:DataPath="$work/beds" >"$out/service.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.2; done
