@@ -35,10 +35,6 @@ class Distributed:
     def enabled(self) -> bool:
         return self.world_size > 1
 
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
     def shard(self, batch):
         """This rank's share of a global batch (a tensor or index array)."""
         return batch[self.rank::self.world_size] if self.enabled else batch
@@ -56,14 +52,6 @@ class Distributed:
         t = torch.tensor([value * weight, weight], dtype=torch.float64)
         dist.all_reduce(t)
         return float(t[0] / t[1])
-
-    def barrier(self) -> None:
-        if self.enabled:
-            dist.barrier()
-
-    def close(self) -> None:
-        if self.enabled and dist.is_initialized():
-            dist.destroy_process_group()
 
 
 def from_environment(environ: Optional[dict] = None) -> Distributed:
@@ -83,7 +71,3 @@ def from_environment(environ: Optional[dict] = None) -> Distributed:
         torch.cuda.set_device(local)
     return Distributed(rank, world, local)
 
-
-def unwrap(model: nn.Module) -> nn.Module:
-    """The module inside DDP (what checkpoints and exports hold)."""
-    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
