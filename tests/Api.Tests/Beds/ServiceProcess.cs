@@ -41,7 +41,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         while (true)
         {
-            if (process.HasExited) throw new InvalidOperationException($"the service exited with {process.ExitCode}:\n{service.Log}");
+            if (process.HasExited)
+            {
+                process.WaitForExit(); // the parameterless overload also waits for the redirected output to drain
+                throw new InvalidOperationException($"the service exited with {process.ExitCode}:\n{service.Log}");
+            }
             try
             {
                 if ((await service.Client.GetAsync("/health/ready", guard)).StatusCode == HttpStatusCode.OK) return service;
