@@ -7,8 +7,12 @@ Targets per image (64 x 64 cells, stride 2; a keypoint at pixel x is at cell u =
   sigma = kernel_sigma(k_s), k = 7, 5, 3 (coarse to fine);
 * offsets (u - x_cell, v - y_cell) in the 3 x 3 cells around each visible keypoint;
 * keypoint type in the same cells;
-* links: the visible keypoints' cells, figure ids and types; :func:`link_targets` is the true
-  adjacency (1 for the same figure and a skeleton link, and on the diagonal; 0 otherwise).
+* links: the visible keypoints' cells, figure ids and types; :func:`link_targets` is either the
+  true adjacency (``skeleton``: 1 for the same figure and a skeleton link, and on the diagonal;
+  the paper's target) or figure membership (``figure``: 1 for any two keypoints of one figure).
+  An inner-product decoder A = sigmoid(s z_i . z_j + b) cannot score a hand high with its head
+  and low with the other hand of the same figure without giving up the figure's identity in z,
+  so ``figure`` is the target that matches the decoder; grouping still only links skeleton pairs.
 
 Occluded keypoints (hidden by a later figure) get no target.
 """
@@ -77,6 +81,14 @@ def build_targets(keypoints: np.ndarray, count: np.ndarray, occluded: np.ndarray
     return {"heats": heats, "offsets": off, "offset_mask": omask, "types": types, "pairs": pairs}
 
 
-def link_targets(figs: np.ndarray, tys: np.ndarray, adj: np.ndarray) -> np.ndarray:
+LINK_TARGETS = ("skeleton", "figure")
+
+
+def link_targets(figs: np.ndarray, tys: np.ndarray, adj: np.ndarray, kind: str = "skeleton") -> np.ndarray:
+    """Pairwise link targets of one image's visible keypoints (``kind`` in :data:`LINK_TARGETS`)."""
     same = figs[:, None] == figs[None, :]
+    if kind == "figure":
+        return same.astype(np.float32)
+    if kind != "skeleton":
+        raise ValueError(f"unknown link_target {kind!r}; one of {LINK_TARGETS}")
     return (same & (adj[tys[:, None], tys[None, :]] > 0)).astype(np.float32)

@@ -12,7 +12,10 @@ the figure's keypoint-box diagonal d_f:
 * **links**: a predicted link (type pair (a, b) of an instance matched to f) is a true
   positive when both ends are within alpha * d_f of f's keypoints a and b; recall over the
   4 links of every GT figure; F1;
-* **figure accuracy**: a GT figure whose matched instance has all 5 keypoints correct;
+* **detection type accuracy**: of the GT keypoints with a detection within alpha * d_f, the
+  share whose nearest detection has the right keypoint type (grouping cannot repair a wrong type);
+* **figure accuracy**: a GT figure whose matched instance has all 5 keypoints correct (beside it
+  the share of figures with no occluded keypoint: occluded keypoints have no training target);
   **count accuracy**: images with as many instances as figures;
 * everything by occlusion level (``none``/``slight``/``heavy``, data/multi/generator.py) and, for
   keypoints, visible vs occluded.
@@ -47,11 +50,12 @@ def _counters(alphas: Sequence[float]) -> dict[str, Any]:
     return {"kp": 0, "kp_vis": 0, "kp_occ": 0, "pred": {a: 0 for a in alphas}, "oracle": {a: 0 for a in alphas},
             "pred_vis": 0, "pred_occ": 0, "oracle_vis": 0, "oracle_occ": 0,
             "tp_links": 0, "pred_links": 0, "gt_links": 0, "figures": 0, "figures_ok": 0, "images": 0,
-            "count_ok": 0, "instances": 0, "outliers": 0, "detections": 0}
+            "count_ok": 0, "instances": 0, "outliers": 0, "detections": 0, "type_ok": 0,
+            "figures_visible": 0}
 
 
 def _count_keypoints(a_: dict[str, Any], gt: np.ndarray, occ: np.ndarray, diag: np.ndarray, det: np.ndarray,
-                     kp: np.ndarray, present: np.ndarray, pairs: dict[int, int], alphas: Sequence[float],
+                     det_types: np.ndarray, kp: np.ndarray, present: np.ndarray, pairs: dict[int, int], alphas: Sequence[float],
                      alpha: float, skeleton: Skeleton) -> None:
     """Keypoint PCK (predicted and oracle identities, visible/occluded) and figure accuracy of one image."""
     for f in range(len(gt)):
@@ -61,7 +65,9 @@ def _count_keypoints(a_: dict[str, Any], gt: np.ndarray, occ: np.ndarray, diag: 
             a_["kp"] += 1
             vis = "occ" if occ[f, t] else "vis"
             a_[f"kp_{vis}"] += 1
-            dmin = np.min(np.linalg.norm(det - gt[f, t], axis=1)) / diag[f] if len(det) else np.inf
+            dist = np.linalg.norm(det - gt[f, t], axis=1) / diag[f]
+            dmin = float(dist.min()) if len(det) else np.inf
+            a_["type_ok"] += int(dmin <= alpha and det_types[int(np.argmin(dist))] == t)
             dpred = (np.linalg.norm(kp[m, t] - gt[f, t]) / diag[f]) if (m is not None and present[m, t]) else np.inf
             for al in alphas:
                 a_["oracle"][al] += int(dmin <= al)
@@ -71,6 +77,7 @@ def _count_keypoints(a_: dict[str, Any], gt: np.ndarray, occ: np.ndarray, diag: 
             ok_all &= bool(dpred <= alpha)
         a_["figures"] += 1
         a_["figures_ok"] += int(ok_all)
+        a_["figures_visible"] += int(not occ[f].any())
         a_["gt_links"] += len(skeleton.links)
 
 
@@ -105,9 +112,11 @@ def _summary(parts: list[dict], alphas: Sequence[float]) -> dict[str, Any]:
         "pck_oracle_id_visible": s["oracle_vis"] / max(s["kp_vis"], 1),
         "pck_oracle_id_occluded": s["oracle_occ"] / s["kp_occ"] if s["kp_occ"] else None,
         "occluded_keypoints": s["kp_occ"],
+        "detection_type_accuracy": s["type_ok"] / max(s["oracle_vis"] + s["oracle_occ"], 1),
         "link_precision": prec, "link_recall": rec,
         "link_f1": 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0,
         "figure_accuracy": s["figures_ok"] / max(s["figures"], 1),
+        "figures_all_visible": s["figures_visible"] / max(s["figures"], 1),
         "count_accuracy": s["count_ok"] / max(s["images"], 1),
         "mean_instances": s["instances"] / max(s["images"], 1),
         "mean_outliers": s["outliers"] / max(s["images"], 1),
@@ -131,13 +140,15 @@ def evaluate_outputs(outputs: dict[str, np.ndarray], data: dict[str, np.ndarray]
         span = gt.max(1) - gt.min(1)
         diag = np.maximum(np.hypot(span[:, 0], span[:, 1]), 1e-6)
         det = np.array([[d.x, d.y] for d in res.detections]).reshape(-1, 2)
+        det_types = np.array([d.type for d in res.detections], dtype=np.int64)
         pairs = dict(match(gt, diag, kp, present))
         a_["images"] += 1
         a_["count_ok"] += int(len(res.instances) == nf)
         a_["instances"] += len(res.instances)
         a_["outliers"] += len(res.outliers)
         a_["detections"] += len(res.detections)
-        _count_keypoints(a_, gt, data["occluded"][n, :nf], diag, det, kp, present, pairs, alphas, alpha, skeleton)
+        _count_keypoints(a_, gt, data["occluded"][n, :nf], diag, det, det_types, kp, present, pairs, alphas, alpha,
+                         skeleton)
         _count_links(a_, res, gt, diag, det, pairs, alpha, skeleton.links)
     out = {"alpha": alpha, "alphas": list(alphas), "all": _summary(list(acc.values()), alphas)}
     out["by_level"] = {lv: _summary([acc[lv]], alphas) for lv in LEVELS if acc[lv]["images"]}

@@ -114,3 +114,31 @@ def test_fixture_export_manifest_and_golden_grouping(tmp_path):
         assert again == s["grouping"]
     assert any(len(c["grouping"]["instances"]) >= 2 for c in golden["grouping_cases"])
     assert any(c["grouping"]["outliers"] for c in golden["grouping_cases"])
+
+
+def test_figure_link_targets_are_membership_and_unknown_kinds_are_refused():
+    figs, tys = np.array([0, 0, 0, 1, 1]), np.array([0, 1, 2, 0, 3])
+    A = link_targets(figs, tys, adjacency(), "figure")
+    assert A[1, 2] == 1 and A[0, 3] == 0 and np.all(np.diag(A) == 1)
+    assert link_targets(figs, tys, adjacency())[1, 2] == 0  # two hands: no skeleton link
+    with pytest.raises(ValueError, match="link_target"):
+        link_targets(figs, tys, adjacency(), "nearest")
+
+
+def test_training_records_a_validation_curve_and_keeps_training_mode(split, tmp_path):
+    from keypoint_trainer.core.config import load_config
+    from keypoint_trainer.experiments.multi.train import train_model
+    from keypoint_trainer.experiments.multi.validation import GroupingValidation
+
+    cfg = load_config("quick", [], family="multi", default_extends="full")
+    cfg["run"]["out_dir"] = str(tmp_path)
+    cfg["model"].update(width=8, embed_dim=4)
+    cfg["train"].update(steps=3, batch_size=2, checkpoint_every=0, link_target="figure")
+    hook = GroupingValidation(cfg, split, every=2)
+    modes = []
+    original = hook.measure
+    hook.measure = lambda fit: (row := original(fit), modes.append(fit.model.training))[0]
+    log = train_model(cfg, "main", 1, split, hooks=[hook], log=lambda *a: None)
+    assert [r["step"] for r in log["validation"]] == [2, 3] and modes == [True, True]
+    for r in log["validation"]:
+        assert 0 <= r["pck_pred_id"] <= r["pck_oracle_id"] <= 1 and 0 <= r["detection_type_accuracy"] <= 1

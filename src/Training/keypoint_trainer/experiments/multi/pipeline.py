@@ -64,14 +64,17 @@ def run_action(args: argparse.Namespace) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
         with open(out_dir / "commands.txt", "a", encoding="utf-8") as f:
             f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")
-        train = load_splits(cfg, ("train",))["train"]
+        from .validation import GroupingValidation
+        splits = load_splits(cfg, ("train", "val"))
+        every = int(cfg["train"].get("val_every", 0))
         for name, stages in model_names(cfg).items():
             if args.only and name not in args.only:
                 continue
             if (out_dir / name / "model.pth").is_file() and not args.resume:
                 print(f"[multi] {name}: already trained ({out_dir / name}); --resume to continue an unfinished one")
                 continue
-            train_model(cfg, name, stages, train, resume=args.resume)
+            hooks = [GroupingValidation(cfg, splits["val"], every)] if every else []
+            train_model(cfg, name, stages, splits["train"], resume=args.resume, hooks=hooks)
     if "evaluate" in acts:
         evaluate_all(cfg, args.only)
     if "export" in acts:
@@ -98,9 +101,11 @@ def export_main(cfg: dict[str, Any], out: Path, command: str = "") -> dict[str, 
     metrics = None
     if mfile.is_file():
         m = json.loads(mfile.read_text())
-        metrics = {"split": "test", "images": m["all"]["images"], "alpha": m["alpha"], **{
-            k: m["all"][k] for k in ("pck_pred_id", "pck_oracle_id", "link_precision", "link_recall", "link_f1",
-                                     "figure_accuracy", "count_accuracy")}}
+        al = f"{m['alpha']:g}"
+        metrics = {"split": "test", "images": m["all"]["images"], "alpha": m["alpha"],
+                   f"pck_pred_id@{al}": m["all"]["pck_pred_id"][al], f"pck_oracle_id@{al}": m["all"]["pck_oracle_id"][al],
+                   **{k: m["all"][k] for k in ("pck_pred_id", "pck_oracle_id", "link_precision", "link_recall",
+                                               "link_f1", "figure_accuracy", "count_accuracy")}}
     cal_file = Path(cfg["run"]["out_dir"]) / "main" / "grouping_calibration.json"
     cal = json.loads(cal_file.read_text())["chosen"] if cal_file.is_file() else None
     man = write_model_dir(model, out, grouping_spec(cfg, model, cal), raws, name="multi", version="0", metrics=metrics,

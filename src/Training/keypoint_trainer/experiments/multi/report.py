@@ -53,7 +53,9 @@ def _s_main(c: Ctx) -> list[str]:
             "| PCK, predicted identities (grouped instances) | " + " | ".join(_f(a["pck_pred_id"][f"{x:g}"]) for x in al) + " |",
             "| PCK, oracle identities (any detection) | " + " | ".join(_f(a["pck_oracle_id"][f"{x:g}"]) for x in al) + " |",
             "", f"At α = {main['alpha']:g}: link precision {_f(a['link_precision'])}, recall {_f(a['link_recall'])}, "
-            f"F1 {_f(a['link_f1'])}; figure accuracy (all 5 keypoints of a figure correct) {_f(a['figure_accuracy'])}; "
+            f"F1 {_f(a['link_f1'])}; figure accuracy (all 5 keypoints of a figure correct) {_f(a['figure_accuracy'])} "
+            f"(figures with all 5 keypoints visible: {_f(a.get('figures_all_visible'))}); detections with the right "
+            f"keypoint type {_f(a.get('detection_type_accuracy'))}; "
             f"images with the right number of instances {_f(a['count_accuracy'])}; per image {a['mean_detections']:.1f} "
             f"detections, {a['mean_instances']:.2f} instances, {a['mean_outliers']:.2f} outliers.", "",
             f"Grouping thresholds chosen on the {main['calibration']['images']} validation images "
@@ -68,17 +70,21 @@ def _s_levels(c: Ctx) -> list[str]:
     if not main:
         return []
     L = ["## By occlusion level (main model, α = %g)" % main["alpha"], "",
-         "| level | images | figures | PCK pred-id | PCK oracle-id | PCK pred-id visible / occluded kp | link P | link R | link F1 | figure acc | count acc |",
-         "|---|---|---|---|---|---|---|---|---|---|---|"]
+         "| level | images | figures | PCK pred-id | PCK oracle-id | pred / oracle | PCK pred-id visible / occluded kp | "
+         "type acc | link P | link R | link F1 | figure acc | all visible | count acc |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     ak = f"{main['alpha']:g}"
     for lv in LEVELS:
         b = main["by_level"].get(lv)
         if not b:
             continue
+        ratio = b["pck_pred_id"][ak] / b["pck_oracle_id"][ak] if b["pck_oracle_id"][ak] else None
         L.append(f"| {lv} | {b['images']} | {b['figures']} | {_f(b['pck_pred_id'][ak])} | "
-                 f"{_f(b['pck_oracle_id'][ak])} | {_f(b['pck_pred_id_visible'])} / "
-                 f"{_f(b['pck_pred_id_occluded'])} ({b['occluded_keypoints']}) | {_f(b['link_precision'])} | "
-                 f"{_f(b['link_recall'])} | {_f(b['link_f1'])} | {_f(b['figure_accuracy'])} | {_f(b['count_accuracy'])} |")
+                 f"{_f(b['pck_oracle_id'][ak])} | {_f(ratio)} | {_f(b['pck_pred_id_visible'])} / "
+                 f"{_f(b['pck_pred_id_occluded'])} ({b['occluded_keypoints']}) | "
+                 f"{_f(b.get('detection_type_accuracy'))} | {_f(b['link_precision'])} | "
+                 f"{_f(b['link_recall'])} | {_f(b['link_f1'])} | {_f(b['figure_accuracy'])} | "
+                 f"{_f(b.get('figures_all_visible'))} | {_f(b['count_accuracy'])} |")
     return L + ["", "Levels: largest pairwise IoU of the figures' boxes — none (0), slight (≤ 0.15), heavy (> 0.15). "
                 "Occluded keypoints (hidden by a later figure) get no training target but are counted here.", ""]
 
@@ -104,7 +110,19 @@ def _s_stages(c: Ctx) -> list[str]:
                 f"{cfg['train']['lr']}, {t0.get('threads')} thread(s) on {t0['machine'].get('cpu')}.", ""]
 
 
-SECTIONS = [_s_title, _s_main, _s_levels, _s_stages]
+def _s_curve(c: Ctx) -> list[str]:
+    """The main model's validation curve during training (``train.val_every``)."""
+    rows = (c.res.get("main") or {}).get("training", {}).get("validation") or []
+    if not rows:
+        return []
+    L = ["## Training curve (main model, validation split, config thresholds)", "",
+         "| step | PCK pred-id | PCK oracle-id | figure acc | link F1 | type acc |", "|---|---|---|---|---|---|"]
+    L += [f"| {r['step']} | {_f(r['pck_pred_id'])} | {_f(r['pck_oracle_id'])} | {_f(r['figure_accuracy'])} | "
+          f"{_f(r['link_f1'])} | {_f(r['detection_type_accuracy'])} |" for r in rows]
+    return L + [""]
+
+
+SECTIONS = [_s_title, _s_main, _s_levels, _s_curve, _s_stages]
 
 
 def write_report(cfg: dict[str, Any], path: Path, command: str = "") -> Path:

@@ -4,14 +4,15 @@ Targets come from the multi-figure codec (codecs/klp.py). Losses: heatmap of eve
 with logits weighted 1 + ``heat_pos_weight`` * target so the few positive cells are not
 drowned; offsets Smooth L1 and keypoint type cross-entropy in the 3 x 3 cells around each
 visible keypoint; links: embeddings sampled at the visible keypoints' cells, logits
-s * z_i . z_j + b, BCE against the true adjacency. Occluded keypoints get no target;
+s * z_i . z_j + b, BCE against the true adjacency or figure membership (``train.link_target``,
+codecs/klp.py). Occluded keypoints get no target;
 evaluation still counts them.
 """
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 import torch
@@ -22,7 +23,7 @@ from ...core.keypoints import STICK_FIGURE
 from ...core.manifest import write_json
 from ...core.provenance import machine_info, versions
 from ...data.multi.generator import MultiConfig, load_or_generate
-from ...engine.fit import Sampler, WindowHistory, fit
+from ...engine.fit import Hook, Sampler, WindowHistory, fit
 from ...engine.schedules import fraction_milestones, step_decay
 from ...engine.seeding import seed_everything
 from ...models.klp import KLPConfig, KLPNet
@@ -50,13 +51,14 @@ def compute_loss(model: KLPNet, out: dict[str, Any], tg: dict[str, Any], tcfg: d
     emb = out["embeddings"]
     B, D = emb.shape[:2]
     flat = emb.reshape(B, D, -1)
+    kind = str(tcfg.get("link_target", "skeleton"))
     linkl, nimg = torch.zeros(()), 0
     for b, (cells, figs, tys) in enumerate(tg["pairs"]):
         if len(cells) < 2:
             continue
         z = flat[b][:, torch.from_numpy(cells)].T
         linkl = linkl + F.binary_cross_entropy_with_logits(link_logits(model, z),
-                                                            torch.from_numpy(link_targets(figs, tys, adj)))
+                                                            torch.from_numpy(link_targets(figs, tys, adj, kind)))
         nimg += 1
     linkl = linkl / max(nimg, 1)
     total = heat + float(tcfg.get("offset_weight", 1.0)) * offl + float(tcfg.get("type_weight", 0.5)) * typel \
@@ -82,8 +84,9 @@ def build_model(cfg: dict[str, Any], stages: Optional[int] = None) -> KLPNet:
 
 
 def train_model(cfg: dict[str, Any], name: str, stages: int, data: dict[str, np.ndarray], *, resume: bool = False,
-                log=print, stop_after_steps: Optional[int] = None) -> dict[str, Any]:
-    """Train one model into ``{run.out_dir}/{name}/`` (model.pth + training_log.json)."""
+                log=print, stop_after_steps: Optional[int] = None, hooks: Sequence[Hook] = ()) -> dict[str, Any]:
+    """Train one model into ``{run.out_dir}/{name}/`` (model.pth + training_log.json); ``hooks`` add to
+    the loss history (the pipeline's validation curve)."""
     seed = int(cfg["run"]["seed"])
     tcfg = cfg["train"]
     out = Path(cfg["run"]["out_dir"]) / name
@@ -102,8 +105,9 @@ def train_model(cfg: dict[str, Any], name: str, stages: int, data: dict[str, np.
               lr=step_decay(float(tcfg["lr"]), fraction_milestones(steps, tcfg.get("lr_drops", ()))), out_dir=out,
               label=f"[multi/{name}]", checkpoint_every=int(tcfg.get("checkpoint_every", 50)), resume=resume,
               stop_after_steps=stop_after_steps, progress_interval=float(tcfg.get("progress_interval", 10.0)),
-              hooks=[WindowHistory()], log=log)
+              hooks=[WindowHistory(), *hooks], log=log)
     res = run.summary()
+    res["validation"] = run.state.get("validation", [])
     if run.completed:
         torch.save({"model": model.state_dict(), "config": model.cfg.to_dict()}, out / "model.pth")
     res.update({"name": name, "stages": stages, "model": model.cfg.to_dict(), "train_size": len(x), "seed": seed,

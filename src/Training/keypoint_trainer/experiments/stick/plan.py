@@ -73,6 +73,14 @@ BASE["simcc_fresh_60_step"] = {
     "description": "SimCCNet (seed encoder + SimCC head, 2 bins per pixel, KL loss), fresh synthetic training "
                    "images, 60 epochs, learning rate x0.1 after epochs 50 and 55"}
 
+# the same run stopped at its plateau: validation PCK flattened at ~87 % over epochs 18-21 at the constant
+# rate, so the rate drops after epochs 25 and 29 instead of 50 and 55. Identical to simcc_fresh_60_step
+# step for step up to epoch 25 (fresh images are a function of (seed, index), the schedule of the step).
+BASE["simcc_fresh_32_step"] = {
+    **BASE["simcc_fresh_60_step"], "epochs": 32, "lr_milestones": [25, 29],
+    "description": "SimCCNet (seed encoder + SimCC head, 2 bins per pixel, KL loss), fresh synthetic training "
+                   "images, 32 epochs, learning rate x0.1 after epochs 25 and 29 (stopped at the constant-rate plateau)"}
+
 KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "beta", "description",
         "train_data",    # "split" (the stored training split every epoch) or "fresh" (data/stick/fresh.py)
         "lr_schedule",   # "constant" (seed), "cosine" or "step" (engine/schedules.py)
