@@ -38,6 +38,10 @@ def test_tiny_pretext_and_finetune(tmp_path):
     model, spec = load_pretext(cfg, "p2")
     ev = evaluate_pretext(model, spec, pool[:2], 1)
     assert 0 <= ev["puzzle_precision"] <= 1 and ev["eps_px"] == 32
+    inked = np.array([[True, False, False, False], [False, False, False, False]])
+    ev = evaluate_pretext(model, spec, pool[:2], 1, inked=inked)
+    # an image without inked patches is solved on the inked measure whatever the model does
+    assert ev["inked_precision"] >= 0.5 and ev["inked_patch_accuracy"] in (0.0, 1.0)
     data = {"train_x": torch.rand(4, 1, 128, 128), "train_y": torch.rand(4, 5, 64, 64),
             "test_x": torch.rand(2, 1, 128, 128), "test_kp": rng.uniform(10, 100, (2, 5, 2))}
     r = finetune(cfg, "hsjp2_f50", data, fraction=0.5, steps=1, init="p2", log=lambda *a: None)
@@ -61,3 +65,18 @@ def test_cli_registers_hsjp_and_multi():
     build_parser()
     assert {"hsjp", "multi"} <= set(registered_commands())
     assert "multi" in registered_fixtures()
+
+
+def test_pretext_validation_curve_is_recorded_and_training_mode_restored(tmp_path):
+    from keypoint_trainer.codecs.jigsaw import PretextSpec
+    from keypoint_trainer.experiments.hsjp.train import PretextValidation, train_pretext
+
+    cfg = load_profile("quick", [f'run.out_dir="{tmp_path}"', "pretext.steps=3", "pretext.batch_size=2"])
+    pool = np.random.default_rng(1).uniform(0, 1, (4, 128, 128)).astype(np.float32)
+    hook = PretextValidation(PretextSpec(n=2), pool[:2], 1, every=2, inked=np.ones((2, 4), bool))
+    modes = []
+    original = hook.after_step
+    hook.after_step = lambda fit, loss, parts: (original(fit, loss, parts), modes.append(fit.model.training))
+    log = train_pretext(cfg, "p2", PretextSpec(n=2), pool, log=lambda *a: None, hooks=[hook])
+    assert [r["step"] for r in log["validation"]] == [2, 3] and all(modes)
+    assert all(r["inked_precision"] == r["puzzle_precision"] for r in log["validation"])  # every patch inked

@@ -26,20 +26,35 @@ INK = 0.05          # coverage below this everywhere in a patch = no visible str
 TEST_SEED = 3003    # the stick-figure test split (configs/stick/full.toml)
 
 
-def blank_patches(ink: np.ndarray, n: int) -> int:
-    """Patches of an N x N puzzle (padded as ``shuffle_patches`` pads) without ink."""
+def patch_ink(ink: np.ndarray, n: int) -> np.ndarray:
+    """bool [N^2] (row-major patch index, as the puzzle's original patches): the patch shows ink."""
     size = ink.shape[-1]
     p = patch_size(size, n)
     padded = np.pad(ink, ((0, n * p - size), (0, n * p - size)))
-    return int(sum(padded[r * p:(r + 1) * p, c * p:(c + 1) * p].max() < INK for r in range(n) for c in range(n)))
+    return np.array([padded[r * p:(r + 1) * p, c * p:(c + 1) * p].max() >= INK for r in range(n) for c in range(n)])
 
 
-def measure(images: int, ns=(2, 3, 4, 5, 6), seed: int = TEST_SEED) -> list[dict[str, float]]:
-    g = GeneratorConfig()
+def blank_patches(ink: np.ndarray, n: int) -> int:
+    """Patches of an N x N puzzle (padded as ``shuffle_patches`` pads) without ink."""
+    return int((~patch_ink(ink, n)).sum())
+
+
+def ink_masks(images: int, seed: int = TEST_SEED, g: GeneratorConfig = GeneratorConfig()) -> list[np.ndarray]:
+    """Figure and distractor ink of the first ``images`` images of a split (the generator's own layers)."""
     inks = []
     for i in range(images):
         layers = render_layers(seed, i, g)[-1]
         inks.append(np.maximum(layers.figure, layers.distractors))
+    return inks
+
+
+def inked_patches(images: int, n: int, seed: int = TEST_SEED) -> np.ndarray:
+    """bool [images, N^2]: which original patches of each image carry ink (puzzle evaluation)."""
+    return np.stack([patch_ink(m, n) for m in ink_masks(images, seed)])
+
+
+def measure(images: int, ns=(2, 3, 4, 5, 6), seed: int = TEST_SEED) -> list[dict[str, float]]:
+    inks = ink_masks(images, seed)
     rows = []
     for n in ns:
         k = np.array([blank_patches(m, n) for m in inks])

@@ -37,7 +37,8 @@ def run_jobs(cfg: dict[str, Any], only=None, resume: bool = False, kinds=("prete
     import numpy as np
 
     from .sources import unlabelled_pool
-    from .train import evaluate_pretext, finetune, load_pretext, train_pretext
+    from .ambiguity import inked_patches
+    from .train import PretextValidation, evaluate_pretext, finetune, load_pretext, train_pretext
 
     out = Path(cfg["run"]["out_dir"])
     data = load_data(cfg, log)
@@ -55,13 +56,17 @@ def run_jobs(cfg: dict[str, Any], only=None, resume: bool = False, kinds=("prete
             if job["pressure"] not in pools:
                 c = dict(cfg, pretext=dict(cfg["pretext"], sources=["stick", "pressure"] if job["pressure"] else ["stick"]))
                 pools[job["pressure"]] = unlabelled_pool(c, data["train_x"], log)
-            if not (d / "pretext.pth").is_file() or resume:
-                train_pretext(cfg, name, job["spec"], pools[job["pressure"]], resume=resume, log=log)
-            model, spec = load_pretext(cfg, name)
             imgs = data["test_x"][: int(cfg["pretext"].get("eval_images", 200)), 0].numpy()
-            ev = evaluate_pretext(model, spec, imgs, seed + 1)
+            inked = inked_patches(len(imgs), job["spec"].n, int(data["stick_config"]["data"]["seeds"]["test"]))
+            if not (d / "pretext.pth").is_file() or resume:
+                every = int(cfg["pretext"].get("eval_every", 0))
+                hooks = [PretextValidation(job["spec"], imgs, seed + 1, every, inked)] if every else []
+                train_pretext(cfg, name, job["spec"], pools[job["pressure"]], resume=resume, log=log, hooks=hooks)
+            model, spec = load_pretext(cfg, name)
+            ev = evaluate_pretext(model, spec, imgs, seed + 1, inked=inked)
             write_json(d / "pretext_eval.json", ev)
-            log(f"[hsjp] {name}: puzzle precision {ev['puzzle_precision']:.3f}, patches {ev['patch_accuracy']:.3f}")
+            log(f"[hsjp] {name}: puzzle precision {ev['puzzle_precision']:.3f}, patches {ev['patch_accuracy']:.3f}, "
+                f"inked patches {ev['inked_patch_accuracy'] or 0:.3f}, inked precision {ev['inked_precision']:.3f}")
         else:
             if (d / "result.json").is_file() and not resume:
                 log(f"[hsjp] {name}: done")

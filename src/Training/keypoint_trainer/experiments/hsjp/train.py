@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 import torch
@@ -26,7 +26,7 @@ from ...codecs.heatmap import HeatmapCodec
 from ...codecs.jigsaw import PretextSpec, default_eps, located, make_sample, masked_mse, puzzle_precision
 from ...core.manifest import write_json
 from ...core.provenance import machine_info, versions
-from ...engine.fit import Sampler, WindowHistory, fit
+from ...engine.fit import Fit, Hook, Sampler, WindowHistory, fit
 from ...engine.predict import predict
 from ...engine.schedules import fraction_milestones, step_decay
 from ...engine.seeding import seed_everything
@@ -35,7 +35,7 @@ from ...models.heatmap_net import HeatmapNet
 
 
 def _fit(cfg: dict[str, Any], model: torch.nn.Module, loss_fn, tc: dict[str, Any], n: int, steps: int, name: str,
-         resume: bool, log) -> dict[str, Any]:
+         resume: bool, log, hooks: Sequence[Hook] = ()) -> dict[str, Any]:
     """One run on the engine's fit loop: Adam, batches over seeded permutations, lr x0.1 at ``lr_drops``."""
     seed = int(cfg["run"]["seed"])
     run = fit(model, loss_fn, optimizer=torch.optim.Adam(model.parameters(), lr=float(tc["lr"])),
@@ -43,8 +43,8 @@ def _fit(cfg: dict[str, Any], model: torch.nn.Module, loss_fn, tc: dict[str, Any
               lr=step_decay(float(tc["lr"]), fraction_milestones(steps, tc.get("lr_drops", ()))),
               out_dir=Path(cfg["run"]["out_dir"]) / name, label=f"[hsjp/{name}]",
               checkpoint_every=int(tc.get("checkpoint_every", 50)), resume=resume,
-              progress_interval=float(cfg["run"].get("progress_interval", 10.0)), hooks=[WindowHistory()], log=log)
-    return run.summary()
+              progress_interval=float(cfg["run"].get("progress_interval", 10.0)), hooks=[WindowHistory(), *hooks], log=log)
+    return {**run.summary(), "validation": run.state.get("validation", [])}
 
 
 def pretext_model(spec: PretextSpec) -> HeatmapNet:
@@ -64,7 +64,7 @@ def pretext_batch(pool: np.ndarray, idx: np.ndarray, spec: PretextSpec, seed: in
 
 
 def train_pretext(cfg: dict[str, Any], name: str, spec: PretextSpec, pool: np.ndarray, *, resume: bool = False,
-                  log=print) -> dict[str, Any]:
+                  log=print, hooks: Sequence[Hook] = ()) -> dict[str, Any]:
     seed = int(cfg["run"]["seed"])
     pc = cfg["pretext"]
     out = Path(cfg["run"]["out_dir"]) / name
@@ -76,7 +76,7 @@ def train_pretext(cfg: dict[str, Any], name: str, spec: PretextSpec, pool: np.nd
         loss = masked_mse(model(x), t, m)
         return loss, {"masked": float(1 - m.mean())}
 
-    res = _fit(cfg, model, loss_fn, pc, len(pool), int(pc["steps"]), name, resume, log)
+    res = _fit(cfg, model, loss_fn, pc, len(pool), int(pc["steps"]), name, resume, log, hooks)
     torch.save({"model": model.state_dict(), "spec": spec.__dict__}, out / "pretext.pth")
     res.update({"name": name, "spec": spec.__dict__, "pool_size": len(pool), "machine": machine_info(),
                 "versions": versions()})
@@ -86,23 +86,51 @@ def train_pretext(cfg: dict[str, Any], name: str, spec: PretextSpec, pool: np.nd
 
 @torch.no_grad()
 def evaluate_pretext(model: HeatmapNet, spec: PretextSpec, images: np.ndarray, seed: int,
-                     eps: Optional[float] = None) -> dict[str, Any]:
+                     eps: Optional[float] = None, inked: Optional[np.ndarray] = None) -> dict[str, Any]:
     """Puzzle precision without augmentation (paper Sec. 3.5) on ``images`` [M, S, S]; the
-    shuffles use step 2**30 of the seed, a stream no training step reaches."""
+    shuffles use step 2**30 of the seed, a stream no training step reaches.
+
+    ``inked`` [M, N^2] (experiments/hsjp/ambiguity.py) adds the learnable part of the puzzle:
+    ``inked_patch_accuracy`` (located patches among those that show ink; blank patches are
+    interchangeable) and ``inked_precision`` (images whose inked patches are all located)."""
+    was_training = model.training
     model.eval()
     S = images.shape[-1]
     eps = eps or default_eps(S, spec.n)
-    solved, patch_ok = [], []
+    oks = []
     for b in range(0, len(images), 32):
         idx = np.arange(b, min(b + 32, len(images)))
         x, _, _, centres = pretext_batch(images, idx, spec, seed, 1 << 30, augment=False)
         out = model(x).numpy()
-        for k in range(len(idx)):
-            ok = located(out[k], centres[k], S, eps)
-            patch_ok.append(ok.mean())
-            solved.append(ok.all())
-    return {"puzzle_precision": puzzle_precision(np.array(solved)), "patch_accuracy": float(np.mean(patch_ok)),
-            "eps_px": eps, "images": len(images), "n": spec.n, "concat": spec.concat}
+        oks += [located(out[k], centres[k], S, eps) for k in range(len(idx))]
+    model.train(was_training)
+    ok = np.stack(oks)
+    res = {"puzzle_precision": puzzle_precision(ok.all(axis=1)), "patch_accuracy": float(ok.mean()),
+           "eps_px": eps, "images": len(images), "n": spec.n, "concat": spec.concat}
+    if inked is not None:
+        ink = np.asarray(inked, bool)[:len(ok)]
+        res["inked_patch_accuracy"] = float(ok[ink].mean()) if ink.any() else None
+        res["inked_precision"] = puzzle_precision((ok | ~ink).all(axis=1))
+    return res
+
+
+class PretextValidation(Hook):
+    """Every ``every`` steps: :func:`evaluate_pretext` on held-out images, kept in the fit state."""
+
+    def __init__(self, spec: PretextSpec, images: np.ndarray, seed: int, every: int,
+                 inked: Optional[np.ndarray] = None):
+        self.spec, self.images, self.seed, self.every, self.inked = spec, images, seed, int(every), inked
+
+    def init(self, state: dict[str, Any]) -> None:
+        state["validation"] = []
+
+    def after_step(self, fit: Fit, loss: float, parts: dict[str, float]) -> None:
+        if self.every and (fit.step % self.every == 0 or fit.step == fit.steps):
+            ev = evaluate_pretext(fit.model, self.spec, self.images, self.seed, inked=self.inked)
+            fit.state.setdefault("validation", []).append({"step": fit.step, **ev})
+            fit.log(f"{fit.label} step {fit.step}: puzzle precision {ev['puzzle_precision']:.3f}, patches "
+                    f"{ev['patch_accuracy']:.3f}, inked patches {ev.get('inked_patch_accuracy') or 0:.3f}, "
+                    f"inked precision {ev.get('inked_precision') or 0:.3f}")
 
 
 def load_pretext(cfg: dict[str, Any], name: str) -> tuple[HeatmapNet, PretextSpec]:
