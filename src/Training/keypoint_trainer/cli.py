@@ -71,7 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args._runner(args) or 0)
+    try:
+        return int(args._runner(args) or 0)
+    except OSError as e:  # the machine's fault (disk full, permissions, a missing file): one line, no traceback
+        where = f": {e.filename}" if e.filename else ""
+        print(f"keypoint_trainer {args.command}: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

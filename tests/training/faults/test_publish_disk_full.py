@@ -58,7 +58,9 @@ def test_publish_into_a_full_store_fails_cleanly_and_keeps_the_served_version(ti
 
     second = publish()
     assert second.returncode != 0, "the publish into a full store claimed success"
-    assert "No space left on device" in second.stderr.strip().splitlines()[-1], second.stderr
+    # one plain line, no Python traceback (the CLI's OSError message, cli.py)
+    assert second.stderr.strip().splitlines() == [second.stderr.strip()], second.stderr
+    assert second.stderr.startswith("keypoint_trainer publish: No space left on device"), second.stderr
     # Nothing half-written: no version 2, no hidden staging directory, and the space is given back.
     assert sorted(p.name for p in (tiny_store / "regression").iterdir()) == ["1"]
     assert _used(tiny_store) == used_after_first
