@@ -8,6 +8,8 @@
 * ``run``       all of the above in one command
 * ``posture-head``  attach the posture classifier to a published model without retraining it
                 (``--from models/spmkd/1 --publish models/spmkd/2``; experiments/spmkd/attach_posture.py)
+* ``posture-protocol``  graph network vs MLP posture classification on a published model's keypoints
+                (``--from models/spmkd/2 --report docs/results/spmkd-posture.md``; posture_protocol.py)
 
 and the ``spmkd`` fixture (a seeded, untrained K=4 model with golden samples) for the C#
 tests: ``python3 -m keypoint_trainer fixtures --out DIR --only spmkd``.
@@ -27,7 +29,8 @@ DEFAULT_RUNS = Path("runs/spmkd")
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=("simulate", "train", "report", "run", "posture-head"))
+    p.add_argument("action", choices=("simulate", "train", "report", "run", "posture-head",
+                                           "posture-protocol"))
     p.add_argument("--profile", default="quick", help="quick, full or a .toml path (configs/spmkd)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. --set train.stage2_steps=10 (repeatable)")
@@ -83,6 +86,15 @@ def _run(args: argparse.Namespace) -> int:
             return 2
         print(attach_and_publish(args.source, args.publish, profile=args.profile, data_root=data_root,
                                  command=command))
+        return 0
+    if args.action == "posture-protocol":
+        from .posture_protocol import compare, write_report
+
+        if not args.source:
+            print("posture-protocol needs --from DIR (a published spmkd version)", file=sys.stderr)
+            return 2
+        res = compare(args.source, profile=args.profile, data_root=data_root)
+        print(write_report(res, args.report or Path("docs/results/spmkd-posture.md"), command))
         return 0
     if args.action == "report" and args.render_only:
         from .report import render_from_results
