@@ -142,3 +142,22 @@ def test_training_records_a_validation_curve_and_keeps_training_mode(split, tmp_
     assert [r["step"] for r in log["validation"]] == [2, 3] and modes == [True, True]
     for r in log["validation"]:
         assert 0 <= r["pck_pred_id"] <= r["pck_oracle_id"] <= 1 and 0 <= r["detection_type_accuracy"] <= 1
+
+
+def test_error_breakdown_names_the_cause_of_each_miss():
+    from keypoint_trainer.experiments.multi.errors import CAUSES, breakdown
+
+    figs = [np.array([[0.2, 0.2], [0.1, 0.35], [0.3, 0.35], [0.15, 0.5], [0.25, 0.5]]),
+            np.array([[0.7, 0.2], [0.6, 0.35], [0.8, 0.35], [0.65, 0.5], [0.75, 0.5]])]
+    outs = {k: v[None] for k, v in synthetic_outputs(figs).items()}  # a batch of one image
+    data = {"images": np.zeros((1, 128, 128), np.uint8), "keypoints": np.full((1, 4, 5, 2), np.nan),
+            "count": np.array([2]), "occluded": np.zeros((1, 4, 5), bool)}
+    data["keypoints"][0, :2] = np.stack(figs) * 128
+    spec = GroupingSpec(link_scale=1.0, link_bias=-2.0)
+    perfect = breakdown(outs, data, spec)
+    assert perfect["visible_keypoints_found"] == 10 and perfect["correct"] == 1.0
+    # the second figure's right foot typed as a left foot: that keypoint is lost to its type
+    outs["types"][0, :, 31:34, 47:50] = 0.0
+    outs["types"][0, 3, 31:34, 47:50] = 1.0
+    r = breakdown(outs, data, spec)
+    assert r["wrong_type"] == 0.1 and r["correct"] == 0.9 and sum(r[c] for c in CAUSES) == pytest.approx(0.1)

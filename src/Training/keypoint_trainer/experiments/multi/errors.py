@@ -1,0 +1,98 @@
+"""Where the multi-figure model's predicted-identity PCK is lost: every visible ground-truth keypoint that
+some detection finds (oracle-identity hit at alpha) but the grouped instances miss, by cause.
+
+    PYTHONPATH=src/Training /usr/bin/python3 -m keypoint_trainer.experiments.multi.errors --profile full [--split test]
+
+Causes, checked in this order for the nearest detection d of GT keypoint (f, t):
+
+* ``wrong_type``: d has another keypoint type (grouping cannot put it in slot t);
+* ``outlier``: d is in no instance (no confident, plausible link to a figure with a free slot);
+* ``other_instance``: d is in an instance that is not the one matched to figure f (a grouping error);
+* ``unmatched_figure``: figure f was matched to no instance;
+* ``slot_taken``: f's instance holds another detection of type t (a duplicate won the slot).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...codecs.grouping import GroupingSpec, group
+from ...core.keypoints import STICK_FIGURE
+from ...metrics.grouping import match
+
+CAUSES = ("wrong_type", "outlier", "other_instance", "unmatched_figure", "slot_taken")
+
+
+def _cause(det_i: int, dets, owner: dict[int, int], m, t: int) -> str:
+    if dets[det_i].type != t:
+        return "wrong_type"
+    if det_i not in owner:
+        return "outlier"
+    if m is None:
+        return "unmatched_figure"
+    return "other_instance" if owner[det_i] != m else "slot_taken"
+
+
+def breakdown(outputs: dict[str, np.ndarray], data: dict[str, np.ndarray], spec: GroupingSpec,
+              alpha: float = 0.1) -> dict[str, Any]:
+    K, S = STICK_FIGURE.num_keypoints, data["images"].shape[-1]
+    counts: Counter = Counter()
+    for n in range(len(data["images"])):
+        res = group({k: v[n] for k, v in outputs.items()}, spec, STICK_FIGURE.links, K)
+        kp, present, _ = res.instance_arrays(K)
+        nf = int(data["count"][n])
+        gt = data["keypoints"][n, :nf] / S
+        span = gt.max(1) - gt.min(1)
+        diag = np.maximum(np.hypot(span[:, 0], span[:, 1]), 1e-6)
+        pairs = dict(match(gt, diag, kp, present))
+        owner = {i: m for m, inst in enumerate(res.instances) for i in inst.keypoints.values()}
+        det = np.array([[d.x, d.y] for d in res.detections]).reshape(-1, 2)
+        for f in range(nf):
+            m = pairs.get(f)
+            for t in range(K):
+                if data["occluded"][n, f, t] or not len(det):
+                    continue
+                dist = np.linalg.norm(det - gt[f, t], axis=1) / diag[f]
+                if dist.min() > alpha:
+                    continue
+                counts["found"] += 1
+                if m is not None and present[m, t] and np.linalg.norm(kp[m, t] - gt[f, t]) / diag[f] <= alpha:
+                    counts["correct"] += 1
+                    continue
+                counts[_cause(int(np.argmin(dist)), res.detections, owner, m, t)] += 1
+    found = max(counts["found"], 1)
+    return {"visible_keypoints_found": counts["found"], "correct": counts["correct"] / found,
+            **{c: counts[c] / found for c in CAUSES}}
+
+
+def main(argv=None) -> int:
+    from ...core.config import load_config
+    from .evaluate import export_outputs, grouping_spec
+    from .train import load_model, load_splits
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", default="full")
+    ap.add_argument("--split", default="test", choices=("val", "test"))
+    ap.add_argument("--model", default="main")
+    args = ap.parse_args(argv)
+    cfg = load_config(args.profile, [], family="multi", default_extends="full")
+    data = load_splits(cfg, (args.split,), log=lambda *a: None)[args.split]
+    model = load_model(cfg, args.model)
+    cal = Path(cfg["run"]["out_dir"]) / args.model / "grouping_calibration.json"
+    chosen = json.loads(cal.read_text())["chosen"] if cal.is_file() else None
+    r = breakdown(export_outputs(model, data["images"]), data, grouping_spec(cfg, model, chosen),
+                  float(cfg.get("eval", {}).get("alpha", 0.1)))
+    print(f"visible keypoints some detection finds: {r['visible_keypoints_found']}")
+    print("| correct with predicted identity | " + " | ".join(CAUSES) + " |")
+    print("|---|" + "---|" * len(CAUSES))
+    print(f"| {100 * r['correct']:.1f} % | " + " | ".join(f"{100 * r[c]:.1f} %" for c in CAUSES) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
