@@ -80,3 +80,20 @@ def test_pretext_validation_curve_is_recorded_and_training_mode_restored(tmp_pat
     log = train_pretext(cfg, "p2", PretextSpec(n=2), pool, log=lambda *a: None, hooks=[hook])
     assert [r["step"] for r in log["validation"]] == [2, 3] and all(modes)
     assert all(r["inked_precision"] == r["puzzle_precision"] for r in log["validation"])  # every patch inked
+
+
+def test_report_of_a_pretext_run_alone_shows_its_curve(tmp_path):
+    from keypoint_trainer.core.manifest import write_json
+    from keypoint_trainer.experiments.hsjp.report import write_report
+
+    cfg = load_profile("quick", [f'run.out_dir="{tmp_path}"'])
+    (tmp_path / "p3").mkdir()
+    ev = {"puzzle_precision": 0.0, "patch_accuracy": 0.3, "inked_patch_accuracy": 0.6, "inked_precision": 0.25,
+          "eps_px": 21.5, "images": 8, "n": 3, "concat": False}
+    write_json(tmp_path / "p3" / "pretext_eval.json", ev)
+    write_json(tmp_path / "p3" / "training_log.json", {
+        "wall_time_s": 12.0, "seconds_per_step": 0.5, "threads": 1, "machine": {"cpu": "test", "cores": 2},
+        "versions": {"torch": "x"}, "validation": [{"step": 2, **ev}]})
+    text = write_report(cfg, tmp_path / "r.md").read_text()
+    assert "## Pretext learning curve (`p3`" in text and "| 2 | 0.000 | 0.300 | 0.600 | 0.250 |" in text
+    assert "no fine-tune finished" in text

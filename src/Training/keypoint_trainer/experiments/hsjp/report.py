@@ -58,11 +58,12 @@ def _s_title(c: Ctx) -> list[str]:
         L += [f"> **Smoke run of the `{cfg['run']['name']}` profile** ({pc['steps']} pretext and {fc['steps']} fine-tuning "
               "steps on a handful of images): the numbers only show that the pipeline runs end to end; they say "
               "nothing about the method. The full-profile command is in docs/hsjp.md.", ""]
-    any_r = next(r for r in c.res.values() if r)
+    any_r = next((r for r in c.res.values() if r), None)
+    count = f"{any_r['test']['count']} images" if any_r else "no fine-tune finished"
     return L + [f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `{c.command or 'hsjp report'}` from "
                 f"`{c.out}`. Downstream: HeatmapNet (seed 001) on the stick-figure `{cfg['stick']['profile']}` splits, "
                 f"{fc['steps']} steps of {fc['batch_size']} images (Adam {fc['lr']}), evaluated on the test split "
-                f"({any_r['test']['count']} images): PCK@0.05/0.1 normalised by the keypoint-box diagonal, AUC over "
+                f"({count}): PCK@0.05/0.1 normalised by the keypoint-box diagonal, AUC over "
                 f"0–0.2, mean pixel error (128×128). Pretext: {pc['steps']} steps of {pc['batch_size']} on the unlabelled "
                 f"pool, σ = {pc.get('sigma_fraction', 0.75)} × S/(6N). Method: [docs/hsjp.md](../hsjp.md).", ""]
 
@@ -161,7 +162,7 @@ def _s_reading(c: Ctx) -> list[str]:
 def _s_provenance(c: Ctx) -> list[str]:
     """Runs, training wall time, threads, machine."""
     walls = [r["wall_time_s"] for r in c.res.values() if r] + [lg["wall_time_s"] for _, lg in c.pre.values() if lg]
-    any_r = next(r for r in c.res.values() if r)
+    any_r = next((r for r in c.res.values() if r), None) or next(lg for _, lg in c.pre.values() if lg)
     return ["## Provenance", "", f"{len(walls)} runs, {sum(walls) / 60:.1f} minutes of training wall time in total; "
             f"{any_r['threads']} torch thread(s) per process on {any_r['machine'].get('cpu')} "
             f"({any_r['machine'].get('cores')} cores); torch {any_r['versions'].get('torch')}. Per-run logs: "
@@ -177,8 +178,8 @@ def write_report(cfg: dict[str, Any], path: Path, command: str = "") -> Path:
     res = {j["name"]: _load(out / j["name"] / "result.json") for j in jobs if j["kind"] == "finetune"}
     pre = {j["name"]: (_load(out / j["name"] / "pretext_eval.json"), _load(out / j["name"] / "training_log.json"))
            for j in jobs if j["kind"] == "pretext"}
-    if not any(res.values()):
-        raise SystemExit(f"no fine-tuning results under {out}: run `hsjp run` first")
+    if not any(res.values()) and not any(lg for _, lg in pre.values()):
+        raise SystemExit(f"no pretext or fine-tuning results under {out}: run `hsjp run` first")
     path = write_sections(path, SECTIONS, Ctx(cfg, Path(path), command, res, pre))
     print(f"[hsjp] report -> {path}")
     return path
