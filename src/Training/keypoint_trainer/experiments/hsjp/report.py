@@ -225,11 +225,16 @@ def _reading_pretext(pre_runs: list, pc: dict[str, Any]) -> list[str]:
     solved = max(ev["puzzle_precision"] for _, ev in pre_runs)
     inked = [(name, ev) for name, ev in pre_runs if ev.get("inked_precision") is not None]
     if inked:
-        name, ev = max(inked, key=lambda t: t[1]["inked_precision"])
+        name, ev = max(inked, key=lambda t: t[1]["inked_patch_accuracy"] or 0.0)
+        chance = 1 / ev["n"] ** 2
+        learnt = (ev["inked_patch_accuracy"] or 0.0) > 1.5 * chance
+        verdict = ("the inked patches are placed well above chance, so the blank patches are what keeps puzzle "
+                   "precision down" if learnt else "even the inked patches are placed at chance level: the pretext "
+                   "has not been learnt (docs/results/convergence.md measures why)")
         return [f"* Pretext learning (`{name}`, N = {ev['n']}, {pc['steps']} steps): inked patches located "
                 f"{ev['inked_patch_accuracy']:.3f}, images with every inked patch located {ev['inked_precision']:.3f}, "
                 f"against puzzle precision {ev['puzzle_precision']:.3f} over all patches (chance per patch "
-                f"{1 / ev['n'] ** 2:.3f}); the blank patches are what keeps puzzle precision down."]
+                f"{chance:.3f}); {verdict}."]
     above = [name for name, ev in pre_runs if ev["patch_accuracy"] > 1.5 / ev["n"] ** 2]
     return [f"* No pretext run learned to solve puzzles: the best puzzle precision is {solved:.3f}, and "
             f"{len(above)} of {len(pre_runs)} runs located patches clearly above chance (more than 1.5 × 1/N²). "
