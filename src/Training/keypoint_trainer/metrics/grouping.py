@@ -22,6 +22,7 @@ the figure's keypoint-box diagonal d_f:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -44,6 +45,34 @@ def match(gt: np.ndarray, diag: np.ndarray, kp: np.ndarray, present: np.ndarray)
             cost[f, m] = np.where(present[m], np.minimum(d, 1.0), 1.0).mean()
     rows, cols = linear_sum_assignment(cost)
     return [(int(r), int(c)) for r, c in zip(rows, cols) if cost[r, c] < 1.0]
+
+
+@dataclass
+class GroupedImage:
+    """One image grouped and matched: the grouping result, its instances as arrays, the image's figures
+    (normalised, with their keypoint-box diagonals) and the figure -> instance assignment."""
+    res: Any
+    kp: np.ndarray
+    present: np.ndarray
+    gt: np.ndarray
+    diag: np.ndarray
+    pairs: dict[int, int]
+
+    @property
+    def detections(self) -> np.ndarray:
+        return np.array([[d.x, d.y] for d in self.res.detections]).reshape(-1, 2)
+
+
+def group_and_match(outputs: dict[str, np.ndarray], data: dict[str, np.ndarray], n: int, spec: GroupingSpec,
+                    skeleton: Skeleton = STICK_FIGURE) -> GroupedImage:
+    """Group image ``n``'s outputs (:func:`codecs.grouping.group`) and match its instances to its figures."""
+    K = skeleton.num_keypoints
+    res = group({k: v[n] for k, v in outputs.items()}, spec, skeleton.links, K)
+    kp, present, _ = res.instance_arrays(K)
+    gt = data["keypoints"][n, :int(data["count"][n])] / data["images"].shape[-1]
+    span = gt.max(1) - gt.min(1)
+    diag = np.maximum(np.hypot(span[:, 0], span[:, 1]), 1e-6)
+    return GroupedImage(res, kp, present, gt, diag, dict(match(gt, diag, kp, present)))
 
 
 def _counters(alphas: Sequence[float]) -> dict[str, Any]:
@@ -128,20 +157,14 @@ def evaluate_outputs(outputs: dict[str, np.ndarray], data: dict[str, np.ndarray]
                      alphas: Sequence[float] = (0.05, 0.1, 0.2), alpha: float = 0.1,
                      skeleton: Skeleton = STICK_FIGURE) -> dict[str, Any]:
     """Group every image's outputs and score the instances against its figures (overall and by level)."""
-    K = skeleton.num_keypoints
-    S = data["images"].shape[-1]
     acc = {lv: _counters(alphas) for lv in LEVELS}
     for n in range(len(data["images"])):
         a_ = acc[LEVELS[int(data["level"][n])]]
-        res = group({k: v[n] for k, v in outputs.items()}, spec, skeleton.links, K)
-        kp, present, _ = res.instance_arrays(K)
-        nf = int(data["count"][n])
-        gt = data["keypoints"][n, :nf] / S
-        span = gt.max(1) - gt.min(1)
-        diag = np.maximum(np.hypot(span[:, 0], span[:, 1]), 1e-6)
-        det = np.array([[d.x, d.y] for d in res.detections]).reshape(-1, 2)
+        g = group_and_match(outputs, data, n, spec, skeleton)
+        res, kp, present, gt, diag, pairs = g.res, g.kp, g.present, g.gt, g.diag, g.pairs
+        nf = len(gt)
+        det = g.detections
         det_types = np.array([d.type for d in res.detections], dtype=np.int64)
-        pairs = dict(match(gt, diag, kp, present))
         a_["images"] += 1
         a_["count_ok"] += int(len(res.instances) == nf)
         a_["instances"] += len(res.instances)

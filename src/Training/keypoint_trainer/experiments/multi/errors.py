@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from ...codecs.grouping import GroupingSpec, group
+from ...codecs.grouping import GroupingSpec
 from ...core.keypoints import STICK_FIGURE
-from ...metrics.grouping import match
+from ...metrics.grouping import group_and_match
 
 CAUSES = ("wrong_type", "outlier", "other_instance", "unmatched_figure", "slot_taken")
 
@@ -40,19 +40,14 @@ def _cause(det_i: int, dets, owner: dict[int, int], m, t: int) -> str:
 
 def breakdown(outputs: dict[str, np.ndarray], data: dict[str, np.ndarray], spec: GroupingSpec,
               alpha: float = 0.1) -> dict[str, Any]:
-    K, S = STICK_FIGURE.num_keypoints, data["images"].shape[-1]
+    K = STICK_FIGURE.num_keypoints
     counts: Counter = Counter()
     for n in range(len(data["images"])):
-        res = group({k: v[n] for k, v in outputs.items()}, spec, STICK_FIGURE.links, K)
-        kp, present, _ = res.instance_arrays(K)
-        nf = int(data["count"][n])
-        gt = data["keypoints"][n, :nf] / S
-        span = gt.max(1) - gt.min(1)
-        diag = np.maximum(np.hypot(span[:, 0], span[:, 1]), 1e-6)
-        pairs = dict(match(gt, diag, kp, present))
+        g = group_and_match(outputs, data, n, spec)
+        res, kp, present, gt, diag, pairs = g.res, g.kp, g.present, g.gt, g.diag, g.pairs
         owner = {i: m for m, inst in enumerate(res.instances) for i in inst.keypoints.values()}
-        det = np.array([[d.x, d.y] for d in res.detections]).reshape(-1, 2)
-        for f in range(nf):
+        det = g.detections
+        for f in range(len(gt)):
             m = pairs.get(f)
             for t in range(K):
                 if data["occluded"][n, f, t] or not len(det):
