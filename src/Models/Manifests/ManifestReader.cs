@@ -62,6 +62,8 @@ public static class ManifestReader
         void Require(bool condition, string message) { if (!condition) throw new ManifestException($"{source}: {message}"); }
         var k = m.Keypoints.Count;
         foreach (var link in m.Skeleton) Require(link.All(i => i < k), $"skeleton link [{string.Join(",", link)}] refers to a keypoint beyond the {k} named");
+        foreach (var link in m.Grouping?.CandidateLinks ?? [])
+            Require(link.All(i => i < k), $"grouping.candidate_links [{string.Join(",", link)}] refers to a keypoint beyond the {k} named");
         switch (m.Decoding.Method)
         {
             case DecodingMethod.Dark or DecodingMethod.Argmax:

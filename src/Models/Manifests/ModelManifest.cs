@@ -125,6 +125,11 @@ public sealed record GroupingSpec
     public required double LinkThreshold { get; init; }
     public required double MaxLinkLength { get; init; }
     public required int MinKeypoints { get; init; }
+    /// <summary>Keypoint-type pairs tried as links (link indices refer to this list); null: the manifest's skeleton.</summary>
+    public IReadOnlyList<int[]>? CandidateLinks { get; init; }
+
+    /// <summary>The type pairs tried as links: <see cref="CandidateLinks"/>, else <paramref name="skeleton"/>.</summary>
+    public IReadOnlyList<int[]> LinksOf(IReadOnlyList<int[]> skeleton) => CandidateLinks ?? skeleton;
 
     /// <summary>The model outputs to request from ONNX Runtime, in this order.</summary>
     public IReadOnlyList<string> OutputNames => [Heatmap, Offsets, Types, Embeddings];

@@ -84,6 +84,26 @@ public class FigureGroupingTests
     }
 
     [Fact]
+    public void All_type_pairs_join_a_figure_whose_head_is_missed()
+    {
+        var (manifest, golden) = Fixture();
+        GroupingResult Run(string id)
+        {
+            var c = golden["grouping_cases"]!.AsArray().Single(s => s!["id"]!.GetValue<string>() == id)!;
+            var outputs = c["outputs"]!.AsObject().ToDictionary(p => p.Key, p => { var t = Tensor(p.Value!); return new GroupingTensor(t.Data, [1, .. t.Shape]); });
+            return FigureGrouping.Group(ParseSpec(c["spec"]!), manifest.Keypoints, manifest.Skeleton, outputs);
+        }
+        var star = Run("ideal-1-headless");           // skeleton links all go through the head
+        Assert.Empty(star.Instances);
+        Assert.Equal(4, star.Outliers.Count);
+        var allPairs = Run("ideal-1-headless-all-pairs");
+        var figure = Assert.Single(allPairs.Instances);
+        Assert.Equal(["left_hand", "right_hand", "left_foot", "right_foot"], figure.Keypoints.Select(k => k.Name));
+        Assert.Equal(3, figure.Links.Count);
+        Assert.Single(allPairs.Outliers);             // the stray detection
+    }
+
+    [Fact]
     public void Peaks_break_plateau_ties_in_row_major_order()
     {
         float[] heat = [0, 0, 0, 0, 0,
@@ -198,6 +218,7 @@ public class FigureGroupingTests
         LinkThreshold = s["link_threshold"]!.GetValue<double>(),
         MaxLinkLength = s["max_link_length"]!.GetValue<double>(),
         MinKeypoints = s["min_keypoints"]!.GetValue<int>(),
+        CandidateLinks = s["candidate_links"]?.AsArray().Select(l => l!.AsArray().Select(i => i!.GetValue<int>()).ToArray()).ToArray(),
     };
 
     private static GroupingTensor Tensor(JsonNode t) =>

@@ -122,6 +122,15 @@ public class ManifestReaderTests
         Assert.Contains("beyond the 5 named", Assert.Throws<ManifestException>(() => ManifestReader.Parse(manifest.ToJsonString(), "m")).Message);
 
         manifest = ValidManifest();
+        manifest["grouping"] = JsonNode.Parse("""
+            {"method": "link_prediction", "heatmap": "h", "offsets": "o", "types": "t", "embeddings": "e",
+             "peak_threshold": 0.3, "max_detections": 10, "link_scale": 1, "link_bias": 0, "link_threshold": 0.5,
+             "max_link_length": 0.6, "min_keypoints": 2, "candidate_links": [[0, 1], [3, 9]]}
+            """);
+        Assert.Contains("grouping.candidate_links [3,9] refers to a keypoint beyond the 5 named",
+            Assert.Throws<ManifestException>(() => ManifestReader.Parse(manifest.ToJsonString(), "m")).Message);
+
+        manifest = ValidManifest();
         manifest["decoding"] = JsonNode.Parse("""{"method": "direct"}""");
         Assert.Contains("needs outputs.coordinates", Assert.Throws<ManifestException>(() => ManifestReader.Parse(manifest.ToJsonString(), "m")).Message);
     }

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from keypoint_trainer.core.keypoints import STICK_FIGURE
-from keypoint_trainer.codecs.grouping import GroupingSpec, find_peaks, group, synthetic_outputs
+from keypoint_trainer.codecs.grouping import GroupingSpec, all_type_pairs, find_peaks, group, synthetic_outputs
 
 LINKS = STICK_FIGURE.links
 IDEAL = GroupingSpec(link_scale=1.0, link_bias=-4.0)
@@ -112,8 +112,24 @@ def test_geometry_threshold_and_min_keypoints():
 
 def test_json_form_names_keypoints_and_links():
     r = group(synthetic_outputs([figure(0.4, 0.4)]), IDEAL, LINKS)
-    j = r.to_json(STICK_FIGURE.keypoints, LINKS)
+    j = r.to_json(STICK_FIGURE.keypoints)
     inst = j["instances"][0]
     assert [k["name"] for k in inst["keypoints"]] == list(STICK_FIGURE.keypoints)
     assert sorted(tuple(l["pair"]) for l in inst["links"]) == sorted(LINKS)
     assert math.isclose(inst["score"], r.instances[0].score)
+
+
+def test_all_type_pairs_join_a_figure_whose_head_is_missed():
+    f = figure(0.4, 0.4)
+    f[0] = np.nan  # head not detected
+    outs = synthetic_outputs([f])
+    star = group(outs, IDEAL, LINKS)
+    assert star.instances == [] and len(star.outliers) == 4
+    spec = GroupingSpec(**{**IDEAL.__dict__, "candidate_links": all_type_pairs(5)})
+    r = group(outs, spec, LINKS)
+    assert len(r.instances) == 1 and sorted(r.instances[0].keypoints) == [1, 2, 3, 4] and r.outliers == []
+    assert len(r.instances[0].links) == 3 and r.links == [tuple(p) for p in all_type_pairs(5)]
+    pairs = {tuple(l["pair"]) for l in r.to_json(STICK_FIGURE.keypoints)["instances"][0]["links"]}
+    assert pairs and all(0 not in p for p in pairs)
+    assert spec.to_manifest()["candidate_links"] == all_type_pairs(5) and "candidate_links" not in IDEAL.to_manifest()
+    assert GroupingSpec.from_manifest(spec.to_manifest()) == spec

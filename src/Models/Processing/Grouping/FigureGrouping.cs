@@ -16,7 +16,7 @@ public sealed record GroupedDetection(double X, double Y, double Score, int Type
 /// <summary>A keypoint of an instance: name, type index, the detection it came from, normalised position and score.</summary>
 public sealed record InstanceKeypoint(string Name, int Type, int Detection, double X, double Y, double Score);
 
-/// <summary>A link of an instance: the skeleton link index, its keypoint-type pair, the two detections and A_ij.</summary>
+/// <summary>A link of an instance: the candidate link index, its keypoint-type pair, the two detections and A_ij.</summary>
 public sealed record InstanceLink(int Link, int From, int To, int FromDetection, int ToDetection, double Score);
 
 /// <summary>One figure: its keypoints (ordered by type, missing types absent), links and score.</summary>
@@ -82,15 +82,16 @@ public static class FigureGrouping
                 a[i, j] = Sigmoid(spec.LinkScale * s + spec.LinkBias);
             }
 
-        // 4. Candidate links, strongest first.
+        // 4. Candidate links (the spec's type pairs, else the skeleton's), strongest first.
+        var pairs = spec.LinksOf(skeleton);
         var candidates = new List<(double Score, int Link, int I, int J)>();
-        for (var l = 0; l < skeleton.Count; l++)
+        for (var l = 0; l < pairs.Count; l++)
             for (var i = 0; i < count; i++)
             {
-                if (detections[i].Type != skeleton[l][0]) continue;
+                if (detections[i].Type != pairs[l][0]) continue;
                 for (var j = 0; j < count; j++)
                 {
-                    if (j == i || detections[j].Type != skeleton[l][1]) continue;
+                    if (j == i || detections[j].Type != pairs[l][1]) continue;
                     var distance = Hypot(detections[i].X - detections[j].X, detections[i].Y - detections[j].Y);
                     if (a[i, j] >= spec.LinkThreshold && distance <= spec.MaxLinkLength) candidates.Add((a[i, j], l, i, j));
                 }
@@ -137,8 +138,8 @@ public static class FigureGrouping
             foreach (var det in group.Values) sum += detections[det].Score;
             foreach (var link in links[root]) sum += link.Score;
             var keypoints = group.Select(p => new InstanceKeypoint(keypointNames[p.Key], p.Key, p.Value, detections[p.Value].X, detections[p.Value].Y, detections[p.Value].Score)).ToArray();
-            var instanceLinks = links[root].Select(x => new InstanceLink(x.Link, skeleton[x.Link][0], skeleton[x.Link][1], x.I, x.J, x.Score)).ToArray();
-            instances.Add((new FigureInstance(keypoints, instanceLinks, sum / (k + skeleton.Count)), group.Values.Min()));
+            var instanceLinks = links[root].Select(x => new InstanceLink(x.Link, pairs[x.Link][0], pairs[x.Link][1], x.I, x.J, x.Score)).ToArray();
+            instances.Add((new FigureInstance(keypoints, instanceLinks, sum / (k + pairs.Count)), group.Values.Min()));
         }
         instances.Sort((p, q) => p.Instance.Score != q.Instance.Score ? q.Instance.Score.CompareTo(p.Instance.Score) : p.First.CompareTo(q.First));
         outliers.Sort();

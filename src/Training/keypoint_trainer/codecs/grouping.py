@@ -20,9 +20,12 @@ Steps:
 2. Each detection: x_norm = (x + 0.5 + dx) / W, y_norm = (y + 0.5 + dy) / H; type =
    first argmax of ``types[:, y, x]``; embedding z = ``embeddings[:, y, x]``.
 3. Link scores (inner-product decoder): A_ij = sigmoid(link_scale * sum_d z_i[d] z_j[d] + link_bias).
-4. Candidate links: for every skeleton link (a, b) (keypoint-type indices) and detections
-   i of type a, j of type b: A_ij >= link_threshold and the normalised distance
-   |p_i - p_j| <= max_link_length. Sorted by A descending, then link index, i, j.
+4. Candidate links: for every candidate link (a, b) (keypoint-type indices: the spec's
+   ``candidate_links`` when given, else the skeleton's links) and detections i of type a, j of
+   type b: A_ij >= link_threshold and the normalised distance |p_i - p_j| <= max_link_length.
+   Sorted by A descending, then link index, i, j. Embeddings trained on figure membership score
+   any two keypoints of a figure, so every type pair can be a candidate (:func:`all_type_pairs`):
+   a figure whose head is missed still joins its hands and feet.
 5. Assembly (greedy, union-find): a candidate joins the two figures of i and j unless they
    are already one figure or both have a keypoint of the same type (a figure holds at most
    one keypoint per type).
@@ -31,7 +34,7 @@ Steps:
    geometry - no confident, plausible-length link to a figure with a free slot - is dropped,
    not forced into a figure).
 7. Instance score = (sum of its keypoint scores + sum of its link scores) / (K + L), with K
-   the number of keypoint types and L the number of skeleton links (missing parts count 0).
+   the number of keypoint types and L the number of candidate links (missing parts count 0).
    Instances are sorted by score descending, then by their smallest detection index.
 """
 from __future__ import annotations
@@ -58,10 +61,19 @@ class GroupingSpec:
     max_link_length: float = 0.6
     min_keypoints: int = 2
     method: str = "link_prediction"
+    #: keypoint-type pairs tried as links; None: the skeleton's links
+    candidate_links: Optional[list[list[int]]] = None
 
     def to_manifest(self) -> dict[str, Any]:
         d = asdict(self)
+        if d["candidate_links"] is None:
+            del d["candidate_links"]
         return {"method": d.pop("method"), **{k: (float(v) if isinstance(v, float) else v) for k, v in d.items()}}
+
+    def links(self, skeleton: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
+        """The type pairs tried as links: ``candidate_links``, else the skeleton's."""
+        pairs = self.candidate_links if self.candidate_links is not None else skeleton
+        return [(int(a), int(b)) for a, b in pairs]
 
     @classmethod
     def from_manifest(cls, d: dict[str, Any]) -> "GroupingSpec":
@@ -86,7 +98,7 @@ class Detection:
 @dataclass
 class Instance:
     keypoints: dict[int, int]          # type -> detection index
-    links: list[tuple[int, int, int, float]]  # (skeleton link index, detection i, detection j, A_ij)
+    links: list[tuple[int, int, int, float]]  # (candidate link index, detection i, detection j, A_ij)
     score: float
 
 
@@ -96,8 +108,10 @@ class GroupingResult:
     instances: list[Instance]
     outliers: list[int]
     link_scores: np.ndarray = field(repr=False)
+    #: the candidate type pairs the instances' link indices refer to
+    links: list[tuple[int, int]] = field(default_factory=list)
 
-    def to_json(self, keypoint_names: Sequence[str], skeleton: Sequence[Sequence[int]]) -> dict[str, Any]:
+    def to_json(self, keypoint_names: Sequence[str]) -> dict[str, Any]:
         """The golden-file form (normalised coordinates), which the C# test compares."""
         return {
             "detections": [{"x": d.x, "y": d.y, "score": d.score, "type": d.type, "type_score": d.type_score}
@@ -107,7 +121,7 @@ class GroupingResult:
                 "keypoints": [{"name": keypoint_names[t], "type": t, "detection": i, "x": self.detections[i].x,
                                "y": self.detections[i].y, "score": self.detections[i].score}
                               for t, i in sorted(inst.keypoints.items())],
-                "links": [{"link": l, "pair": [int(skeleton[l][0]), int(skeleton[l][1])], "from": i, "to": j,
+                "links": [{"link": l, "pair": [self.links[l][0], self.links[l][1]], "from": i, "to": j,
                            "score": a} for l, i, j, a in inst.links],
             } for inst in self.instances],
             "outliers": list(self.outliers),
@@ -185,12 +199,17 @@ def link_scores(dets: list[Detection], emb: np.ndarray, spec: GroupingSpec, widt
     return A
 
 
+def all_type_pairs(num_types: int) -> list[list[int]]:
+    """Every pair (a, b), a < b, of keypoint types: ``candidate_links`` for figure-membership embeddings."""
+    return [[a, b] for a in range(num_types) for b in range(a + 1, num_types)]
+
+
 def link_candidates(dets: list[Detection], A: np.ndarray, spec: GroupingSpec,
-                    skeleton: Sequence[Sequence[int]]) -> list[tuple[float, int, int, int]]:
-    """(A_ij, link, i, j) of every skeleton link between detections of the right types, strongest first."""
+                    links: Sequence[Sequence[int]]) -> list[tuple[float, int, int, int]]:
+    """(A_ij, link, i, j) of every candidate link between detections of the right types, strongest first."""
     n = len(dets)
     cands = []
-    for l, (a, b) in enumerate(skeleton):
+    for l, (a, b) in enumerate(links):
         for i in range(n):
             if dets[i].type != a:
                 continue
@@ -236,17 +255,18 @@ def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence
     K = int(num_types or np.asarray(outputs[spec.types]).shape[0])
     dets = detect(outputs, spec)
     A = link_scores(dets, emb, spec, np.asarray(outputs[spec.heatmap]).shape[-1])
-    members, links = assemble(dets, link_candidates(dets, A, spec, skeleton))
+    pairs = spec.links(skeleton)
+    members, links = assemble(dets, link_candidates(dets, A, spec, pairs))
     instances, outliers = [], []
     for r in sorted(members):
         kps = members[r]
         if len(kps) >= spec.min_keypoints:
-            score = (sum(dets[i].score for i in kps.values()) + sum(x[3] for x in links[r])) / (K + len(skeleton))
+            score = (sum(dets[i].score for i in kps.values()) + sum(x[3] for x in links[r])) / (K + len(pairs))
             instances.append(Instance(dict(sorted(kps.items())), links[r], score))
         else:
             outliers.extend(kps.values())
     instances.sort(key=lambda inst: (-inst.score, min(inst.keypoints.values())))
-    return GroupingResult(dets, instances, sorted(outliers), A)
+    return GroupingResult(dets, instances, sorted(outliers), A, pairs)
 
 
 def synthetic_outputs(figures: Sequence[np.ndarray], size: tuple[int, int] = (64, 64), num_types: int = 5,
@@ -257,7 +277,8 @@ def synthetic_outputs(figures: Sequence[np.ndarray], size: tuple[int, int] = (64
     Heatmap = max of unit Gaussians (sigma in cells), exact offsets and one-hot types in the
     3x3 cells around each keypoint, embedding = ``scale`` * unit vector e_f of figure f
     (orthogonal figures). ``extra`` adds stray detections (x, y, type) with a zero embedding
-    (they must end up as outliers). For tests and golden grouping cases.
+    (they must end up as outliers). A keypoint with NaN coordinates is left out (not detected).
+    For tests and golden grouping cases.
     """
     H, W = size
     heat = np.zeros((1, H, W))
@@ -268,6 +289,8 @@ def synthetic_outputs(figures: Sequence[np.ndarray], size: tuple[int, int] = (64
     pts = [(f, t, float(x), float(y)) for f, fig in enumerate(figures) for t, (x, y) in enumerate(fig)]
     pts += [(-1, int(t), float(x), float(y)) for x, y, t in extra]
     for f, t, x, y in pts:
+        if math.isnan(x) or math.isnan(y):
+            continue
         u, v = x * W - 0.5, y * H - 0.5
         g = np.exp(-((jj - u) ** 2 + (ii - v) ** 2) / (2 * sigma * sigma))
         heat[0] = np.maximum(heat[0], g)

@@ -11,11 +11,12 @@ the figure's keypoint-box diagonal d_f:
   within alpha * d_f (identity and grouping given by an oracle; localisation only);
 * **links**: a predicted link (type pair (a, b) of an instance matched to f) is a true
   positive when both ends are within alpha * d_f of f's keypoints a and b; recall over the
-  4 links of every GT figure; F1;
+  K - 1 = 4 links that join a GT figure's keypoints (any tree over them); F1;
 * **detection type accuracy**: of the GT keypoints with a detection within alpha * d_f, the
   share whose nearest detection has the right keypoint type (grouping cannot repair a wrong type);
 * **figure accuracy**: a GT figure whose matched instance has all 5 keypoints correct (beside it
-  the share of figures with no occluded keypoint: occluded keypoints have no training target);
+  the share of figures with no occluded keypoint, and the figure accuracy over those figures:
+  occluded keypoints have no training target);
   **count accuracy**: images with as many instances as figures;
 * everything by occlusion level (``none``/``slight``/``heavy``, data/multi/generator.py) and, for
   keypoints, visible vs occluded.
@@ -80,7 +81,7 @@ def _counters(alphas: Sequence[float]) -> dict[str, Any]:
             "pred_vis": 0, "pred_occ": 0, "oracle_vis": 0, "oracle_occ": 0,
             "tp_links": 0, "pred_links": 0, "gt_links": 0, "figures": 0, "figures_ok": 0, "images": 0,
             "count_ok": 0, "instances": 0, "outliers": 0, "detections": 0, "type_ok": 0,
-            "figures_visible": 0}
+            "figures_visible": 0, "figures_visible_ok": 0}
 
 
 def _count_keypoints(a_: dict[str, Any], gt: np.ndarray, occ: np.ndarray, diag: np.ndarray, det: np.ndarray,
@@ -107,11 +108,12 @@ def _count_keypoints(a_: dict[str, Any], gt: np.ndarray, occ: np.ndarray, diag: 
         a_["figures"] += 1
         a_["figures_ok"] += int(ok_all)
         a_["figures_visible"] += int(not occ[f].any())
-        a_["gt_links"] += len(skeleton.links)
+        a_["figures_visible_ok"] += int(ok_all and not occ[f].any())
+        a_["gt_links"] += skeleton.num_keypoints - 1  # the links of a tree over the figure's keypoints
 
 
 def _count_links(a_: dict[str, Any], res, gt: np.ndarray, diag: np.ndarray, det: np.ndarray,
-                 pairs: dict[int, int], alpha: float, links) -> None:
+                 pairs: dict[int, int], alpha: float) -> None:
     """Predicted links of one image and how many of them join the right keypoints of their figure."""
     for mi, inst in enumerate(res.instances):
         f = next((ff for ff, mm in pairs.items() if mm == mi), None)
@@ -119,7 +121,7 @@ def _count_links(a_: dict[str, Any], res, gt: np.ndarray, diag: np.ndarray, det:
             a_["pred_links"] += 1
             if f is None:
                 continue
-            a, b = links[l]
+            a, b = res.links[l]
             ok = (np.linalg.norm(det[i] - gt[f, a]) / diag[f] <= alpha
                   and np.linalg.norm(det[j] - gt[f, b]) / diag[f] <= alpha)
             a_["tp_links"] += int(ok)
@@ -146,6 +148,7 @@ def _summary(parts: list[dict], alphas: Sequence[float]) -> dict[str, Any]:
         "link_f1": 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0,
         "figure_accuracy": s["figures_ok"] / max(s["figures"], 1),
         "figures_all_visible": s["figures_visible"] / max(s["figures"], 1),
+        "figure_accuracy_all_visible": s["figures_visible_ok"] / s["figures_visible"] if s["figures_visible"] else None,
         "count_accuracy": s["count_ok"] / max(s["images"], 1),
         "mean_instances": s["instances"] / max(s["images"], 1),
         "mean_outliers": s["outliers"] / max(s["images"], 1),
@@ -172,7 +175,7 @@ def evaluate_outputs(outputs: dict[str, np.ndarray], data: dict[str, np.ndarray]
         a_["detections"] += len(res.detections)
         _count_keypoints(a_, gt, data["occluded"][n, :nf], diag, det, det_types, kp, present, pairs, alphas, alpha,
                          skeleton)
-        _count_links(a_, res, gt, diag, det, pairs, alpha, skeleton.links)
+        _count_links(a_, res, gt, diag, det, pairs, alpha)
     out = {"alpha": alpha, "alphas": list(alphas), "all": _summary(list(acc.values()), alphas)}
     out["by_level"] = {lv: _summary([acc[lv]], alphas) for lv in LEVELS if acc[lv]["images"]}
     return out

@@ -110,7 +110,7 @@ def test_fixture_export_manifest_and_golden_grouping(tmp_path):
         if s in golden["samples"]:
             outs = {k: v[0] for k, v in outs.items()}
         sp = GroupingSpec.from_manifest(s["spec"]) if "spec" in s else spec
-        again = group(outs, sp, m["skeleton"], 5).to_json(m["keypoints"], m["skeleton"])
+        again = group(outs, sp, m["skeleton"], 5).to_json(m["keypoints"])
         assert again == s["grouping"]
     assert any(len(c["grouping"]["instances"]) >= 2 for c in golden["grouping_cases"])
     assert any(c["grouping"]["outliers"] for c in golden["grouping_cases"])

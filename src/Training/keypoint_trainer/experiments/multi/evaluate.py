@@ -11,7 +11,8 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
-from ...codecs.grouping import GroupingSpec
+from ...codecs.grouping import GroupingSpec, all_type_pairs
+from ...core.keypoints import STICK_FIGURE
 from ...metrics.grouping import evaluate_outputs
 from ...models.klp import KLPNet, KLPNetExport
 from .train import to_input
@@ -35,8 +36,16 @@ def grouping_spec(cfg: dict[str, Any], model: KLPNet, calibrated: Optional[dict[
     scale, bias = model.link_params()
     g = dict(cfg.get("grouping", {}))
     g.update(calibrated or {})
-    return GroupingSpec(link_scale=scale, link_bias=bias, **{k: g[k] for k in (
+    return GroupingSpec(link_scale=scale, link_bias=bias, candidate_links=candidate_links(g), **{k: g[k] for k in (
         "peak_threshold", "max_detections", "link_threshold", "max_link_length", "min_keypoints") if k in g})
+
+
+def candidate_links(grouping: dict[str, Any]):
+    """``grouping.candidate_links``: "skeleton" (None: the manifest's skeleton) or "all_pairs"."""
+    kind = grouping.get("candidate_links", "skeleton")
+    if kind not in ("skeleton", "all_pairs"):
+        raise ValueError(f"grouping.candidate_links must be 'skeleton' or 'all_pairs', not {kind!r}")
+    return all_type_pairs(STICK_FIGURE.num_keypoints) if kind == "all_pairs" else None
 
 
 def calibrate(model: KLPNet, val: dict[str, np.ndarray], cfg: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import torch
 
-from ...codecs.grouping import GroupingSpec, group, synthetic_outputs
+from ...codecs.grouping import GroupingSpec, all_type_pairs, group, synthetic_outputs
 from ...codecs.klp import STAGE_KERNELS, kernel_sigma
 from ...core.keypoints import STICK_FIGURE
 from ...core.manifest import build_manifest, write_json
@@ -39,23 +39,31 @@ def export_onnx(model: KLPNet, path: Path) -> Path:
 def _case(name: str, outputs: dict[str, np.ndarray], spec: GroupingSpec) -> dict[str, Any]:
     res = group(outputs, spec, STICK_FIGURE.links, STICK_FIGURE.num_keypoints)
     return {"id": name, "outputs": {k: tensor_b64(v) for k, v in outputs.items()},
-            "grouping": res.to_json(STICK_FIGURE.keypoints, STICK_FIGURE.links)}
+            "grouping": res.to_json(STICK_FIGURE.keypoints)}
 
 
 def grouping_cases(spec: GroupingSpec, embed_dim: int) -> list[dict[str, Any]]:
     """Ideal outputs from ground truth with the exported spec's thresholds but a link decoder
-    whose scale/bias separate the synthetic embeddings (same figure sigma(16 s + b) high)."""
+    whose scale/bias separate the synthetic embeddings (same figure sigma(16 s + b) high).
+    The headless cases drop figure 0's head: with skeleton links its limbs become outliers,
+    with all type pairs as candidates they still form one figure."""
     from ...data.multi.generator import MultiConfig, render_multi
 
     cases = []
-    ideal = GroupingSpec(**{**spec.__dict__, "link_scale": 1.0, "link_bias": -4.0})
-    for i, extra in ((0, ()), (1, ((0.5, 0.5, 1), (0.1, 0.9, 3))), (5, ((0.3, 0.3, 0),))):
+    ideal = GroupingSpec(**{**spec.__dict__, "link_scale": 1.0, "link_bias": -4.0, "candidate_links": None})
+    all_pairs = GroupingSpec(**{**ideal.__dict__, "candidate_links": all_type_pairs(STICK_FIGURE.num_keypoints)})
+    # (image, stray detections, spec, figures whose head is not detected)
+    plan = ((0, (), ideal, ()), (1, ((0.5, 0.5, 1), (0.1, 0.9, 3)), ideal, ()), (5, ((0.3, 0.3, 0),), ideal, ()),
+            (1, ((0.5, 0.5, 1),), all_pairs, (0,)), (1, (), ideal, (0,)))
+    for i, extra, case_spec, headless in plan:
         r = render_multi(4242, i, MultiConfig())
         figs = [k / 128.0 for k in r["keypoints"]]
-        outs = synthetic_outputs(figs, embed_dim=embed_dim, extra=extra)
-        c = _case(f"ideal-{i}", {ideal.heatmap: outs["heatmap"], ideal.offsets: outs["offsets"],
-                                 ideal.types: outs["types"], ideal.embeddings: outs["embeddings"]}, ideal)
-        c["spec"] = ideal.to_manifest()
+        shown = [np.where(np.arange(len(f))[:, None] == 0, np.nan, f) if n in headless else f for n, f in enumerate(figs)]
+        outs = synthetic_outputs(shown, embed_dim=embed_dim, extra=extra)
+        name = f"ideal-{i}" + ("-headless" if headless else "") + ("-all-pairs" if case_spec.candidate_links else "")
+        c = _case(name, {case_spec.heatmap: outs["heatmap"], case_spec.offsets: outs["offsets"],
+                         case_spec.types: outs["types"], case_spec.embeddings: outs["embeddings"]}, case_spec)
+        c["spec"] = case_spec.to_manifest()
         c["ground_truth"] = [[[float(a), float(b)] for a, b in f] for f in figs]
         cases.append(c)
     return cases
@@ -72,7 +80,7 @@ def golden(model: KLPNet, spec: GroupingSpec, raws: Sequence[tuple[str, np.ndarr
         named = dict(zip(EXPORT_OUTPUTS, outs))
         res = group({k: v[0] for k, v in named.items()}, spec, STICK_FIGURE.links, STICK_FIGURE.num_keypoints)
         sample = golden_sample(sid, raw, x, named)
-        sample["grouping"] = res.to_json(STICK_FIGURE.keypoints, STICK_FIGURE.links)
+        sample["grouping"] = res.to_json(STICK_FIGURE.keypoints)
         samples.append(sample)
     return {"description": "multi: raw input, pre-processed input, raw outputs (batch 1) and the Python reference "
                            "grouping (keypoint_trainer/codecs/grouping.py) in normalised coordinates; "

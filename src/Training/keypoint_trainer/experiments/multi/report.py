@@ -54,14 +54,21 @@ def _s_main(c: Ctx) -> list[str]:
             "| PCK, oracle identities (any detection) | " + " | ".join(_f(a["pck_oracle_id"][f"{x:g}"]) for x in al) + " |",
             "", f"At α = {main['alpha']:g}: link precision {_f(a['link_precision'])}, recall {_f(a['link_recall'])}, "
             f"F1 {_f(a['link_f1'])}; figure accuracy (all 5 keypoints of a figure correct) {_f(a['figure_accuracy'])} "
-            f"(figures with all 5 keypoints visible: {_f(a.get('figures_all_visible'))}); detections with the right "
+            f"(figures with all 5 keypoints visible: {_f(a.get('figures_all_visible'))}, of which "
+            f"{_f(a.get('figure_accuracy_all_visible'))} are right); detections with the right "
             f"keypoint type {_f(a.get('detection_type_accuracy'))}; "
             f"images with the right number of instances {_f(a['count_accuracy'])}; per image {a['mean_detections']:.1f} "
             f"detections, {a['mean_instances']:.2f} instances, {a['mean_outliers']:.2f} outliers.", "",
             f"Grouping thresholds chosen on the {main['calibration']['images']} validation images "
             f"({main['calibration']['criterion']}): peak {g['peak_threshold']:g}, link "
             f"{g['link_threshold']:g}; learnt link decoder A = σ({g['link_scale']:.3f}·z·z "
-            f"{g['link_bias']:+.3f}).", ""]
+            f"{g['link_bias']:+.3f}). Links tried: {_candidates(g)}.", ""]
+
+
+def _candidates(g: dict) -> str:
+    pairs = g.get("candidate_links")
+    return ("the skeleton's (head to each limb)" if pairs is None
+            else f"{len(pairs)} keypoint-type pairs (`grouping.candidate_links`: any two types)")
 
 
 def _s_levels(c: Ctx) -> list[str]:
@@ -71,7 +78,7 @@ def _s_levels(c: Ctx) -> list[str]:
         return []
     L = ["## By occlusion level (main model, α = %g)" % main["alpha"], "",
          "| level | images | figures | PCK pred-id | PCK oracle-id | pred / oracle | PCK pred-id visible / occluded kp | "
-         "type acc | link P | link R | link F1 | figure acc | all visible | count acc |",
+         "type acc | link P | link R | link F1 | figure acc | all visible (their figure acc) | count acc |",
          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     ak = f"{main['alpha']:g}"
     for lv in LEVELS:
@@ -84,7 +91,8 @@ def _s_levels(c: Ctx) -> list[str]:
                  f"{_f(b['pck_pred_id_occluded'])} ({b['occluded_keypoints']}) | "
                  f"{_f(b.get('detection_type_accuracy'))} | {_f(b['link_precision'])} | "
                  f"{_f(b['link_recall'])} | {_f(b['link_f1'])} | {_f(b['figure_accuracy'])} | "
-                 f"{_f(b.get('figures_all_visible'))} | {_f(b['count_accuracy'])} |")
+                 f"{_f(b.get('figures_all_visible'))} ({_f(b.get('figure_accuracy_all_visible'))}) | "
+                 f"{_f(b['count_accuracy'])} |")
     return L + ["", "Levels: largest pairwise IoU of the figures' boxes — none (0), slight (≤ 0.15), heavy (> 0.15). "
                 "Occluded keypoints (hidden by a later figure) get no training target but are counted here.", ""]
 
