@@ -61,3 +61,18 @@ def test_cli_and_fixture_are_registered():
     assert "spmkd" in registered_fixtures()
     args = build_parser().parse_args(["spmkd", "train", "--profile", "full", "--only", "main"])
     assert args.action == "train" and args.only == ["main"]
+
+
+def test_manifest_metrics_carry_the_named_figures():
+    """The metrics issue 17 names for a published SPMKD model, taken from the main run's results."""
+    from keypoint_trainer.experiments.spmkd.export import manifest_metrics
+
+    split = lambda err, pck, post: {"joints": {"pck_torso@0.2": pck, "pck_bbox@0.2": 0.9, "mean_err_cells": err / 2.5,
+                                               "mean_err_cm": err}, "posture": {"accuracy": post}}
+    res = {"labelled": 100, "runs": {"main": {
+        "recon": {"test": {"l2": 0.003, "ssim": 0.8}, "unf_test": {"l2": 0.005, "ssim": 0.7}},
+        "splits": {"test": split(7.5, 0.6, 0.97), "unf_test": split(9.0, 0.5, 0.9)},
+        "complexity": {"encoder": {"params": 70000, "macs": 300_000_000}}}}}
+    m = manifest_metrics(res, 128)
+    assert (m["joints_mean_error_cm"], m["joints_pck_torso@0.2"], m["posture_accuracy"]) == (7.5, 0.6, 0.97)
+    assert (m["posture_accuracy_unfamiliar"], m["encoder_params"], m["keypoints"]) == (0.9, 70000, 128)

@@ -126,6 +126,28 @@ def load_model_dir(model_dir: Path) -> dict[str, Any]:
     return json.loads((Path(model_dir) / "manifest.json").read_text())
 
 
+def manifest_metrics(res: dict, num_keypoints: int) -> dict[str, Any]:
+    """The manifest's ``metrics`` of the main run: reconstruction, joints (linear head), posture, cost."""
+    main = res["runs"]["main"]
+    return {
+        "test_split": "simulated SLP-like mat, held-out people",
+        "recon_l2": main["recon"]["test"]["l2"], "recon_ssim": main["recon"]["test"]["ssim"],
+        "recon_l2_unfamiliar": main["recon"]["unf_test"]["l2"],
+        "recon_ssim_unfamiliar": main["recon"]["unf_test"]["ssim"],
+        "joints_head_labelled_maps": res["labelled"],
+        "joints_pck_torso@0.2": main["splits"]["test"]["joints"]["pck_torso@0.2"],
+        "joints_pck_bbox@0.2": main["splits"]["test"]["joints"]["pck_bbox@0.2"],
+        "joints_mean_err_cells": main["splits"]["test"]["joints"]["mean_err_cells"],
+        "joints_mean_error_cm": main["splits"]["test"]["joints"]["mean_err_cm"],
+        "joints_pck_torso@0.2_unfamiliar": main["splits"]["unf_test"]["joints"]["pck_torso@0.2"],
+        "posture_accuracy": main["splits"]["test"]["posture"]["accuracy"],
+        "posture_accuracy_unfamiliar": main["splits"]["unf_test"]["posture"]["accuracy"],
+        "encoder_params": main["complexity"]["encoder"]["params"],
+        "encoder_macs": main["complexity"]["encoder"]["macs"],
+        "keypoints": num_keypoints,
+    }
+
+
 def export_main(res: dict, mo: dict, paths: dict[str, Path], p, spec, export_dir: Path,
                 publish: Optional[Path] = None, command: str = "") -> dict[str, Any]:
     """The main run's model (``mo``: model, linear head, posture classifier) with golden samples, its
@@ -139,21 +161,7 @@ def export_main(res: dict, mo: dict, paths: dict[str, Path], p, spec, export_dir
     golden = [("slp-test-0000", tst["pressure"][0]), ("slp-test-0001", tst["pressure"][1]),
               ("unfamiliar-test-0000", unf["pressure"][0])][:p.golden]
     main = res["runs"]["main"]
-    metrics = {
-        "test_split": "simulated SLP-like mat, held-out people",
-        "recon_l2": main["recon"]["test"]["l2"], "recon_ssim": main["recon"]["test"]["ssim"],
-        "recon_l2_unfamiliar": main["recon"]["unf_test"]["l2"],
-        "recon_ssim_unfamiliar": main["recon"]["unf_test"]["ssim"],
-        "joints_head_labelled_maps": res["labelled"],
-        "joints_pck_torso@0.2": main["splits"]["test"]["joints"]["pck_torso@0.2"],
-        "joints_pck_bbox@0.2": main["splits"]["test"]["joints"]["pck_bbox@0.2"],
-        "joints_mean_err_cells": main["splits"]["test"]["joints"]["mean_err_cells"],
-        "joints_pck_torso@0.2_unfamiliar": main["splits"]["unf_test"]["joints"]["pck_torso@0.2"],
-        "posture_accuracy": main["splits"]["test"]["posture"]["accuracy"],
-        "posture_accuracy_unfamiliar": main["splits"]["unf_test"]["posture"]["accuracy"],
-        "encoder_params": main["complexity"]["encoder"]["params"],
-        "encoder_macs": main["complexity"]["encoder"]["macs"],
-    }
+    metrics = manifest_metrics(res, mo["model"].cfg.num_keypoints)
     s2 = main["summary"]["stage2"]
     training = {"command": command, "profile": p.to_dict(), "seed": 0, "data": spec.to_dict(),
                 "stage1_steps": p.stage1_steps, "stage2_steps": p.stage2_steps, "batch_size": p.batch_size,
