@@ -22,7 +22,9 @@ keeps its own checkpoints (rank 0 in ``out_dir``, the others in ``out_dir/ranks/
 every rank resumes from its own identical state.
 
 ``stop_after_steps`` stops (resumably) after that many steps of the run: a testing aid and the
-way to split a long run over sessions.
+way to split a long run over sessions. A hook may end the run early for good by setting
+``state["stop_reason"]`` and scale the schedule by ``state["lr_scale"]`` (engine/plateau.py: train
+to the validation plateau); ``steps`` is then the upper bound.
 """
 from __future__ import annotations
 
@@ -117,7 +119,7 @@ class WindowHistory(Hook):
         window.append(loss)
         if fit.step % self.n == 0 or fit.step == fit.steps:
             fit.state["history"].append({"step": fit.step, "loss": float(np.mean(window)),
-                                         "lr": fit.lr(fit.step - 1), **{k: float(v) for k, v in parts.items()}})
+                                         "lr": fit.lr(fit.step - 1) * fit.state.get("lr_scale", 1.0), **{k: float(v) for k, v in parts.items()}})
             window.clear()
 
 
@@ -165,7 +167,9 @@ class Fit:
         """What a training log records of the run itself."""
         return {"steps": self.step, "completed": self.completed, "history": self.state.get("history", []),
                 "wall_time_s": round(self.wall_s, 2), "seconds_per_step": round(self.seconds_per_step, 4),
-                "threads": torch.get_num_threads()}
+                "threads": torch.get_num_threads(),
+                **({"stop_reason": self.state["stop_reason"]} if self.state.get("stop_reason") else {}),
+                **({"plateau": self.state["plateau"]} if "plateau" in self.state else {})}
 
     def save(self) -> None:
         save_checkpoint(self.out_dir / LAST, {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
@@ -213,7 +217,7 @@ def _loop(run: Fit, step_fn: StepFn, hooks: Sequence[Hook], checkpoint_every: in
     t_seg, wall_before = time.monotonic(), st["wall_s"]
     first = True
     run.model.train()
-    while st["step"] < run.steps:
+    while st["step"] < run.steps and not st.get("stop_reason"):
         step = st["step"]
         epoch, s = divmod(step, spe)
         if s == 0 or first:
@@ -224,7 +228,7 @@ def _loop(run: Fit, step_fn: StepFn, hooks: Sequence[Hook], checkpoint_every: in
         batch = run.sampler.indices(step)
         idx = run.distributed.shard(batch)
         for group in run.optimizer.param_groups:
-            group["lr"] = run.lr(step)
+            group["lr"] = run.lr(step) * st.get("lr_scale", 1.0)
         t0 = time.monotonic()
         run.optimizer.zero_grad(set_to_none=True)
         loss, parts = step_fn(idx, step)
@@ -249,13 +253,16 @@ def _loop(run: Fit, step_fn: StepFn, hooks: Sequence[Hook], checkpoint_every: in
         run.model.train()
         stopping = stop_after_steps is not None and st["step"] >= stop_after_steps and st["step"] < run.steps
         st["wall_s"] = wall_before + time.monotonic() - t_seg
+        finished = st["step"] == run.steps or bool(st.get("stop_reason"))
         if run.out_dir is not None and ((checkpoint_every and st["step"] % checkpoint_every == 0) or epoch_done
-                                        or stopping or st["step"] == run.steps):
+                                        or stopping or finished):
             run.save()
         if stopping:
             run.log(f"{run.label} stopped after {st['step']} steps (resume to continue)")
             return
     run.completed = True
+    if st.get("stop_reason"):
+        run.log(f"{run.label} stopped at step {st['step']} of at most {run.steps}: {st['stop_reason']}")
     st["wall_s"] = wall_before + time.monotonic() - t_seg
     if progress is not None:
         run.log(f"{run.label} {st['step']}/{run.steps} steps, wall {format_duration(st['wall_s'])}, "

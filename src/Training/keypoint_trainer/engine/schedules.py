@@ -5,7 +5,9 @@
 * ``step_decay``: x0.1 at each milestone step (MultiStepLR, MMPose's heatmap recipes; the
   multi-figure and HSJP ``lr_drops`` are milestones at fractions of the run);
 * ``warmup_cosine``: linear warm-up over ``warmup`` steps, then cosine decay to 5 % of ``base``
-  (the SPMKD stages and its supervised baseline).
+  (the SPMKD stages and its supervised baseline);
+* ``warmup_constant``: the same warm-up, then constant, where the validation plateau decides the
+  drops (engine/plateau.py).
 """
 from __future__ import annotations
 
@@ -37,6 +39,12 @@ def warmup_cosine(base: float, total: int, warmup: int) -> Schedule:
         return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
     return lr
+
+
+def warmup_constant(base: float, warmup: int) -> Schedule:
+    """Linear warm-up over ``warmup`` steps, then ``base``: for runs whose decay a plateau hook decides
+    (engine/plateau.py)."""
+    return lambda step: base * (step + 1) / warmup if step < warmup else base
 
 
 def fraction_milestones(total: int, fractions: Sequence[float]) -> list[int]:

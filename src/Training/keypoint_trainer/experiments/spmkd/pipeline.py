@@ -49,6 +49,8 @@ class Profile:
     golden: int = 3
     lr1: float = 2e-3
     lr2: float = 1e-3
+    plateau_patience: int = 0     # > 0: stages and baseline train to their validation plateau
+    plateau_drops: int = 2
 
     def to_dict(self):
         return asdict(self)
@@ -71,7 +73,24 @@ def _train_cfg(p: Profile, k: int, init: str = "crwt", fuser: str = "soft", stag
     return TrainConfig(model=ModelConfig(num_keypoints=k, feature_dim=p.feature_dim, fuser=fuser),
                        stage1_steps=p.stage1_steps, stage2_steps=stage2_steps or p.stage2_steps,
                        batch_size=p.batch_size, eval_every=p.eval_every, alpha=p.alpha, beta=p.beta, init=init,
-                       lr1=p.lr1, lr2=p.lr2)
+                       lr1=p.lr1, lr2=p.lr2, plateau_patience=p.plateau_patience, plateau_drops=p.plateau_drops)
+
+
+def _baseline_cfg(p: Profile):
+    from .baseline import BaselineConfig
+
+    return BaselineConfig(steps=p.baseline_steps, batch_size=p.batch_size, eval_every=p.eval_every,
+                          plateau_patience=p.plateau_patience, plateau_drops=p.plateau_drops)
+
+
+def _labelled(path: Path):
+    """A split's maps and joints as the baseline's validation data."""
+    from ...data.pressure.splits import mat_pitch_cm, mat_shape
+    from .baseline import LabelledMaps
+
+    data, info = load_dataset(path)
+    rows, cols = mat_shape(info)
+    return LabelledMaps(data["pressure"], data["joints"], rows, cols, mat_pitch_cm(info))
 
 
 def run_names(p: Profile) -> list[str]:
@@ -81,7 +100,7 @@ def run_names(p: Profile) -> list[str]:
 def train_all(p: Profile, run_root: Path, data_paths: dict[str, Path], only: Optional[list[str]] = None,
               log=print) -> dict[str, Any]:
     """Train every run of the profile (resumable). SPMKD runs read pressure arrays only."""
-    from .baseline import BaselineConfig, train_baseline
+    from .baseline import train_baseline
     from .train import train_crwt
 
     train_maps = load_pressure_only(data_paths["train"])
@@ -104,8 +123,8 @@ def train_all(p: Profile, run_root: Path, data_paths: dict[str, Path], only: Opt
         elif name == "baseline":
             data, info = load_dataset(data_paths["train"])  # the supervised baseline reads labels
             m = info["mat"]
-            out[name] = train_baseline(run_root / name, BaselineConfig(steps=p.baseline_steps, batch_size=p.batch_size),
-                                       data["pressure"], data["joints"], m["rows"], m["cols"], log=log)
+            out[name] = train_baseline(run_root / name, _baseline_cfg(p), data["pressure"], data["joints"], m["rows"],
+                                       m["cols"], log=log, val=_labelled(data_paths["val"]))
         elif name.startswith("k"):
             out[name] = train_crwt(run_root / name, _train_cfg(p, int(name[1:])), train_maps, val_maps, log=log)
         walls[name] = time.monotonic() - t0
@@ -158,10 +177,10 @@ def _evaluation_data(data_paths: dict[str, Path], spec: DataSpec) -> dict[str, A
 def _evaluate_baseline(p: Profile, rdir: Path, e: dict[str, Any]) -> dict[str, Any]:
     """The supervised baseline: its 14 joints directly, posture from them, cost and robustness."""
     from ...metrics.flops import describe
-    from .baseline import BaselineConfig, load_baseline, predict_baseline
+    from .baseline import load_baseline, predict_baseline
     from .evaluate import evaluate_joint_predictions
 
-    bcfg = BaselineConfig(steps=p.baseline_steps, batch_size=p.batch_size)
+    bcfg = _baseline_cfg(p)
     model = load_baseline(rdir, bcfg)
     t0 = time.monotonic()
     pred = {s: predict_baseline(model, e["dsub"][s]["pressure"], bcfg) for s in ("train", "test", "unf_test")}

@@ -31,7 +31,8 @@ import torch.nn.functional as F
 
 from ...data.pressure.splits import SPMKD_INPUT, to_model_input
 from ...engine.fit import Fit, Hook, Sampler, StepLosses, fit
-from ...engine.schedules import warmup_cosine
+from ...engine.plateau import Plateau
+from ...engine.schedules import warmup_constant, warmup_cosine
 from ...engine.seeding import seed_everything
 from ...metrics.ssim import ssim
 from ...models.efd import EFD, ModelConfig
@@ -54,6 +55,11 @@ class TrainConfig:
     eval_every: int = 25
     seed: int = 0
     init: str = "crwt"  # "crwt" (stage 2 starts from stage 1) or "scratch"
+    # > 0: train each stage to its validation plateau (stage 1: BCE, stage 2: L2) with a constant rate
+    # dropped x0.1 at each plateau (engine/plateau.py); the step counts become upper bounds
+    plateau_patience: int = 0
+    plateau_drops: int = 2
+    plateau_min_delta: float = 0.01
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -177,18 +183,24 @@ def train_stage(stage_dir: Path, stage: int, cfg: TrainConfig, train_maps: np.nd
         out = model(x)
         return stage_loss(stage, out["logits"], x, cfg, out["heatmaps"])
 
-    run = fit(model, step_fn, optimizer=opt, sampler=sampler, steps=total, lr=warmup_cosine(base_lr, total, cfg.warmup),
+    hooks = [StepLosses(), Validation(cfg, val_maps)]
+    if cfg.plateau_patience:
+        hooks.append(Plateau("bce" if stage == 1 else "l2", patience=cfg.plateau_patience, drops=cfg.plateau_drops,
+                             min_delta=cfg.plateau_min_delta))
+    schedule = warmup_constant(base_lr, cfg.warmup) if cfg.plateau_patience else warmup_cosine(base_lr, total, cfg.warmup)
+    run = fit(model, step_fn, optimizer=opt, sampler=sampler, steps=total, lr=schedule,
               out_dir=stage_dir, label=f"[stage{stage} {stage_dir.parent.name}]", checkpoint_every=cfg.eval_every,
               resume=resume, stop_after_steps=stop_after_steps, progress_interval=progress_interval,
-              hooks=[StepLosses(), Validation(cfg, val_maps)], extra_checkpoint={"config": cfg.to_dict()}, log=log)
+              hooks=hooks, extra_checkpoint={"config": cfg.to_dict()}, log=log)
     if not run.completed:
         return None
     curves = run.state["curves"]
     torch.save(model.state_dict(), stage_dir / "final.pth")
     bs = sampler.batch_size
-    summary = {"stage": stage, "steps": total, "batch_size": bs, "train_maps": n,
-               "epochs": total * bs / n, "wall_s": run.wall_s, "final_val": curves["val"][-1],
-               "config": cfg.to_dict()}
+    summary = {"stage": stage, "steps": run.step, "max_steps": total, "batch_size": bs, "train_maps": n,
+               "epochs": run.step * bs / n, "wall_s": run.wall_s, "final_val": curves["val"][-1],
+               "config": cfg.to_dict(), **({"plateau": run.state["plateau"], "stop_reason": run.state.get("stop_reason")}
+                                          if "plateau" in run.state else {})}
     (stage_dir / "curves.json").write_text(json.dumps(curves))
     done.write_text(json.dumps(summary, indent=2))
     log(f"[{stage_dir}] done in {run.wall_s:.0f}s: {curves['val'][-1]}")
@@ -212,7 +224,7 @@ def train_crwt(run_dir: Path, cfg: TrainConfig, train_maps: np.ndarray, val_maps
         if s1 is None:
             return None
         if remaining is not None:
-            remaining = max(1, remaining - cfg.stage1_steps)
+            remaining = max(1, remaining - s1["steps"])
         init = torch.load(s1_dir / "final.pth", map_location="cpu")
     elif cfg.init != "scratch":
         raise ValueError(f"init must be 'crwt' or 'scratch', not {cfg.init!r}")
