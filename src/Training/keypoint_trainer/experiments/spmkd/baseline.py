@@ -19,6 +19,7 @@ import torch
 
 from ...codecs.heatmap import HeatmapCodec
 from ...data.pressure.splits import baseline_input, to_model_input
+from ...engine.distributed import data_parallel
 from ...engine.fit import Sampler, StepLosses, fit
 from ...engine.schedules import warmup_cosine
 from ...engine.seeding import seed_everything
@@ -68,6 +69,7 @@ def train_baseline(run_dir: Path, cfg: BaselineConfig, maps: np.ndarray, joints_
         return json.loads(done.read_text())
     seed_everything(cfg.seed + 100)
     model = build_baseline(cfg)
+    net, ranks = data_parallel(model)  # DistributedDataParallel in a group: gradients averaged over ranks
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     spec = baseline_input(cfg.input_size)
     n = len(maps)
@@ -75,13 +77,13 @@ def train_baseline(run_dir: Path, cfg: BaselineConfig, maps: np.ndarray, joints_
 
     def step_fn(idx: np.ndarray, step: int):
         tgt, w = _targets(model.codec, joints_cells[idx], rows, cols)
-        pred = model(to_model_input(maps[idx], spec))
+        pred = net(to_model_input(maps[idx], spec))
         return (((pred - tgt) ** 2).mean(dim=(2, 3)) * w).mean() * 1000.0, {}
 
     run = fit(model, step_fn, optimizer=opt, sampler=sampler, steps=cfg.steps,
               lr=warmup_cosine(cfg.lr, cfg.steps, cfg.warmup), out_dir=run_dir, label=f"[baseline {run_dir.name}]",
               checkpoint_every=50, resume=resume, stop_after_steps=stop_after_steps, progress_interval=30.0,
-              hooks=[StepLosses(parts=False)], log=log)
+              hooks=[StepLosses(parts=False)], log=log, distributed=ranks)
     if not run.completed:
         return None
     curves = run.state["curves"]
