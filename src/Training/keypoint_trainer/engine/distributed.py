@@ -11,11 +11,21 @@ function of seed and epoch) and trains on its strided share ``batch[rank::world_
 averages the gradients, so with equal shares a step follows the gradient of the whole global
 batch, as a one-process run does (only BatchNorm statistics are per share). Rank 0 alone writes
 checkpoints, logs and exports; every rank resumes from the same checkpoint.
+
+Every family wires its training step the same way (:func:`data_parallel`)::
+
+    net, ranks = data_parallel(model)     # one process: net is model itself, nothing changes
+    def step_fn(idx, step): ... net(x) ...  # the forward goes through the wrapper
+    fit(model, step_fn, ..., distributed=ranks)
+
+and writes a run into ``ranks.own(directory)``: the directory itself on rank 0, its own resumable
+copy ``directory/ranks/<rank>`` on every other rank.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 import torch
@@ -45,6 +55,12 @@ class Distributed:
         device_ids = [self.local_rank] if torch.cuda.is_available() else None
         return nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
 
+    def own(self, directory) -> Path:
+        """Where this rank writes a run kept in ``directory``: rank 0 the directory itself (the run
+        that export, report and publish read), every other rank its own copy ``directory/ranks/<rank>``
+        (same checkpoints, so ``--resume`` works for the whole group)."""
+        return Path(directory) / "ranks" / str(self.rank) if self.rank else Path(directory)
+
     def mean(self, value: float, weight: float = 1.0) -> float:
         """Weighted mean of a scalar over ranks (the training loss of a step)."""
         if not self.enabled:
@@ -71,3 +87,14 @@ def from_environment(environ: Optional[dict] = None) -> Distributed:
         torch.cuda.set_device(local)
     return Distributed(rank, world, local)
 
+
+
+def data_parallel(model: nn.Module, environ: Optional[dict] = None) -> tuple[nn.Module, Distributed]:
+    """The training-step wiring of every family -> ``(net, ranks)``: ``ranks`` is the group the
+    environment describes (joined once per process; one process when it describes none) and
+    ``net`` the module a step function must run its forward through: ``model`` itself in one
+    process (so a one-process run is unchanged), its DistributedDataParallel wrapper in a group
+    (whose backward averages the gradients over the ranks). Give ``model`` and ``ranks`` to
+    ``engine.fit.fit(..., distributed=ranks)``, which shards the batches and averages the logged loss."""
+    ranks = from_environment(environ)
+    return ranks.wrap(model), ranks

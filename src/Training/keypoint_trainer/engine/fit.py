@@ -16,10 +16,11 @@ best checkpoint, curves, snapshots, fresh data per epoch). The loop owns the res
 * progress lines with ETA (engine/progress.py), wall and pure training time.
 
 Data parallel (engine/distributed.py): with ``distributed`` of several processes every rank takes
-its strided share of each global batch; the family's ``step_fn`` runs its forward through the
-DDP-wrapped model, so gradients are averaged; the logged loss is the mean over ranks. Each rank
-keeps its own checkpoints (rank 0 in ``out_dir``, the others in ``out_dir/ranks/<rank>``), so
-every rank resumes from its own identical state.
+its strided share of each global batch; every family's ``step_fn`` runs its forward through the
+module of ``data_parallel(model)`` (the DDP wrapper in a group), so gradients are averaged; the
+logged loss is the mean over ranks (the ``parts`` are rank 0's share). Each rank keeps its own
+checkpoints (rank 0 in the run's directory, the others in ``ranks/<rank>`` below it:
+``Distributed.own``), so every rank resumes from its own identical state.
 
 ``stop_after_steps`` stops (resumably) after that many steps of the run: a testing aid and the
 way to split a long run over sessions. A hook may end the run early for good by setting

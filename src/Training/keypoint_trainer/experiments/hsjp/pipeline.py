@@ -38,8 +38,14 @@ def run_jobs(cfg: dict[str, Any], only=None, resume: bool = False, kinds=("prete
 
     from .sources import unlabelled_pool
     from .ambiguity import inked_patches
+    from ...engine.distributed import from_environment
     from .train import PretextValidation, evaluate_pretext, finetune, load_pretext, train_pretext
 
+    # in a data-parallel group rank 0 writes the runs, every other rank its own copy under ranks/<rank>
+    # (fine-tunes read their pretext run back, so the whole output directory moves)
+    ranks = from_environment()
+    if ranks.rank:
+        cfg = dict(cfg, run=dict(cfg["run"], out_dir=str(ranks.own(cfg["run"]["out_dir"]))))
     out = Path(cfg["run"]["out_dir"])
     data = load_data(cfg, log)
     pools: dict[bool, Any] = {}

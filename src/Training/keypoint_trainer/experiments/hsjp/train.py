@@ -26,6 +26,7 @@ from ...codecs.heatmap import HeatmapCodec
 from ...codecs.jigsaw import PretextSpec, default_eps, located, make_sample, masked_mse, puzzle_precision
 from ...core.manifest import write_json
 from ...core.provenance import machine_info, versions
+from ...engine.distributed import Distributed, data_parallel
 from ...engine.fit import Fit, Hook, Sampler, WindowHistory, fit
 from ...engine.predict import predict
 from ...engine.schedules import fraction_milestones, step_decay
@@ -35,7 +36,7 @@ from ...models.heatmap_net import HeatmapNet
 
 
 def _fit(cfg: dict[str, Any], model: torch.nn.Module, loss_fn, tc: dict[str, Any], n: int, steps: int, name: str,
-         resume: bool, log, hooks: Sequence[Hook] = ()) -> dict[str, Any]:
+         resume: bool, log, hooks: Sequence[Hook] = (), ranks: Distributed = Distributed()) -> dict[str, Any]:
     """One run on the engine's fit loop: Adam, batches over seeded permutations, lr x0.1 at ``lr_drops``."""
     seed = int(cfg["run"]["seed"])
     run = fit(model, loss_fn, optimizer=torch.optim.Adam(model.parameters(), lr=float(tc["lr"])),
@@ -43,7 +44,8 @@ def _fit(cfg: dict[str, Any], model: torch.nn.Module, loss_fn, tc: dict[str, Any
               lr=step_decay(float(tc["lr"]), fraction_milestones(steps, tc.get("lr_drops", ()))),
               out_dir=Path(cfg["run"]["out_dir"]) / name, label=f"[hsjp/{name}]",
               checkpoint_every=int(tc.get("checkpoint_every", 50)), resume=resume,
-              progress_interval=float(cfg["run"].get("progress_interval", 10.0)), hooks=[WindowHistory(), *hooks], log=log)
+              progress_interval=float(cfg["run"].get("progress_interval", 10.0)), hooks=[WindowHistory(), *hooks], log=log,
+              distributed=ranks)
     return {**run.summary(), "validation": run.state.get("validation", [])}
 
 
@@ -70,13 +72,14 @@ def train_pretext(cfg: dict[str, Any], name: str, spec: PretextSpec, pool: np.nd
     out = Path(cfg["run"]["out_dir"]) / name
     seed_everything(seed)
     model = pretext_model(spec)
+    net, ranks = data_parallel(model)  # DistributedDataParallel in a group: gradients averaged over ranks
 
     def loss_fn(idx, step):
         x, t, m, _ = pretext_batch(pool, idx, spec, seed, step)
-        loss = masked_mse(model(x), t, m)
+        loss = masked_mse(net(x), t, m)
         return loss, {"masked": float(1 - m.mean())}
 
-    res = _fit(cfg, model, loss_fn, pc, len(pool), int(pc["steps"]), name, resume, log, hooks)
+    res = _fit(cfg, model, loss_fn, pc, len(pool), int(pc["steps"]), name, resume, log, hooks, ranks)
     torch.save({"model": model.state_dict(), "spec": spec.__dict__}, out / "pretext.pth")
     res.update({"name": name, "spec": spec.__dict__, "pool_size": len(pool), "machine": machine_info(),
                 "versions": versions()})
@@ -178,12 +181,13 @@ def finetune(cfg: dict[str, Any], name: str, data: dict[str, Any], *, fraction: 
     sub = label_subset(len(data["train_x"]), fraction, seed)
     x, y = data["train_x"][torch.from_numpy(sub)], data["train_y"][torch.from_numpy(sub)]
     crit = nn.MSELoss()
+    net, ranks = data_parallel(model)  # DistributedDataParallel in a group: gradients averaged over ranks
 
     def loss_fn(idx, step):
         i = torch.from_numpy(idx)
-        return crit(model(x[i]), y[i]), {}
+        return crit(net(x[i]), y[i]), {}
 
-    res = _fit(cfg, model, loss_fn, fc, len(x), steps, name, resume, log)
+    res = _fit(cfg, model, loss_fn, fc, len(x), steps, name, resume, log, ranks=ranks)
     t0 = time.monotonic()
     pred = predict(model, data["test_x"], 64)["keypoints"]
     metrics = summarize(pred, data["test_kp"])

@@ -23,6 +23,7 @@ from ...core.keypoints import STICK_FIGURE
 from ...core.manifest import write_json
 from ...core.provenance import machine_info, versions
 from ...data.multi.generator import MultiConfig, load_or_generate
+from ...engine.distributed import data_parallel, from_environment
 from ...engine.fit import Hook, Sampler, WindowHistory, fit
 from ...engine.schedules import fraction_milestones, step_decay
 from ...engine.seeding import seed_everything
@@ -89,15 +90,17 @@ def train_model(cfg: dict[str, Any], name: str, stages: int, data: dict[str, np.
     the loss history (the pipeline's validation curve)."""
     seed = int(cfg["run"]["seed"])
     tcfg = cfg["train"]
-    out = Path(cfg["run"]["out_dir"]) / name
+    # rank 0 writes the model's directory; in a group every other rank its own copy under ranks/<rank>
+    out = from_environment().own(Path(cfg["run"]["out_dir"]) / name)
     seed_everything(seed)
     model = build_model(cfg, stages)
+    net, ranks = data_parallel(model)  # DistributedDataParallel in a group: gradients averaged over ranks
     adj = adjacency()
     x = to_input(data["images"])
 
     def loss_fn(idx: np.ndarray, step: int):
         tg = build_targets(data["keypoints"][idx], data["count"][idx], data["occluded"][idx], stages)
-        return compute_loss(model, model(x[torch.from_numpy(idx)]), tg, tcfg, adj)
+        return compute_loss(model, net(x[torch.from_numpy(idx)]), tg, tcfg, adj)
 
     steps = int(tcfg["steps"])
     run = fit(model, loss_fn, optimizer=torch.optim.Adam(model.parameters(), lr=float(tcfg["lr"])),
@@ -105,7 +108,7 @@ def train_model(cfg: dict[str, Any], name: str, stages: int, data: dict[str, np.
               lr=step_decay(float(tcfg["lr"]), fraction_milestones(steps, tcfg.get("lr_drops", ()))), out_dir=out,
               label=f"[multi/{name}]", checkpoint_every=int(tcfg.get("checkpoint_every", 50)), resume=resume,
               stop_after_steps=stop_after_steps, progress_interval=float(tcfg.get("progress_interval", 10.0)),
-              hooks=[WindowHistory(), *hooks], log=log)
+              hooks=[WindowHistory(), *hooks], log=log, distributed=ranks)
     res = run.summary()
     res["validation"] = run.state.get("validation", [])
     if run.completed:

@@ -22,6 +22,7 @@ import torch
 
 from ...codecs.heatmap import HeatmapCodec
 from ...data.pressure.splits import baseline_input, to_model_input
+from ...engine.distributed import data_parallel
 from ...engine.fit import Fit, Hook, Sampler, StepLosses, fit
 from ...engine.plateau import Plateau
 from ...engine.schedules import warmup_constant, warmup_cosine
@@ -108,6 +109,7 @@ def train_baseline(run_dir: Path, cfg: BaselineConfig, maps: np.ndarray, joints_
         return json.loads(done.read_text())
     seed_everything(cfg.seed + 100)
     model = build_baseline(cfg)
+    net, ranks = data_parallel(model)  # DistributedDataParallel in a group: gradients averaged over ranks
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     spec = baseline_input(cfg.input_size)
     n = len(maps)
@@ -115,7 +117,7 @@ def train_baseline(run_dir: Path, cfg: BaselineConfig, maps: np.ndarray, joints_
 
     def step_fn(idx: np.ndarray, step: int):
         tgt, w = _targets(model.codec, joints_cells[idx], rows, cols)
-        pred = model(to_model_input(maps[idx], spec))
+        pred = net(to_model_input(maps[idx], spec))
         return (((pred - tgt) ** 2).mean(dim=(2, 3)) * w).mean() * 1000.0, {}
 
     hooks: list[Hook] = [StepLosses(parts=False)]
@@ -129,7 +131,8 @@ def train_baseline(run_dir: Path, cfg: BaselineConfig, maps: np.ndarray, joints_
     schedule = warmup_constant(cfg.lr, cfg.warmup) if cfg.plateau_patience else warmup_cosine(cfg.lr, cfg.steps, cfg.warmup)
     run = fit(model, step_fn, optimizer=opt, sampler=sampler, steps=cfg.steps, lr=schedule, out_dir=run_dir,
               label=f"[baseline {run_dir.name}]", checkpoint_every=50, resume=resume,
-              stop_after_steps=stop_after_steps, progress_interval=30.0, hooks=hooks, log=log)
+              stop_after_steps=stop_after_steps, progress_interval=30.0, hooks=hooks, log=log,
+              distributed=ranks)
     if not run.completed:
         return None
     curves = run.state["curves"]

@@ -56,8 +56,8 @@ def _run(args: argparse.Namespace) -> int:
     from ...data.pressure.splits import build_datasets, data_spec
     from .pipeline import Profile, run_pipeline, train_all
 
-    configure_threads(args.threads)
     cfg = load_config(args.profile, args.overrides, family="spmkd")
+    configure_threads(args.threads or cfg["run"].get("threads") or None)  # run.threads: train-distributed.sh
     prof = Profile.from_config(cfg)
     data_root = args.data_root or DEFAULT_DATA / cfg["run"]["name"]
     run_root = args.run_root or DEFAULT_RUNS / cfg["run"]["name"]

@@ -99,9 +99,14 @@ def run_names(p: Profile) -> list[str]:
 
 def train_all(p: Profile, run_root: Path, data_paths: dict[str, Path], only: Optional[list[str]] = None,
               log=print) -> dict[str, Any]:
-    """Train every run of the profile (resumable). SPMKD runs read pressure arrays only."""
+    """Train every run of the profile (resumable). SPMKD runs read pressure arrays only. In a
+    data-parallel group (engine/distributed.py) rank 0 trains into ``run_root`` and every other rank
+    into its own copy ``run_root/ranks/<rank>`` (the runs share stage 1 and read it back)."""
+    from ...engine.distributed import from_environment
     from .baseline import train_baseline
     from .train import train_crwt
+
+    run_root = from_environment().own(run_root)
 
     train_maps = load_pressure_only(data_paths["train"])
     val_maps = load_pressure_only(data_paths["val"])

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from ...data.pressure.splits import SPMKD_INPUT, to_model_input
+from ...engine.distributed import data_parallel
 from ...engine.fit import Fit, Hook, Sampler, StepLosses, fit
 from ...engine.plateau import Plateau
 from ...engine.schedules import warmup_constant, warmup_cosine
@@ -174,13 +175,14 @@ def train_stage(stage_dir: Path, stage: int, cfg: TrainConfig, train_maps: np.nd
         model.load_state_dict(init_state)
     elif stage == 2 and not (resume and (stage_dir / "last.pth").is_file()):
         log(f"[{stage_dir}] stage 2 from scratch (no weight transfer)")
+    net, ranks = data_parallel(model)  # DistributedDataParallel in a group: gradients averaged over ranks
     opt = torch.optim.Adam(model.parameters(), lr=base_lr, weight_decay=cfg.weight_decay)
     n = len(train_maps)
     sampler = Sampler(n, min(cfg.batch_size, n), seed, drop_last=True, sort=True)
 
     def step_fn(idx: np.ndarray, step: int):
         x = to_model_input(train_maps[idx])
-        out = model(x)
+        out = net(x)
         return stage_loss(stage, out["logits"], x, cfg, out["heatmaps"])
 
     hooks = [StepLosses(), Validation(cfg, val_maps)]
@@ -191,7 +193,8 @@ def train_stage(stage_dir: Path, stage: int, cfg: TrainConfig, train_maps: np.nd
     run = fit(model, step_fn, optimizer=opt, sampler=sampler, steps=total, lr=schedule,
               out_dir=stage_dir, label=f"[stage{stage} {stage_dir.parent.name}]", checkpoint_every=cfg.eval_every,
               resume=resume, stop_after_steps=stop_after_steps, progress_interval=progress_interval,
-              hooks=hooks, extra_checkpoint={"config": cfg.to_dict()}, log=log)
+              hooks=hooks, extra_checkpoint={"config": cfg.to_dict()}, log=log,
+              distributed=ranks)
     if not run.completed:
         return None
     curves = run.state["curves"]

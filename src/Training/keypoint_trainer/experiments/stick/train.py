@@ -30,7 +30,7 @@ from ...data.stick.dataset import load_split
 from ...data.stick.fresh import FreshEpochs
 from ...engine import schedules
 from ...engine.checkpoint import load_checkpoint, save_checkpoint
-from ...engine.distributed import from_environment
+from ...engine.distributed import data_parallel, from_environment
 from ...engine.fit import Fit, Hook, Sampler, fit
 from ...engine.predict import predict, predict_heatmaps
 from ...engine.progress import format_duration
@@ -147,10 +147,9 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
     tcfg = cfg["train"]
     epochs = int(epochs or spec.get("epochs") or tcfg["epochs"])  # explicit (ablate) > experiment > config
     bs, lr, seed = int(tcfg["batch_size"]), float(tcfg["lr"]), int(cfg["run"]["seed"])
-    ranks = from_environment()  # one process unless started as a torchrun-style group
-    out = Path(out_dir) if out_dir else run_dir(cfg, name)
-    if ranks.rank:  # rank 0 writes the run; the others keep their own resumable copy
-        out = out / "ranks" / str(ranks.rank)
+    # one process unless started as a torchrun-style group; rank 0 writes the run, the others
+    # keep their own resumable copy under ranks/<rank>
+    out = from_environment().own(Path(out_dir) if out_dir else run_dir(cfg, name))
     out.mkdir(parents=True, exist_ok=True)
 
     codec = build_codec(spec)  # the one the model's head owns
@@ -161,7 +160,7 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
         f"{spec.get('description', '')}")
     seed_everything(seed)
     model = build_model(spec)
-    net = ranks.wrap(model)  # DistributedDataParallel in a group: gradients averaged over ranks
+    net, ranks = data_parallel(model)  # DistributedDataParallel in a group: gradients averaged over ranks
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     criterion = make_criterion(spec)
     sampler = Sampler(len(xtr), bs, seed)
