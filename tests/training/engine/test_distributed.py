@@ -50,13 +50,7 @@ def _train(tmp: Path, data_root: Path, nproc: int, epochs: int = 3) -> list[dict
     out = tmp / f"runs{nproc}"
     args = ["train", "--config", "quick", "--model", "regression_l1",
             "--set", f'data.root="{data_root}"', "--set", f'run.out_dir="{out}"', "--set", f"train.epochs={epochs}"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src" / "Training")}
-    if nproc == 1:
-        cmd = ["/usr/bin/python3", "-m", "keypoint_trainer", *args, "--set", "run.threads=1"]
-    else:
-        cmd = [str(ROOT / "scripts" / "train-distributed.sh"), "--nproc", str(nproc), "--port", str(_free_port()), "--", *args]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
+    _run(args, nproc, one_thread=("--set", "run.threads=1"))
     return json.loads((out / "regression_l1" / "training_log.json").read_text())["history"]
 
 
@@ -79,11 +73,12 @@ def test_two_processes_follow_the_one_process_loss_curve(quick_cfg, tmp_path):
 BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 
-def _run(args: list[str], nproc: int) -> None:
-    """``python3 -m keypoint_trainer ARGS`` in one process, or in ``nproc`` through train-distributed.sh."""
+def _run(args: list[str], nproc: int, one_thread: tuple[str, ...] = ("--threads", "1")) -> None:
+    """``python3 -m keypoint_trainer ARGS`` in one process (with ``one_thread``), or in ``nproc``
+    through train-distributed.sh (which sets the threads of each rank)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src" / "Training"), "KEYPOINT_THREADS": "1"}
     if nproc == 1:
-        cmd = ["/usr/bin/python3", "-m", "keypoint_trainer", *args, "--threads", "1"]
+        cmd = ["/usr/bin/python3", "-m", "keypoint_trainer", *args, *one_thread]
     else:
         cmd = [str(ROOT / "scripts" / "train-distributed.sh"), "--nproc", str(nproc), "--port", str(_free_port()), "--", *args]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
