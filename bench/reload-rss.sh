@@ -4,8 +4,8 @@
 # one model (the trainer publishes its newest version again as the next version, as bench/soak.sh does).
 # After the warm-up and after each reload (once the service serves the new version and --settle seconds of
 # load have passed) one row: the service's resident set from /proc/PID/status (VmRSS, and its anonymous and
-# file-backed parts), the .NET GC heap and the ONNX Runtime sessions not yet released (kps_onnx_sessions_open)
-# from /metrics. Writes reload-rss.csv and reload-rss.md (table and verdict) to --out.
+# file-backed parts), the .NET GC heap (live objects, and what the GC has committed) and the ONNX Runtime sessions
+# not yet released (kps_onnx_sessions_open) from /metrics. Writes reload-rss.csv and reload-rss.md (table and verdict) to --out.
 #   bench/reload-rss.sh [--reloads 12] [--model heatmap] [--rate 10] [--warmup 30] [--settle 15] [--warmup-reloads 2]
 #                       [--out artifacts/reload-rss] [--port 8096] [--env NAME=VALUE ...] [-- service options ...]
 # --env sets a variable for the service process only (e.g. --env MALLOC_ARENA_MAX=2); options after -- go to
@@ -50,13 +50,13 @@ metrics() { curl -sf "$url/metrics" -o "$work/metrics.txt" && cat "$work/metrics
 metric() { metrics | awk -v m="$1" '$1 == m && !seen { print $2; seen = 1 }'; }
 kib() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$service/status"; }
 row() { # reload version
-  local rss anon file heap sessions
+  local rss anon file heap committed sessions
   rss=$(kib VmRSS); anon=$(kib RssAnon); file=$(kib RssFile)
-  heap=$(metric dotnet_total_memory_bytes); sessions=$(metric kps_onnx_sessions_open)
-  /usr/bin/python3 -c "import sys; r, v, a, b, c, h, s = sys.argv[1:]; print(f'{r},{v},{int(a)/1024:.1f},{int(b)/1024:.1f},{int(c)/1024:.1f},{float(h)/1048576:.1f},{int(float(s or -1))}')" \
-    "$1" "$2" "$rss" "$anon" "$file" "${heap:-0}" "${sessions:-}" | tee -a "$out/reload-rss.csv"
+  heap=$(metric dotnet_total_memory_bytes); committed=$(metric kps_gc_committed_bytes); sessions=$(metric kps_onnx_sessions_open)
+  /usr/bin/python3 -c "import sys; r, v, a, b, c, h, g, s = sys.argv[1:]; print(f'{r},{v},{int(a)/1024:.1f},{int(b)/1024:.1f},{int(c)/1024:.1f},{float(h)/1048576:.1f},{float(g or -1048576)/1048576:.1f},{int(float(s or -1))}')" \
+    "$1" "$2" "$rss" "$anon" "$file" "${heap:-0}" "${committed:-}" "${sessions:-}" | tee -a "$out/reload-rss.csv"
 }
-echo "reload,version,rss_mib,rss_anon_mib,rss_file_mib,gc_heap_mib,onnx_sessions_open" >"$out/reload-rss.csv"
+echo "reload,version,rss_mib,rss_anon_mib,rss_file_mib,gc_heap_mib,gc_committed_mib,onnx_sessions_open" >"$out/reload-rss.csv"
 echo "[reload-rss] service pid $service, env: ${envs[*]:-(none)}, options: ${service_args[*]:-(none)}; warm-up ${warmup} s at $rate requests/s" >&2
 sleep "$warmup"
 row 0 "$(ls "$work/store/$model" | sort -n | tail -1)"
@@ -80,8 +80,8 @@ base = rss[w]; after = rss[w:]
 worst = max(after, key=lambda x: abs(x - base))
 ok = all(abs(x - base) <= 0.10 * base for x in after)
 lines = [f"Variant: {variant}", "",
-         "| reload | version | RSS MiB | anon MiB | file MiB | GC heap MiB | ONNX sessions open |", "|---|---|---|---|---|---|---|"]
-lines += [f"| {r['reload']} | {r['version']} | {r['rss_mib']} | {r['rss_anon_mib']} | {r['rss_file_mib']} | {r['gc_heap_mib']} | {r['onnx_sessions_open']} |" for r in rows]
+         "| reload | version | RSS MiB | anon MiB | file MiB | GC heap MiB | GC committed MiB | ONNX sessions open |", "|---|---|---|---|---|---|---|---|"]
+lines += [f"| {r['reload']} | {r['version']} | {r['rss_mib']} | {r['rss_anon_mib']} | {r['rss_file_mib']} | {r['gc_heap_mib']} | {r['gc_committed_mib']} | {r['onnx_sessions_open']} |" for r in rows]
 lines += ["", f"RSS {rss[0]:.0f} MiB after the warm-up, {base:.0f} MiB after reload {w}, {rss[-1]:.0f} MiB after reload {len(rows) - 1} "
           f"({100 * (rss[-1] - base) / base:+.1f} % from reload {w}, {100 * (rss[-1] - rss[0]) / rss[0]:+.1f} % from the warm-up; "
           f"largest difference from reload {w}: {100 * (worst - base) / base:+.1f} %). "

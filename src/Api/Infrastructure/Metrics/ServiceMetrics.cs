@@ -44,6 +44,7 @@ public sealed class ServiceMetrics : IDisposable
         ModelLoaded = factory.CreateGauge("kps_model_loaded", "1 for each model version being served",
             new GaugeConfiguration { LabelNames = ["model", "version"] });
         OnnxSessionsOpen = factory.CreateGauge("kps_onnx_sessions_open", "ONNX Runtime sessions of this process not yet released (served versions and retired ones still running requests)");
+        GcCommitted = factory.CreateGauge("kps_gc_committed_bytes", "Memory the .NET GC has committed for its heap as of the last collection (dotnet_total_memory_bytes counts live objects only)");
         ModelLoads = factory.CreateCounter("kps_model_loads_total", "Model version loads (at start and hot reloads) by outcome",
             new CounterConfiguration { LabelNames = ["model", "outcome"] });
 
@@ -76,6 +77,7 @@ public sealed class ServiceMetrics : IDisposable
     public Gauge ModelLoaded { get; }
     public Counter ModelLoads { get; }
     public Gauge OnnxSessionsOpen { get; }
+    public Gauge GcCommitted { get; }
 
     /// <summary>The model label for a name from a request: known models only, so made-up names cannot grow the series.</summary>
     public string ModelLabel(string? name) => name is not null && _store.GetStatus(name) is not null ? name : "";
@@ -103,6 +105,7 @@ public sealed class ServiceMetrics : IDisposable
         QueueDepth.Set(_services.GetService<InferenceScheduler>()?.QueueDepth ?? 0);
         _listener.RecordObservableInstruments(); // cumulative load counts
         OnnxSessionsOpen.Set(OnnxSession.OpenSessions);
+        GcCommitted.Set(GC.GetGCMemoryInfo().TotalCommittedBytes);
         foreach (var labels in ModelLoaded.GetAllLabelValues()) ModelLoaded.RemoveLabelled(labels);
         foreach (var status in _store.GetStatuses())
             if (status.ServingVersion is { } version) ModelLoaded.WithLabels(status.Name, version).Set(1);
