@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     *) echo "bench/reload-rss.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[ -n "${KPS_SKIP_SETUP:-}" ] || ./scripts/setup.sh --no-python >/dev/null
+[ -n "${KPS_SKIP_SETUP:-}" ] || ./scripts/setup.sh >/dev/null # KPS_SKIP_SETUP=1: already built (runs side by side)
 mkdir -p "$out"
 work=$(mktemp -d); pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
