@@ -9,6 +9,7 @@ using KeypointService.Models.Manifests;
 //   night-replay --night DIR [--url U] [--bed B] [--speed S]   a simulated night into /v1/beds through the typed client
 //   grpc   --store DIR --model M [--url U] [--concurrency N] [--seconds S]   closed-loop OIP gRPC load (wrk's units)
 //   topology [--url U] [--seconds S] [--stop-file F] [--beds B] [--frame-hz F] [--concurrency N]   predicts and bed frames through deploy/local-topology.sh's balancer
+//   session-churn [--model-file F] [--iterations N] [--runs R] [--trim 0|1] [--every K]   create, run, dispose one model's session N times; RSS as CSV
 //   soak   --out DIR [--url U] [--minutes M] [--rate R] [--window-seconds W] [--warmup-minutes M]   steady mixed load, memory and latency over time (bench/soak.sh)
 try
 {
@@ -21,6 +22,7 @@ try
         "beds" => BedLoad.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
         "night-replay" => NightReplay.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
         "topology" => TopologyLoad.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
+        "session-churn" => SessionChurn.Run(Arguments.Parse(args[1..])),
         "soak" => Soak.RunAsync(Arguments.Parse(args[1..])).GetAwaiter().GetResult(),
         _ => Usage(),
     };
@@ -34,6 +36,6 @@ catch (Exception e) when (e is ManifestException or IOException or ArgumentExcep
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: KeypointService.Bench raw --store DIR [--iterations N] [--seconds S] | inputs --store DIR --out DIR | decode [--iterations N] [--jpeg FILES] | grpc --store DIR --model M [--url U] [--concurrency N] [--seconds S] | beds --store DIR [--url U] [--beds LIST] [--seconds S] | night-replay --night DIR [--url U] [--bed B] [--speed S] | topology [--url U] [--seconds S] [--stop-file F] [--beds B] [--frame-hz F] [--concurrency N] | soak --out DIR [--url U] [--minutes M] [--rate R] [--window-seconds W] [--warmup-minutes M]");
+    Console.Error.WriteLine("usage: KeypointService.Bench raw --store DIR [--iterations N] [--seconds S] | inputs --store DIR --out DIR | decode [--iterations N] [--jpeg FILES] | grpc --store DIR --model M [--url U] [--concurrency N] [--seconds S] | beds --store DIR [--url U] [--beds LIST] [--seconds S] | night-replay --night DIR [--url U] [--bed B] [--speed S] | topology [--url U] [--seconds S] [--stop-file F] [--beds B] [--frame-hz F] [--concurrency N] | session-churn [--model-file F] [--iterations N] [--runs R] [--trim 0|1] [--every K] | soak --out DIR [--url U] [--minutes M] [--rate R] [--window-seconds W] [--warmup-minutes M]");
     return 2;
 }

@@ -74,6 +74,8 @@ public sealed class MetricsTests : IDisposable
         Assert.Equal(1, m.Value("kps_model_loads_total", ("model", "regression"), ("outcome", "success")));
         Assert.Equal(1, m.Value("kps_model_loads_total", ("model", "regression"), ("outcome", "failure")));
         Assert.Equal(1, m.Value("kps_model_loads_total", ("model", "heatmap"), ("outcome", "success")));
+        Assert.True(m.Value("kps_onnx_sessions_open") >= 2, "this host's two models hold a session each (the gauge counts the whole process)");
+        Assert.True(m.Has("kps_gc_committed_bytes"));
 
         Assert.True(m.Value("process_working_set_bytes") > 0);
         Assert.True(m.Has("dotnet_collection_count_total"));

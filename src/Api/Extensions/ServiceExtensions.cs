@@ -65,6 +65,7 @@ public static class ServiceExtensions
         {
             IntraOpThreads = o.IntraOpThreads,
             InterOpThreads = o.InterOpThreads,
+            CpuMemArena = o.CpuMemArena,
             Optimization = Choice("GraphOptimization", o.GraphOptimization, new Dictionary<string, GraphOptimizationLevel>
             {
                 ["disabled"] = GraphOptimizationLevel.ORT_DISABLE_ALL,

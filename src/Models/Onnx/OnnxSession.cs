@@ -20,8 +20,17 @@ public sealed class OnnxSession : IDisposable
     private readonly Dictionary<string, OnnxNodeInfo> _inputsByName;
     private readonly Dictionary<string, OnnxNodeInfo> _outputsByName;
     private readonly string[] _outputNames;
+    private static int s_open;
     private int _references = 1; // the owner's; each Run holds one more while it uses the native session
     private int _disposed;
+    private int _released;
+
+    /// <summary>
+    /// Native sessions of this process not yet released (created and not disposed, or disposed while a Run was
+    /// still using them). Served as <c>kps_onnx_sessions_open</c>: after a hot reload has drained, it falls back
+    /// to the number of sessions the served versions need.
+    /// </summary>
+    public static int OpenSessions => Volatile.Read(ref s_open);
 
     private OnnxSession(InferenceSession session, string modelPath, string executionProvider, string? providerFallbackReason)
     {
@@ -35,6 +44,7 @@ public sealed class OnnxSession : IDisposable
         _outputsByName = Outputs.ToDictionary(o => o.Name, StringComparer.Ordinal);
         _outputNames = Outputs.Select(o => o.Name).ToArray();
         _runOptions = new RunOptions();
+        Interlocked.Increment(ref s_open);
     }
 
     /// <summary>Absolute path of the model file.</summary>
@@ -223,7 +233,12 @@ public sealed class OnnxSession : IDisposable
         if (Interlocked.Decrement(ref _references) != 0) return;
         _session.Dispose();
         _runOptions.Dispose();
+        Volatile.Write(ref _released, 1);
+        Interlocked.Decrement(ref s_open);
     }
+
+    /// <summary>True once the native session has been released (Dispose called and no Run in progress).</summary>
+    public bool IsReleased => Volatile.Read(ref _released) != 0;
 
     /// <summary>Releases the native session (after any Run still in progress). Safe to call more than once.</summary>
     public void Dispose()

@@ -24,6 +24,9 @@ public sealed record OnnxSessionSettings
 
     public GraphOptimizationLevel Optimization { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
+    /// <summary>ORT's CPU memory arena (SessionOptions.EnableCpuMemArena); true is ORT's default.</summary>
+    public bool CpuMemArena { get; init; } = true;
+
     public OnnxExecutionProvider Provider { get; init; } = OnnxExecutionProvider.Cpu;
 
     /// <summary>CUDA device for <see cref="OnnxExecutionProvider.Cuda"/>.</summary>
@@ -70,6 +73,7 @@ public sealed record OnnxSessionSettings
             options.GraphOptimizationLevel = Optimization;
             options.IntraOpNumThreads = IntraOpThreads;
             options.InterOpNumThreads = InterOpThreads;
+            options.EnableCpuMemArena = CpuMemArena;
             return options;
         }
         catch

@@ -12,9 +12,12 @@ namespace KeypointService.Models.Serving;
 public sealed class LoadedModel
 {
     private int _references = 1; // the store's own reference, dropped by Retire()
+    private readonly Action? _released; // called once, after the sessions are released (the store's native-heap trim)
 
-    internal LoadedModel(ModelManifest manifest, string directory, OnnxSession session, OnnxSession? reconstruction, ModelMetrics? metrics = null)
+    internal LoadedModel(ModelManifest manifest, string directory, OnnxSession session, OnnxSession? reconstruction, ModelMetrics? metrics = null,
+        Action? released = null)
     {
+        _released = released;
         Metrics = metrics ?? ModelMetrics.Detached;
         Manifest = manifest;
         Directory = directory;
@@ -47,6 +50,7 @@ public sealed class LoadedModel
         if (Interlocked.Decrement(ref _references) != 0) return;
         Session.Dispose();
         Reconstruction?.Dispose();
+        _released?.Invoke();
     }
 
     internal void Retire() => Release();

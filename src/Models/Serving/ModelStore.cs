@@ -23,6 +23,7 @@ public sealed class ModelStore : IDisposable
     private int _scanRequested;
     private bool _disposed;
     private int _fallbackWarned;
+    private int _nativeHeapTrims;
 
     public ModelStore(string rootPath, ModelStoreOptions options, OnnxSessionSettings sessionSettings, ILogger<ModelStore> logger)
     {
@@ -184,7 +185,7 @@ public sealed class ModelStore : IDisposable
                 reconstruction = OnnxSession.Create(Path.Combine(directory, spec.ModelFile), _sessionSettings);
                 CheckSignature(reconstruction, manifest.Input.Name, [spec.Name], directory);
             }
-            return new LoadedModel(manifest, directory, session, reconstruction, Metrics);
+            return new LoadedModel(manifest, directory, session, reconstruction, Metrics, Options.TrimNativeHeap ? TrimNativeHeap : null);
         }
         catch
         {
@@ -192,6 +193,17 @@ public sealed class ModelStore : IDisposable
             reconstruction?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Times a released version asked for <see cref="ModelStoreOptions.TrimNativeHeap"/>'s malloc_trim.</summary>
+    internal int NativeHeapTrims => Volatile.Read(ref _nativeHeapTrims);
+
+    // Called by whichever thread drops a retired version's last reference (often a request's): the trim runs
+    // on the thread pool so that no request waits for it.
+    private void TrimNativeHeap()
+    {
+        Interlocked.Increment(ref _nativeHeapTrims);
+        ThreadPool.UnsafeQueueUserWorkItem(static _ => NativeHeap.Trim(), null);
     }
 
     private static void CheckSignature(OnnxSession session, string inputName, IEnumerable<string?> outputNames, string directory)

@@ -17,6 +17,13 @@ public sealed class ModelStoreOptions
     public bool Watch { get; set; } = true;
     /// <summary>Rescan interval, a safety net beside the file-system watcher.</summary>
     public double PollSeconds { get; set; } = 2;
+    /// <summary>
+    /// After a hot reload, once the old version's last request has finished and its ONNX Runtime sessions are
+    /// released, call glibc's malloc_trim(0) (on the thread pool) so that the pages they freed go back to the OS.
+    /// Without it glibc keeps them in its malloc arenas and the resident set grew at each reload of heatmap
+    /// (docs/reliability.md, "Memory across hot reloads"). No effect where glibc is not the C library.
+    /// </summary>
+    public bool TrimNativeHeap { get; set; } = true;
 }
 
 /// <summary>Configuration section "OnnxRuntime".</summary>
@@ -39,6 +46,12 @@ public sealed class OnnxRuntimeOptions
     public int InterOpThreads { get; set; } = 1;
     /// <summary>disabled | basic | extended | all.</summary>
     public string GraphOptimization { get; set; } = "all";
+    /// <summary>
+    /// ONNX Runtime's CPU memory arena (SessionOptions.EnableCpuMemArena; ORT's default is on). Off, every inference
+    /// allocates its intermediate tensors from malloc: the resident set measured higher and still grew across
+    /// hot reloads (docs/reliability.md, "Memory across hot reloads").
+    /// </summary>
+    public bool CpuMemArena { get; set; } = true;
 }
 
 /// <summary>Configuration section "Inference".</summary>

@@ -38,6 +38,16 @@ public sealed class OnnxRunTests : IDisposable
     }
 
     [Fact]
+    public void Computes_the_same_without_the_cpu_memory_arena()
+    {
+        using var session = OnnxSession.Create(_env.AffineRelu, new OnnxSessionSettings { IntraOpThreads = 1, CpuMemArena = false });
+        var input = OnnxTestModels.RandomData(new Random(7), 3 * 16);
+        var (expectedOutput, _) = OnnxTestModels.AffineReluExpected(input, 3);
+        var results = session.Run([new OnnxTensor("input", [3, 1, 4, 4], input)], ["output"]);
+        Assert.Equal(expectedOutput, results[0].Data);
+    }
+
+    [Fact]
     public void Returns_outputs_in_the_requested_order_and_only_those_requested()
     {
         var input = OnnxTestModels.RandomData(new Random(7), 32);

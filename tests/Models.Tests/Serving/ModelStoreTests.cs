@@ -121,6 +121,7 @@ public class ModelStoreTests
         Assert.Equal("2", store.GetStatus("heatmap")!.ServingVersion);
         Assert.True(served.GetValueOrDefault("1") > 0 && served.GetValueOrDefault("2") > 0, $"served: {string.Join(", ", served)}");
         Assert.True(first!.IsReleased, "the old version's sessions are released once its requests finish");
+        Assert.True(first.Session.IsReleased, "and its native ONNX Runtime session with them");
     }
 
     [Fact]
@@ -139,6 +140,50 @@ public class ModelStoreTests
         var old = lease.Model;
         lease.Dispose();
         Assert.True(old.IsReleased);
+    }
+
+    [Fact]
+    public void A_retired_version_releases_its_native_sessions_when_its_last_lease_is_returned()
+    {
+        using var temp = new TempStore("heatmap");
+        using var store = temp.Open();
+        store.Start();
+        var lease = store.TryAcquire("heatmap", out _)!;
+        var old = lease.Model;
+        temp.CopyVersion("heatmap", "1", "2");
+        store.Rescan();
+        Assert.Equal("2", store.GetStatus("heatmap")!.ServingVersion);
+        Assert.False(old.Session.IsReleased, "a request still holds version 1");
+        lease.Dispose();
+        Assert.True(old.Session.IsReleased, "version 1's ONNX Runtime session is released once its last request is done");
+        using var current = store.TryAcquire("heatmap", out _)!;
+        Assert.False(current.Model.Session.IsReleased);
+    }
+
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(false, 0)]
+    public void With_TrimNativeHeap_the_store_trims_once_a_retired_version_is_released(bool trim, int expected)
+    {
+        using var temp = new TempStore("heatmap");
+        using var store = temp.Open(new ModelStoreOptions { Expected = [], Watch = false, TrimNativeHeap = trim });
+        store.Start();
+        var lease = store.TryAcquire("heatmap", out _)!;
+        temp.CopyVersion("heatmap", "1", "2");
+        store.Rescan();
+        Assert.Equal(0, store.NativeHeapTrims); // version 1 is still in use: nothing was freed yet
+        lease.Dispose();
+        Assert.Equal(expected, store.NativeHeapTrims);
+    }
+
+    [Fact]
+    public void The_default_options_trim_the_native_heap() => Assert.True(new ModelStoreOptions().TrimNativeHeap);
+
+    [Fact]
+    public void Malloc_trim_binds_on_glibc()
+    {
+        if (!OperatingSystem.IsLinux() || System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier.Contains("musl")) return;
+        Assert.True(NativeHeap.Trim(), "glibc's malloc_trim could not be called");
     }
 
     [Fact]

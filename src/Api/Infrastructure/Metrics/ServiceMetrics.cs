@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using KeypointService.Models.Diagnostics;
 using KeypointService.Models.Inference.Batching;
+using KeypointService.Models.Onnx;
 using KeypointService.Models.Serving;
 using Prometheus;
 
@@ -42,6 +43,8 @@ public sealed class ServiceMetrics : IDisposable
             new HistogramConfiguration { LabelNames = ["model"], Buckets = [1, 2, 4, 8, 16, 32, 64, 128] });
         ModelLoaded = factory.CreateGauge("kps_model_loaded", "1 for each model version being served",
             new GaugeConfiguration { LabelNames = ["model", "version"] });
+        OnnxSessionsOpen = factory.CreateGauge("kps_onnx_sessions_open", "ONNX Runtime sessions of this process not yet released (served versions and retired ones still running requests)");
+        GcCommitted = factory.CreateGauge("kps_gc_committed_bytes", "Memory the .NET GC has committed for its heap as of the last collection (dotnet_total_memory_bytes counts live objects only)");
         ModelLoads = factory.CreateCounter("kps_model_loads_total", "Model version loads (at start and hot reloads) by outcome",
             new CounterConfiguration { LabelNames = ["model", "outcome"] });
 
@@ -73,6 +76,8 @@ public sealed class ServiceMetrics : IDisposable
     public Histogram BatchSize { get; }
     public Gauge ModelLoaded { get; }
     public Counter ModelLoads { get; }
+    public Gauge OnnxSessionsOpen { get; }
+    public Gauge GcCommitted { get; }
 
     /// <summary>The model label for a name from a request: known models only, so made-up names cannot grow the series.</summary>
     public string ModelLabel(string? name) => name is not null && _store.GetStatus(name) is not null ? name : "";
@@ -99,6 +104,8 @@ public sealed class ServiceMetrics : IDisposable
         // Resolved late: the scheduler reports its queue waits here, so it cannot be a constructor argument.
         QueueDepth.Set(_services.GetService<InferenceScheduler>()?.QueueDepth ?? 0);
         _listener.RecordObservableInstruments(); // cumulative load counts
+        OnnxSessionsOpen.Set(OnnxSession.OpenSessions);
+        GcCommitted.Set(GC.GetGCMemoryInfo().TotalCommittedBytes);
         foreach (var labels in ModelLoaded.GetAllLabelValues()) ModelLoaded.RemoveLabelled(labels);
         foreach (var status in _store.GetStatuses())
             if (status.ServingVersion is { } version) ModelLoaded.WithLabels(status.Name, version).Set(1);
