@@ -49,6 +49,24 @@ def test_tiny_pretext_and_finetune(tmp_path):
     assert json.loads((tmp_path / "hsjp2_f50" / "result.json").read_text())["init"] == "p2"
 
 
+def test_pretext_loss_option_defaults_to_mse_and_softmax_ce_trains(tmp_path):
+    from keypoint_trainer.codecs.jigsaw import PretextSpec
+    from keypoint_trainer.experiments.hsjp.train import train_pretext
+
+    assert "loss" not in load_profile("full")["pretext"] and "loss" not in load_profile("learn")["pretext"]
+    assert load_profile("learn-ce")["pretext"]["loss"] == "softmax_ce"
+    pool = np.random.default_rng(2).uniform(0, 1, (4, 128, 128)).astype(np.float32)
+    logs = {}
+    for loss in ("mse", "softmax_ce"):
+        cfg = load_profile("quick", [f'run.out_dir="{tmp_path / loss}"', "pretext.steps=1", "pretext.batch_size=2",
+                                     f'pretext.loss="{loss}"'])
+        logs[loss] = train_pretext(cfg, "p2", PretextSpec(n=2), pool, log=lambda *a: None)
+    assert logs["mse"]["loss"] == "mse" and logs["softmax_ce"]["loss"] == "softmax_ce"
+    h = logs["softmax_ce"]["history"][-1]
+    assert h["zero_output"] == pytest.approx(np.log(64 * 64), rel=1e-4) and 0 < h["floor"] < h["zero_output"]
+    assert "floor" not in logs["mse"]["history"][-1]
+
+
 def test_report_refuses_without_results(tmp_path):
     from keypoint_trainer.experiments.hsjp.report import write_report
 
