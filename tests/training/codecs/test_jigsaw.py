@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from keypoint_trainer.codecs.jigsaw import (PretextSpec, affine_matrix, default_eps, fisher_yates, gaussian_targets,
-                                           inside, located, make_sample, masked_mse, patch_size, puzzle_precision,
-                                           shuffle_patches, sigma_bound, slot_centres, target_centres,
-                                           transform_points, warp)
+                                           inside, located, make_sample, masked_mse, patch_size, pretext_loss,
+                                           puzzle_precision, shuffle_patches, sigma_bound, slot_centres, softmax_ce,
+                                           softmax_ce_floor, target_centres, transform_points, warp)
 
 S = 128
 
@@ -99,6 +99,60 @@ def test_channels_whose_centre_leaves_the_image_are_masked_and_ignored_by_the_lo
     pred2 = pred.clone()
     pred2[0, mk[0] == 0] += 5.0  # masked channels do not count
     assert float(masked_mse(pred2, t, mk)) == pytest.approx(float(loss), rel=1e-6)
+
+
+def _batch(n=3, seeds=(0, 1)):
+    ss = [make_sample(patch_image(n), PretextSpec(n=n), np.random.default_rng(k), augment=False) for k in seeds]
+    return torch.from_numpy(np.stack([s["target"] for s in ss])).float(), torch.from_numpy(np.stack([s["mask"] for s in ss]))
+
+
+def test_softmax_ce_prefers_the_correct_placement_and_has_a_gradient_at_the_all_zero_output():
+    n = 3
+    t, m = _batch(n)
+    good = 8.0 * t                                   # logits peaked at every channel's own target
+    shuffled = good[:, torch.roll(torch.arange(n * n), 1)]  # every channel peaked at another patch's slot
+    assert float(softmax_ce(good, t, m)) < float(softmax_ce(torch.zeros_like(t), t, m)) < float(softmax_ce(shuffled, t, m))
+    # the all-zero output is the uniform distribution over the h x w cells: log(h w), not a minimum
+    zero = torch.zeros_like(t, requires_grad=True)
+    loss = softmax_ce(zero, t, m)
+    assert float(loss) == pytest.approx(math.log(64 * 64), rel=1e-5)
+    loss.backward()
+    g = zero.grad
+    assert g.abs().sum() > 0
+    # descending the gradient raises every channel's logit at its own target peak
+    peak = t.reshape(*t.shape[:2], -1).argmax(-1)
+    gp = g.reshape(*g.shape[:2], -1).gather(-1, peak[..., None])[..., 0]
+    assert (gp < 0).all()
+    # the perfect logits (log of the normalised target) reach the entropy floor, below the peaked guess
+    best = torch.log(t.clamp_min(1e-30))
+    assert float(softmax_ce(best, t, m)) == pytest.approx(softmax_ce_floor(t, m), rel=1e-4)
+    assert softmax_ce_floor(t, m) < float(softmax_ce(good, t, m))
+    # whereas the paper's MSE barely separates the all-zero output from the perfect one
+    assert float(masked_mse(torch.zeros_like(t), t, m)) < 0.01
+
+
+def test_softmax_ce_ignores_masked_channels_like_masked_mse():
+    n = 3
+    t, m = _batch(n, seeds=(4,))
+    m[0, [2, 5]] = 0.0
+    t[0, [2, 5]] = 0.0                               # make_sample zeroes the target of a masked channel
+    pred = torch.randn_like(t, requires_grad=True)
+    loss = softmax_ce(pred, t, m)
+    ce = [-(torch.log_softmax(pred[0, i].reshape(-1), 0) * (t[0, i] / t[0, i].sum()).reshape(-1)).sum()
+          for i in range(n * n) if m[0, i]]
+    assert float(loss) == pytest.approx(float(sum(ce)) / (n * n), rel=1e-5)
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert pred.grad[0, [2, 5]].abs().sum() == 0 and pred.grad[0, 0].abs().sum() > 0
+    pred2 = pred.detach().clone()
+    pred2[0, [2, 5]] += 5.0 * torch.randn(2, 64, 64)
+    assert float(softmax_ce(pred2, t, m)) == pytest.approx(float(loss), rel=1e-6)
+
+
+def test_pretext_loss_names():
+    assert pretext_loss("mse") is masked_mse and pretext_loss("softmax_ce") is softmax_ce
+    with pytest.raises(ValueError):
+        pretext_loss("l1")
 
 
 def test_puzzle_precision_needs_every_patch_within_eps():

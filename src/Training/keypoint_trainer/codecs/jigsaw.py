@@ -18,7 +18,15 @@ Coordinates follow docs/model-manifest.md: continuous pixels, pixel (i, j) centr
   mask 0 (Eq. 2's M).
 * Colour augmentation (grayscale versions of Sec. 3.2's list): brightness/contrast jitter,
   Gaussian noise, solarisation.
-* Loss (Eq. 2): sum_i M_i sum_xy (G - H)^2 / (N^2 h w), averaged over the batch.
+* Loss (Eq. 2): sum_i M_i sum_xy (G - H)^2 / (N^2 h w), averaged over the batch
+  (``masked_mse``, config ``pretext.loss = "mse"``, the default). Its all-zero output scores
+  almost as well as a perfect one (N^2 small Gaussians on 64 x 64 cells), and a measured
+  1,000-step N = 3 run stayed there (docs/results/convergence.md). Not in the paper:
+  ``softmax_ce`` (``pretext.loss = "softmax_ce"``) reads each channel as logits over the h x w
+  cells and takes the cross-entropy against the target Gaussian normalised to sum 1 ("where
+  did patch i go?"), with the same mask M and the same 1 / N^2 and batch averaging; the
+  all-zero output is the uniform distribution there, at loss log(h w), with a non-zero
+  gradient. Decoding (argmax) is the same for both.
 * Puzzle precision (Eq. 3-5): no augmentation; patch i is located when the argmax of channel
   i lies within eps of its target centre; an image is solved when all N^2 patches are.
   The paper does not give eps; we use eps = p / 2 (half a patch: the neighbourhoods of the
@@ -31,6 +39,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
+import torch
 
 from .heatmap import decode_heatmaps, gaussian_heatmaps
 
@@ -191,6 +200,37 @@ def masked_mse(pred, target, mask):
     """Paper Eq. 2 (torch): sum_i M_i (G - H)^2 / (N^2 h w), mean over the batch."""
     b, c, h, w = pred.shape
     return (((pred - target) ** 2) * mask[:, :, None, None]).sum() / (b * c * h * w)
+
+
+def softmax_ce(pred, target, mask):
+    """Spatial-softmax cross-entropy (torch): sum_i M_i CE(softmax_xy(H_i), G_i / sum G_i) / N^2, mean
+    over the batch. ``pred`` [B, N^2, h, w] are logits; masked channels (M = 0, all-zero target)
+    contribute nothing. The minimum is the targets' entropy (``softmax_ce_floor``), not 0."""
+    b, c, h, w = pred.shape
+    logp = torch.log_softmax(pred.reshape(b, c, h * w), dim=-1)
+    t = target.reshape(b, c, h * w).to(logp.dtype)
+    q = t / t.sum(dim=-1, keepdim=True).clamp_min(1e-12)
+    ce = -(q * logp).sum(dim=-1)
+    return (ce * mask).sum() / (b * c)
+
+
+def softmax_ce_floor(target, mask):
+    """The value of :func:`softmax_ce` at the perfect prediction (logits log G): the masked mean entropy."""
+    b, c, h, w = target.shape
+    t = target.reshape(b, c, h * w).double()
+    q = t / t.sum(dim=-1, keepdim=True).clamp_min(1e-12)
+    ent = -(q * torch.log(q.clamp_min(1e-300))).sum(dim=-1)
+    return float((ent * mask.double()).sum() / (b * c))
+
+
+PRETEXT_LOSSES = {"mse": masked_mse, "softmax_ce": softmax_ce}
+
+
+def pretext_loss(name: str):
+    """``pretext.loss`` -> the loss function (pred, target, mask) -> scalar tensor."""
+    if name not in PRETEXT_LOSSES:
+        raise ValueError(f"unknown pretext.loss {name!r} (one of {', '.join(PRETEXT_LOSSES)})")
+    return PRETEXT_LOSSES[name]
 
 
 def located(heatmaps: np.ndarray, centres: np.ndarray, size: int, eps: float) -> np.ndarray:

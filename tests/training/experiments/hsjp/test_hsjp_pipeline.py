@@ -49,6 +49,24 @@ def test_tiny_pretext_and_finetune(tmp_path):
     assert json.loads((tmp_path / "hsjp2_f50" / "result.json").read_text())["init"] == "p2"
 
 
+def test_pretext_loss_option_defaults_to_mse_and_softmax_ce_trains(tmp_path):
+    from keypoint_trainer.codecs.jigsaw import PretextSpec
+    from keypoint_trainer.experiments.hsjp.train import train_pretext
+
+    assert "loss" not in load_profile("full")["pretext"] and "loss" not in load_profile("learn")["pretext"]
+    assert load_profile("learn-ce")["pretext"]["loss"] == "softmax_ce"
+    pool = np.random.default_rng(2).uniform(0, 1, (4, 128, 128)).astype(np.float32)
+    logs = {}
+    for loss in ("mse", "softmax_ce"):
+        cfg = load_profile("quick", [f'run.out_dir="{tmp_path / loss}"', "pretext.steps=1", "pretext.batch_size=2",
+                                     f'pretext.loss="{loss}"'])
+        logs[loss] = train_pretext(cfg, "p2", PretextSpec(n=2), pool, log=lambda *a: None)
+    assert logs["mse"]["loss"] == "mse" and logs["softmax_ce"]["loss"] == "softmax_ce"
+    h = logs["softmax_ce"]["history"][-1]
+    assert h["zero_output"] == pytest.approx(np.log(64 * 64), rel=1e-4) and 0 < h["floor"] < h["zero_output"]
+    assert "floor" not in logs["mse"]["history"][-1]
+
+
 def test_report_refuses_without_results(tmp_path):
     from keypoint_trainer.experiments.hsjp.report import write_report
 
@@ -97,3 +115,48 @@ def test_report_of_a_pretext_run_alone_shows_its_curve(tmp_path):
     text = write_report(cfg, tmp_path / "r.md").read_text()
     assert "## Pretext learning curve (`p3`" in text and "| 2 | 0.000 | 0.300 | 0.600 | 0.250 |" in text
     assert "no fine-tune finished" in text
+
+
+def test_loss_check_places_a_model_between_trivial_and_perfect():
+    from keypoint_trainer.codecs.jigsaw import PretextSpec
+    from keypoint_trainer.experiments.hsjp.losscheck import loss_check
+    from keypoint_trainer.experiments.hsjp.train import pretext_model
+
+    class Zero(torch.nn.Module):  # the trivial solution: gap closed exactly 0 for both losses
+        def forward(self, x):
+            return torch.zeros(x.shape[0], 4, 64, 64)
+
+    imgs = np.random.default_rng(3).uniform(0, 1, (3, 128, 128)).astype(np.float32)
+    r = loss_check(Zero(), PretextSpec(n=2), imgs, seed=1, batch=2)
+    assert r["samples"] == 3 and r["mse"]["closed"] == pytest.approx(0) and r["softmax_ce"]["closed"] == pytest.approx(0)
+    assert r["softmax_ce"]["zero_output"] == pytest.approx(np.log(64 * 64), rel=0.2)  # masked channels count 0
+    assert 0 < r["softmax_ce"]["perfect"] < r["softmax_ce"]["zero_output"] and r["mse"]["perfect"] == 0
+    torch.manual_seed(0)
+    m = pretext_model(PretextSpec(n=2))
+    assert m.training
+    r = loss_check(m, PretextSpec(n=2), imgs, seed=1)
+    assert not m.training and r["mse"]["model"] > 0
+
+
+def test_report_shows_the_baseline_run_and_the_loss_checks(tmp_path):
+    from keypoint_trainer.core.manifest import write_json
+    from keypoint_trainer.experiments.hsjp.report import write_report
+
+    base = tmp_path / "base"
+    cfg = load_profile("quick", [f'run.out_dir="{tmp_path / "ce"}"', f'report.baseline_out_dir="{base}"',
+                                 'pretext.loss="softmax_ce"'])
+    ev = {"puzzle_precision": 0.0, "patch_accuracy": 0.3, "inked_patch_accuracy": 0.6, "inked_precision": 0.25,
+          "eps_px": 21.5, "images": 8, "n": 3, "concat": False}
+    lg = {"wall_time_s": 12.0, "seconds_per_step": 0.5, "threads": 1, "steps": 2, "machine": {"cpu": "test", "cores": 2},
+          "versions": {"torch": "x"}}
+    for d, acc, loss in ((tmp_path / "ce", 0.6, "softmax_ce"), (base, 0.1, "mse")):
+        (d / "p3").mkdir(parents=True)
+        write_json(d / "p3" / "pretext_eval.json", ev)
+        write_json(d / "p3" / "training_log.json", {**lg, "loss": loss, "validation": [{"step": 2, **ev, "inked_patch_accuracy": acc}]})
+        write_json(d / "p3" / "loss_check.json", {"samples": 5, "trained_with": loss,
+                                                  loss: {"model": 1.0, "zero_output": 2.0, "perfect": 0.0, "closed": 0.5}})
+    text = write_report(cfg, tmp_path / "r.md").read_text()
+    assert "loss `softmax_ce`" in text and "| 2 | 0.000 | 0.300 | 0.600 | 0.250 |" in text
+    assert f"trained with `mse` (`{base}/p3`, 2 steps)" in text and "| 2 | 0.000 | 0.300 | 0.100 | 0.250 |" in text
+    assert f"| `{base}/p3` | `mse` | 1 | 2 | 0 | 0.500 |" in text and "| `softmax_ce` | 1 | 2 | 0 | 0.500 |" in text
+    assert "`p3` 0.2 min (2 steps, 1 thread(s), 0.5 s/step)" in text

@@ -65,7 +65,13 @@ def _s_title(c: Ctx) -> list[str]:
                 f"{fc['steps']} steps of {fc['batch_size']} images (Adam {fc['lr']}), evaluated on the test split "
                 f"({count}): PCK@0.05/0.1 normalised by the keypoint-box diagonal, AUC over "
                 f"0–0.2, mean pixel error (128×128). Pretext: {pc['steps']} steps of {pc['batch_size']} on the unlabelled "
-                f"pool, σ = {pc.get('sigma_fraction', 0.75)} × S/(6N). Method: [docs/hsjp.md](../hsjp.md).", ""]
+                f"pool, σ = {pc.get('sigma_fraction', 0.75)} × S/(6N), loss `{pc.get('loss', 'mse')}` "
+                f"({_LOSS_TEXT.get(pc.get('loss', 'mse'), 'codecs/jigsaw.py')}). Method: [docs/hsjp.md](../hsjp.md).", ""]
+
+
+_LOSS_TEXT = {"mse": "the paper's Eq. 2, masked MSE against one Gaussian per patch",
+              "softmax_ce": "not the paper's: a spatial softmax over the 64×64 cells per patch channel, cross-entropy "
+                            "against the normalised target Gaussian, same mask"}
 
 
 def _s_fractions(c: Ctx) -> list[str]:
@@ -85,8 +91,9 @@ def _s_fractions(c: Ctx) -> list[str]:
         L.append(f"| {pct(c.af)} % | scratch, same total steps ({fc['steps']} + {pc['steps']}) | {_row(res[c.long_name])} |")
     L += ["", "The same-total-steps row is the analogue of the paper's \"From Scratch (450)\": it spends the pretext "
           "steps on supervised training instead.", ""]
-    if curve and not c.smoke:
-        fig = _plot(curve, c.path.parent / "hsjp" / "label_fractions.png", n0)
+    if len(curve) >= 2 and not c.smoke:  # a curve needs two fractions; only full writes the shared file name
+        stem = "label_fractions" if c.cfg["run"]["name"] == "full" else f"label_fractions_{c.cfg['run']['name']}"
+        fig = _plot(curve, c.path.parent / "hsjp" / f"{stem}.png", n0)
         L += [f"![PCK@0.1 by label fraction](hsjp/{fig.name})", ""]
     return L
 
@@ -120,19 +127,49 @@ def _s_ablation_n(c: Ctx) -> list[str]:
     return L
 
 
+def _curve_table(rows: list[dict]) -> list[str]:
+    return (["| step | puzzle precision | patches located | inked patches located | inked precision |",
+             "|---|---|---|---|---|"] +
+            [f"| {r['step']} | {_f(r['puzzle_precision'])} | {_f(r['patch_accuracy'])} | "
+             f"{_f(r.get('inked_patch_accuracy'))} | {_f(r.get('inked_precision'))} |" for r in rows] + [""])
+
+
+def _loss_table(lc: dict, label: str) -> list[str]:
+    """A ``loss_check.json`` (experiments/hsjp/losscheck.py): the trained loss against its trivial and perfect values."""
+    name = lc.get("trained_with", "mse")
+    r = lc[name]
+    closed = "–" if r.get("closed") is None else f"{r['closed']:.3f}"
+    return [f"| {label} | `{name}` | {r['model']:.5g} | {r['zero_output']:.5g} | {r['perfect']:.5g} | {closed} |"]
+
+
 def _s_curve(c: Ctx) -> list[str]:
-    """The pretext runs' held-out curves (``pretext.eval_every``)."""
+    """The pretext runs' held-out curves (``pretext.eval_every``), the loss against its trivial value
+    (``loss_check.json``), and the same for the run of ``report.baseline_out_dir`` when given."""
+    base = c.cfg.get("report", {}).get("baseline_out_dir")
     L = []
     for name, (_, lg) in c.pre.items():
         rows = (lg or {}).get("validation") or []
         if not rows:
             continue
-        L += [f"## Pretext learning curve (`{name}`, held-out images, no augmentation)", "",
-              "| step | puzzle precision | patches located | inked patches located | inked precision |",
-              "|---|---|---|---|---|"]
-        L += [f"| {r['step']} | {_f(r['puzzle_precision'])} | {_f(r['patch_accuracy'])} | "
-              f"{_f(r.get('inked_patch_accuracy'))} | {_f(r.get('inked_precision'))} |" for r in rows]
-        L.append("")
+        L += [f"## Pretext learning curve (`{name}`, held-out images, no augmentation)", ""] + _curve_table(rows)
+        blg = _load(Path(base) / name / "training_log.json") if base else None
+        if blg and blg.get("validation"):
+            L += [f"The same pretext trained with `{blg.get('loss', 'mse')}` (`{base}/{name}`, "
+                  f"{blg['steps']} steps):", ""] + _curve_table(blg["validation"])
+        checks = [(f"`{c.out}/{name}`", _load(c.out / name / "loss_check.json"))]
+        if base:
+            checks.append((f"`{base}/{name}`", _load(Path(base) / name / "loss_check.json")))
+        checks = [(label, lc) for label, lc in checks if lc]
+        if checks:
+            L += [f"Loss of the final pretext model on {checks[0][1]['samples']} held-out augmented samples against "
+                  "the all-zero output (the trivial solution) and the perfect output; \"gap closed\" is the share "
+                  "of the distance from trivial to perfect the model covers "
+                  "(`python3 -m keypoint_trainer.experiments.hsjp.losscheck`):", "",
+                  "| run | trained loss | model | all-zero output | perfect output | gap closed |",
+                  "|---|---|---|---|---|---|"]
+            for label, lc in checks:
+                L += _loss_table(lc, label)
+            L.append("")
     return L
 
 
@@ -163,8 +200,11 @@ def _s_provenance(c: Ctx) -> list[str]:
     """Runs, training wall time, threads, machine."""
     walls = [r["wall_time_s"] for r in c.res.values() if r] + [lg["wall_time_s"] for _, lg in c.pre.values() if lg]
     any_r = next((r for r in c.res.values() if r), None) or next(lg for _, lg in c.pre.values() if lg)
-    return ["## Provenance", "", f"{len(walls)} runs, {sum(walls) / 60:.1f} minutes of training wall time in total; "
-            f"{any_r['threads']} torch thread(s) per process on {any_r['machine'].get('cpu')} "
+    runs = [(n, r) for n, r in c.res.items() if r] + [(n, lg) for n, (_, lg) in c.pre.items() if lg]
+    per_run = "; ".join(f"`{n}` {r['wall_time_s'] / 60:.1f} min ({r.get('steps', '?')} steps, {r['threads']} thread(s), "
+                        f"{r['seconds_per_step']} s/step)" for n, r in runs)
+    return ["## Provenance", "", f"{len(walls)} runs, {sum(walls) / 60:.1f} minutes of training wall time in total "
+            f"({per_run}), on {any_r['machine'].get('cpu')} "
             f"({any_r['machine'].get('cores')} cores); torch {any_r['versions'].get('torch')}. Per-run logs: "
             f"`{c.out}/<run>/training_log.json`, `result.json`, `pretext_eval.json`.", ""]
 
@@ -201,8 +241,8 @@ def _reading(cfg: dict[str, Any], res: dict, pre: dict, long: Optional[dict]) ->
         wins = sum(h > s for _, s, h in pairs)
         gains = [100 * (h - s) for _, s, h in pairs]
         L.append(f"* At the same {fc['steps']} fine-tuning steps, the HSJP N={n0} initialisation beat training from "
-                 f"scratch in {wins} of {len(pairs)} label fractions (PCK@0.05 difference {min(gains):+.1f} to "
-                 f"{max(gains):+.1f} points).")
+                 f"scratch in {wins} of {len(pairs)} label fractions (PCK@0.05 difference "
+                 + (f"{gains[0]:+.1f}" if len(gains) == 1 else f"{min(gains):+.1f} to {max(gains):+.1f}") + " points).")
     af = pct(float(e.get("ablate_fraction", 1.0)))
     tuned = [(n, _pck(r)) for n, r in res.items() if r and n.startswith("hsjp") and n.endswith(f"_f{af}")]
     if long and tuned:
@@ -227,10 +267,16 @@ def _reading_pretext(pre_runs: list, pc: dict[str, Any]) -> list[str]:
     if inked:
         name, ev = max(inked, key=lambda t: t[1]["inked_patch_accuracy"] or 0.0)
         chance = 1 / ev["n"] ** 2
-        learnt = (ev["inked_patch_accuracy"] or 0.0) > 1.5 * chance
-        verdict = ("the inked patches are placed well above chance, so the blank patches are what keeps puzzle "
-                   "precision down" if learnt else "even the inked patches are placed at chance level: the pretext "
-                   "has not been learnt (docs/results/convergence.md measures why)")
+        acc = ev["inked_patch_accuracy"] or 0.0
+        if acc <= 1.5 * chance:
+            verdict = ("even the inked patches are placed at chance level: the pretext has not been learnt "
+                       "(docs/results/convergence.md measures why)")
+        elif ev["inked_precision"] >= 0.5:
+            verdict = "the inked patches are placed well above chance, so the blank patches are what keeps puzzle precision down"
+        else:
+            verdict = (f"the inked patches are placed above chance ({acc / chance:.1f}× chance) but far from all of them, "
+                       "so the pretext is only partly learnt: unplaced inked patches, not only the blank ones, keep "
+                       "puzzle precision down")
         return [f"* Pretext learning (`{name}`, N = {ev['n']}, {pc['steps']} steps): inked patches located "
                 f"{ev['inked_patch_accuracy']:.3f}, images with every inked patch located {ev['inked_precision']:.3f}, "
                 f"against puzzle precision {ev['puzzle_precision']:.3f} over all patches (chance per patch "

@@ -8,6 +8,9 @@ backbones"; our encoder-decoder is the whole backbone). With a 2-channel first c
 downstream conv1 weight is the sum over its two input channels: the original image then
 enters both channels, as it did for the unshuffled channel during pretraining.
 
+The pretext loss is ``pretext.loss`` (codecs/jigsaw.py: ``mse``, the paper's Eq. 2 and the
+default, or ``softmax_ce``, a spatial softmax per channel with cross-entropy).
+
 Fine-tuning is the stick-figure recipe (MSE on 64 x 64 Gaussians sigma 2, Adam 1e-3, DARK
 decoding) for a fixed number of steps on a seeded random subset of the labelled training
 split (label fractions), evaluated on the test split with ``metrics/pck.py``.
@@ -23,7 +26,7 @@ import torch
 from torch import nn
 
 from ...codecs.heatmap import HeatmapCodec
-from ...codecs.jigsaw import PretextSpec, default_eps, located, make_sample, masked_mse, puzzle_precision
+from ...codecs.jigsaw import PretextSpec, default_eps, located, make_sample, pretext_loss, puzzle_precision, softmax_ce_floor
 from ...core.manifest import write_json
 from ...core.provenance import machine_info, versions
 from ...engine.distributed import Distributed, data_parallel
@@ -73,15 +76,22 @@ def train_pretext(cfg: dict[str, Any], name: str, spec: PretextSpec, pool: np.nd
     seed_everything(seed)
     model = pretext_model(spec)
     net, ranks = data_parallel(model)  # DistributedDataParallel in a group: gradients averaged over ranks
+    loss_name = str(pc.get("loss", "mse"))
+    crit = pretext_loss(loss_name)
 
     def loss_fn(idx, step):
         x, t, m, _ = pretext_batch(pool, idx, spec, seed, step)
-        loss = masked_mse(net(x), t, m)
-        return loss, {"masked": float(1 - m.mean())}
+        loss = crit(net(x), t, m)
+        parts = {"masked": float(1 - m.mean())}
+        with torch.no_grad():  # the batch's trivial (all-zero output) and, for softmax_ce, best loss
+            parts["zero_output"] = float(crit(torch.zeros_like(t), t, m))
+            if loss_name == "softmax_ce":
+                parts["floor"] = softmax_ce_floor(t, m)
+        return loss, parts
 
     res = _fit(cfg, model, loss_fn, pc, len(pool), int(pc["steps"]), name, resume, log, hooks, ranks)
     torch.save({"model": model.state_dict(), "spec": spec.__dict__}, out / "pretext.pth")
-    res.update({"name": name, "spec": spec.__dict__, "pool_size": len(pool), "machine": machine_info(),
+    res.update({"name": name, "loss": loss_name, "spec": spec.__dict__, "pool_size": len(pool), "machine": machine_info(),
                 "versions": versions()})
     write_json(out / "training_log.json", res)
     return res
