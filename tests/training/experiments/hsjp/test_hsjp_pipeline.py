@@ -160,3 +160,14 @@ def test_report_shows_the_baseline_run_and_the_loss_checks(tmp_path):
     assert f"trained with `mse` (`{base}/p3`, 2 steps)" in text and "| 2 | 0.000 | 0.300 | 0.100 | 0.250 |" in text
     assert f"| `{base}/p3` | `mse` | 1 | 2 | 0 | 0.500 |" in text and "| `softmax_ce` | 1 | 2 | 0 | 0.500 |" in text
     assert "`p3` 0.2 min (2 steps, 1 thread(s), 0.5 s/step)" in text
+
+
+def test_resume_leaves_finished_runs_alone_and_continues_lengthened_ones(tmp_path):
+    from keypoint_trainer.experiments.hsjp.pipeline import finished
+
+    log = tmp_path / "result.json"
+    assert not finished(log, 300)
+    log.write_text(json.dumps({"completed": True, "steps": 300}))
+    assert finished(log, 300) and not finished(log, 1300)   # a lengthened plan continues the run
+    log.write_text(json.dumps({"completed": False, "steps": 120}))
+    assert not finished(log, 100)                            # stopped early: resume it

@@ -6,6 +6,7 @@ interrupted ``run`` continues where it stopped (``--resume`` also continues a ha
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 import time
@@ -33,6 +34,15 @@ def load_data(cfg: dict[str, Any], log=print) -> dict[str, Any]:
     return {"train_x": tx, "train_y": ty, "test_x": ex, "test_kp": ek, "stick_config": scfg}
 
 
+def finished(log_file: Path, steps: int) -> bool:
+    """A run's log says it completed at least ``steps`` steps: ``--resume`` continues unfinished or
+    lengthened runs and leaves finished ones (and their results) alone."""
+    if not log_file.is_file():
+        return False
+    r = json.loads(log_file.read_text())
+    return bool(r.get("completed")) and int(r.get("steps", -1)) >= steps
+
+
 def run_jobs(cfg: dict[str, Any], only=None, resume: bool = False, kinds=("pretext", "finetune"), log=print) -> None:
     import numpy as np
 
@@ -56,7 +66,8 @@ def run_jobs(cfg: dict[str, Any], only=None, resume: bool = False, kinds=("prete
             continue
         d = out / name
         if job["kind"] == "pretext":
-            if (d / "pretext_eval.json").is_file() and not resume:
+            if (d / "pretext_eval.json").is_file() and (
+                    not resume or finished(d / "training_log.json", int(cfg["pretext"]["steps"]))):
                 log(f"[hsjp] {name}: done")
                 continue
             if job["pressure"] not in pools:
@@ -74,7 +85,7 @@ def run_jobs(cfg: dict[str, Any], only=None, resume: bool = False, kinds=("prete
             log(f"[hsjp] {name}: puzzle precision {ev['puzzle_precision']:.3f}, patches {ev['patch_accuracy']:.3f}, "
                 f"inked patches {ev['inked_patch_accuracy'] or 0:.3f}, inked precision {ev['inked_precision']:.3f}")
         else:
-            if (d / "result.json").is_file() and not resume:
+            if (d / "result.json").is_file() and (not resume or finished(d / "result.json", job["steps"])):
                 log(f"[hsjp] {name}: done")
                 continue
             if job["init"] and not (out / job["init"] / "pretext.pth").is_file():
