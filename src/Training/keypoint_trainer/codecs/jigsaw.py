@@ -208,19 +208,22 @@ def softmax_ce(pred, target, mask):
     contribute nothing. The minimum is the targets' entropy (``softmax_ce_floor``), not 0."""
     b, c, h, w = pred.shape
     logp = torch.log_softmax(pred.reshape(b, c, h * w), dim=-1)
-    t = target.reshape(b, c, h * w).to(logp.dtype)
-    q = t / t.sum(dim=-1, keepdim=True).clamp_min(1e-12)
-    ce = -(q * logp).sum(dim=-1)
+    ce = -(_target_distribution(target.to(logp.dtype)) * logp).sum(dim=-1)
     return (ce * mask).sum() / (b * c)
 
 
 def softmax_ce_floor(target, mask):
     """The value of :func:`softmax_ce` at the perfect prediction (logits log G): the masked mean entropy."""
-    b, c, h, w = target.shape
-    t = target.reshape(b, c, h * w).double()
-    q = t / t.sum(dim=-1, keepdim=True).clamp_min(1e-12)
+    b, c = target.shape[:2]
+    q = _target_distribution(target.double())
     ent = -(q * torch.log(q.clamp_min(1e-300))).sum(dim=-1)
     return float((ent * mask.double()).sum() / (b * c))
+
+
+def _target_distribution(target):
+    """[B, C, h, w] target Gaussians -> [B, C, h * w], each channel normalised to sum 1 (all-zero stays zero)."""
+    t = target.reshape(*target.shape[:2], -1)
+    return t / t.sum(dim=-1, keepdim=True).clamp_min(1e-12)
 
 
 PRETEXT_LOSSES = {"mse": masked_mse, "softmax_ce": softmax_ce}

@@ -88,7 +88,6 @@ def from_environment(environ: Optional[dict] = None) -> Distributed:
     return Distributed(rank, world, local)
 
 
-
 def data_parallel(model: nn.Module, environ: Optional[dict] = None) -> tuple[nn.Module, Distributed]:
     """The training-step wiring of every family -> ``(net, ranks)``: ``ranks`` is the group the
     environment describes (joined once per process; one process when it describes none) and
