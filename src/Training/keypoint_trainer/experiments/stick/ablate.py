@@ -25,9 +25,22 @@ def ablate_dir(cfg: dict[str, Any]) -> Path:
     return Path(a.get("out_dir") or Path(cfg["run"]["out_dir"]) / "ablate")
 
 
+def with_common_spec(cfg: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """``[ablate.spec]`` (keys of an experiment, e.g. fresh images and a step schedule) applied to every
+    ablation experiment under its own ``[experiments.NAME]`` keys, so all rows share one recipe."""
+    common = cfg["ablate"].get("spec") or {}
+    if not common:
+        return cfg
+    experiments = {**cfg.get("experiments", {})}
+    for name in names:
+        experiments[name] = {**common, **experiments.get(name, {})}
+    return {**cfg, "experiments": experiments}
+
+
 def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log=print) -> dict[str, Any]:
     a = cfg["ablate"]
     names = list(only or a["experiments"])
+    cfg = with_common_spec(cfg, names)
     out = ablate_dir(cfg)
     out.mkdir(parents=True, exist_ok=True)
     res_path = out / "results.json"

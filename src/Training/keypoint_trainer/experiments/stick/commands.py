@@ -1,4 +1,4 @@
-"""Stick-figure subcommands (generate, train, evaluate, ablate, export, report, pipeline) and fixtures."""
+"""Stick-figure subcommands (generate, train, evaluate, ablate, ablate-report, export, report, pipeline) and fixtures."""
 from __future__ import annotations
 
 import argparse
@@ -97,6 +97,22 @@ def _ablate(args):
 
 register_command("ablate", _ablate, _ablate_args,
                  help="ablations: heatmap resolution, sigma, skips, decoders, soft-argmax, stronger regression")
+
+
+def _ablate_report_args(p):
+    _config_args(p)
+    p.add_argument("--report", type=Path, default=Path("docs/results/stick-ablations.md"), help="markdown file to write")
+
+
+def _ablate_report(args):
+    from ...core.config import load_config
+    from .ablation_report import write_ablation_report
+
+    write_ablation_report(load_config(args.config, args.overrides), args.report)
+
+
+register_command("ablate-report", _ablate_report, _ablate_report_args,
+                 help="the ablation report (docs/results/stick-ablations.md) from an `ablate` run's results")
 
 
 # --- export ---------------------------------------------------------------------------

@@ -86,15 +86,20 @@ KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "b
         "lr_schedule",   # "constant" (seed), "cosine" or "step" (engine/schedules.py)
         "lr_milestones",  # epochs after which the "step" schedule multiplies the rate by 0.1
         "context",       # dilated context blocks at the HeatmapNet bottleneck (models/heatmap_net.py)
-        "epochs"}        # overrides train.epochs for this experiment (not for ablate, which sets its own)
+        "epochs",        # overrides train.epochs for this experiment (not for ablate, which sets its own)
+        "seed",          # overrides run.seed for model initialisation and batch order (not the images)
+        "base"}          # config-defined experiments: start from this experiment's spec
 
 
-def get_experiment(cfg: dict[str, Any], name: str) -> dict[str, Any]:
-    spec = copy.deepcopy(BASE.get(name, {}))
-    over = cfg.get("experiments", {}).get(name, {})
+def get_experiment(cfg: dict[str, Any], name: str, _chain: tuple[str, ...] = ()) -> dict[str, Any]:
+    over = dict(cfg.get("experiments", {}).get(name, {}))
     unknown = set(over) - KEYS
     if unknown:
         raise KeyError(f"unknown keys {sorted(unknown)} in experiments.{name}")
+    base = over.pop("base", None)
+    if base in (*_chain, name):
+        raise KeyError(f"experiments.{name}: base chain {' -> '.join((*_chain, name, base))} is a cycle")
+    spec = get_experiment(cfg, base, (*_chain, name)) if base else copy.deepcopy(BASE.get(name, {}))
     spec.update(over)
     if not spec:
         raise KeyError(f"unknown experiment {name!r}; known: {sorted(BASE)}")

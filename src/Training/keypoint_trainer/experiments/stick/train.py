@@ -146,7 +146,7 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
     spec = get_experiment(cfg, name)
     tcfg = cfg["train"]
     epochs = int(epochs or spec.get("epochs") or tcfg["epochs"])  # explicit (ablate) > experiment > config
-    bs, lr, seed = int(tcfg["batch_size"]), float(tcfg["lr"]), int(cfg["run"]["seed"])
+    bs, lr, seed = int(tcfg["batch_size"]), float(tcfg["lr"]), int(spec.get("seed", cfg["run"]["seed"]))
     # one process unless started as a torchrun-style group; rank 0 writes the run, the others
     # keep their own resumable copy under ranks/<rank>
     out = from_environment().own(Path(out_dir) if out_dir else run_dir(cfg, name))
