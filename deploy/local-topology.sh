@@ -45,7 +45,7 @@ for i in $(seq 1 "$replicas"); do
   port=$((8100 + i)); ports+=("$port"); servers="$servers server 127.0.0.1:$port max_fails=3 fail_timeout=5s;"
   ASPNETCORE_ENVIRONMENT=Development dotnet src/Api/bin/Release/net10.0/KeypointService.Api.dll --contentRoot "$PWD/src/Api" --urls "http://127.0.0.1:$port" \
     --ModelStore:Path="$store" --ModelStore:Expected:0=heatmap --ModelStore:Expected:1=spmkd --ModelStore:Expected:2= --ModelStore:Expected:3= \
-    --ModelStore:PollSeconds=0.5 --Grpc:Url="http://127.0.0.1:$((port + 100))" \
+    --ModelStore:PollSeconds=0.5 --Grpc:Url="http://127.0.0.1:$((port + 100))" --ForwardedHeaders:KnownProxies:0=127.0.0.1 \
     --Beds:Store=postgres --Beds:PostgresConnectionString="$KPS_TEST_POSTGRES" >"$work/api-$port.log" 2>&1 &
   pids+=($!)
 done

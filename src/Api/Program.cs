@@ -15,6 +15,7 @@ try
     builder.AddKeypointMetrics();
     builder.AddBeds();
     builder.AddKeypointSecurity();
+    builder.AddKeypointForwardedHeaders();
     app = builder.Build();
 }
 catch (InvalidOperationException e) // configuration, ONNX Runtime or a required provider: one plain message, no stack trace
@@ -23,6 +24,7 @@ catch (InvalidOperationException e) // configuration, ONNX Runtime or a required
     return 1;
 }
 
+app.UseKeypointForwardedHeaders();
 app.UseKeypointPipeline();
 app.UseKeypointLandingPage();
 app.UseKeypointSecurity();
