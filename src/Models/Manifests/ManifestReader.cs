@@ -64,6 +64,11 @@ public static class ManifestReader
         foreach (var link in m.Skeleton) Require(link.All(i => i < k), $"skeleton link [{string.Join(",", link)}] refers to a keypoint beyond the {k} named");
         foreach (var link in m.Grouping?.CandidateLinks ?? [])
             Require(link.All(i => i < k), $"grouping.candidate_links [{string.Join(",", link)}] refers to a keypoint beyond the {k} named");
+        if (m.Grouping is { HeadVote: { } vote } g)
+        {
+            Require(vote.HeadType < k, $"grouping.head_vote.head_type {vote.HeadType} is beyond the {k} keypoints named");
+            Require(g.OutputNames.Count(n => n == vote.Output) == 1, $"grouping.head_vote.output '{vote.Output}' is already another grouping output");
+        }
         switch (m.Decoding.Method)
         {
             case DecodingMethod.Dark or DecodingMethod.Argmax:

@@ -104,7 +104,7 @@ public sealed record JointHeadSpec
 }
 
 /// <summary>
-/// Task <c>multi</c>: names of the four outputs the grouping step reads and its parameters
+/// Task <c>multi</c>: names of the outputs the grouping step reads (four; five with a head vote) and its parameters
 /// (docs/model-manifest.md, "Grouping"; Python reference keypoint_trainer/codecs/grouping.py).
 /// </summary>
 public sealed record GroupingSpec
@@ -127,12 +127,31 @@ public sealed record GroupingSpec
     public required int MinKeypoints { get; init; }
     /// <summary>Keypoint-type pairs tried as links (link indices refer to this list); null: the manifest's skeleton.</summary>
     public IReadOnlyList<int[]>? CandidateLinks { get; init; }
+    /// <summary>Geometric link term from the detections' head votes; null: link score = embedding score.</summary>
+    public HeadVoteSpec? HeadVote { get; init; }
 
     /// <summary>The type pairs tried as links: <see cref="CandidateLinks"/>, else <paramref name="skeleton"/>.</summary>
     public IReadOnlyList<int[]> LinksOf(IReadOnlyList<int[]> skeleton) => CandidateLinks ?? skeleton;
 
     /// <summary>The model outputs to request from ONNX Runtime, in this order.</summary>
-    public IReadOnlyList<string> OutputNames => [Heatmap, Offsets, Types, Embeddings];
+    public IReadOnlyList<string> OutputNames => HeadVote is { } vote ? [Heatmap, Offsets, Types, Embeddings, vote.Output] : [Heatmap, Offsets, Types, Embeddings];
+}
+
+/// <summary>
+/// <c>grouping.head_vote</c>: each detection votes for its figure's head (a head detection for itself) and a link's
+/// score becomes S = A^(1 − weight) · exp(−weight · d² / (2 sigma²)), d the distance between the two votes
+/// (docs/model-manifest.md, "Grouping").
+/// </summary>
+public sealed record HeadVoteSpec
+{
+    /// <summary>[N, 2, H, W] (hx, hy) in cells from the cell centre to the head of the keypoint's figure.</summary>
+    public required string Output { get; init; }
+    /// <summary>Keypoint-type index of the head.</summary>
+    public required int HeadType { get; init; }
+    /// <summary>Vote distance (normalised) at which the agreement is exp(−1/2).</summary>
+    public required double Sigma { get; init; }
+    /// <summary>Share of the geometric term: 0 the embedding score alone, 1 the votes alone.</summary>
+    public required double Weight { get; init; }
 }
 
 [JsonSerializable(typeof(ModelManifest))]

@@ -179,7 +179,7 @@ public sealed class ModelStore : IDisposable
         OnnxSession? reconstruction = null;
         try
         {
-            CheckSignature(session, manifest.Input.Name, [manifest.Outputs.Heatmaps?.Name, manifest.Outputs.Coordinates?.Name], directory);
+            CheckSignature(session, manifest.Input.Name, [manifest.Outputs.Heatmaps?.Name, manifest.Outputs.Coordinates?.Name, .. manifest.Grouping?.OutputNames ?? []], directory);
             if (manifest.Outputs.Reconstruction is { } spec)
             {
                 reconstruction = OnnxSession.Create(Path.Combine(directory, spec.ModelFile), _sessionSettings);

@@ -8,29 +8,36 @@ namespace KeypointService.Models.Tests.Grouping;
 
 /// <summary>
 /// The C# grouping step of task <c>multi</c> against the Python reference (keypoint_trainer/codecs/grouping.py)
-/// on the golden samples of the <c>multi</c> fixture ($KPS_FIXTURE_MODELS/multi/1): the raw outputs of three
-/// images (untrained model) and three ideal-output cases built from ground truth (several figures, stray
-/// detections that must become outliers).
+/// on the golden samples of the <c>multi</c> fixture ($KPS_FIXTURE_MODELS/multi/1, an untrained model with head
+/// offsets and a head vote): the raw outputs of three images and ideal-output cases built from ground truth
+/// (several figures, stray detections that must become outliers, head votes), and on those of the published
+/// multi/3 (no head offsets), whose grouping must not change.
 /// </summary>
 public class FigureGroupingTests
 {
     private static string FixtureDirectory => Path.Combine(FixtureModels.Root, "multi", "1");
+    private static string PublishedDirectory => Path.Combine(FixtureModels.DefaultModels, "multi", "3");
 
     private static (ModelManifest Manifest, JsonNode Golden) Fixture()
     {
         if (!File.Exists(Path.Combine(FixtureDirectory, "manifest.json")))
             throw new InvalidOperationException($"fixture {FixtureDirectory} is missing: `PYTHONPATH=src/Training /usr/bin/python3 -m keypoint_trainer fixtures --out {FixtureModels.Root}`");
-        var manifest = ManifestReader.ReadVersionDirectory(FixtureDirectory, "multi", "1");
-        return (manifest, JsonNode.Parse(File.ReadAllText(Path.Combine(FixtureDirectory, "golden.json")))!);
+        return Load(FixtureDirectory, "1");
     }
 
-    public static TheoryData<string> Cases()
+    private static (ModelManifest Manifest, JsonNode Golden) Load(string directory, string version) =>
+        (ManifestReader.ReadVersionDirectory(directory, "multi", version), JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "golden.json")))!);
+
+    private static TheoryData<string> Ids(JsonNode golden)
     {
-        var (_, golden) = Fixture();
         var ids = new TheoryData<string>();
         foreach (var s in golden["samples"]!.AsArray().Concat(golden["grouping_cases"]!.AsArray())) ids.Add(s!["id"]!.GetValue<string>());
         return ids;
     }
+
+    public static TheoryData<string> Cases() => Ids(Fixture().Golden);
+
+    public static TheoryData<string> PublishedCases() => Ids(Load(PublishedDirectory, "3").Golden);
 
     [Fact]
     public void Manifest_parses_as_a_multi_model_with_its_grouping_spec()
@@ -39,16 +46,28 @@ public class FigureGroupingTests
         Assert.Equal(ModelTask.Multi, m.Task);
         var g = Assert.IsType<GroupingSpec>(m.Grouping);
         Assert.Equal("link_prediction", g.Method);
-        Assert.Equal(["heatmap", "offsets", "types", "embeddings"], g.OutputNames);
+        Assert.Equal(["heatmap", "offsets", "types", "embeddings", "head_offsets"], g.OutputNames);
+        Assert.Equal(0, g.HeadVote!.HeadType);
         Assert.Equal(5, m.Keypoints.Count);
         Assert.Equal("golden.json", m.GoldenFile); // served: GoldenParityTests runs the whole path on it
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Grouping_matches_the_python_reference(string id)
+    public void Grouping_matches_the_python_reference(string id) => AssertGoldenCase(Fixture(), id);
+
+    [Theory]
+    [MemberData(nameof(PublishedCases))]
+    public void Published_multi3_without_head_offsets_groups_as_exported(string id)
     {
-        var (manifest, golden) = Fixture();
+        var published = Load(PublishedDirectory, "3");
+        Assert.Null(published.Manifest.Grouping!.HeadVote);
+        AssertGoldenCase(published, id);
+    }
+
+    private static void AssertGoldenCase((ModelManifest Manifest, JsonNode Golden) model, string id)
+    {
+        var (manifest, golden) = model;
         var isCase = golden["grouping_cases"]!.AsArray().Any(c => c!["id"]!.GetValue<string>() == id);
         var sample = (isCase ? golden["grouping_cases"]! : golden["samples"]!).AsArray().Single(s => s!["id"]!.GetValue<string>() == id)!;
         var spec = isCase ? ParseSpec(sample["spec"]!) : manifest.Grouping!;
@@ -101,6 +120,37 @@ public class FigureGroupingTests
         Assert.Equal(["left_hand", "right_hand", "left_foot", "right_foot"], figure.Keypoints.Select(k => k.Name));
         Assert.Equal(3, figure.Links.Count);
         Assert.Single(allPairs.Outliers);             // the stray detection
+        var votes = Run("ideal-1-headless-all-pairs-votes"); // limbs of a hidden head still vote for one point
+        Assert.Equal(allPairs.Instances.Select(i => i.Keypoints.Select(k => k.Detection)), votes.Instances.Select(i => i.Keypoints.Select(k => k.Detection)));
+    }
+
+    [Fact]
+    public void Head_votes_separate_overlapping_figures_that_share_an_embedding()
+    {
+        var (manifest, golden) = Fixture();
+        JsonNode Case(string id) => golden["grouping_cases"]!.AsArray().Single(s => s!["id"]!.GetValue<string>() == id)!;
+        GroupingResult Run(JsonNode c)
+        {
+            var outputs = c["outputs"]!.AsObject().ToDictionary(p => p.Key, p => { var t = Tensor(p.Value!); return new GroupingTensor(t.Data, [1, .. t.Shape]); });
+            return FigureGrouping.Group(ParseSpec(c["spec"]!), manifest.Keypoints, manifest.Skeleton, outputs);
+        }
+        // each instance as the ground-truth figure of each of its keypoints (the nearest one of that type)
+        int[][] Owners(GroupingResult r, JsonNode c)
+        {
+            var truth = c["ground_truth"]!.AsArray().Select(f => f!.AsArray()).ToArray();
+            return r.Instances.Select(i => i.Keypoints.Select(k => Enumerable.Range(0, truth.Length).MinBy(f =>
+                Math.Abs(truth[f][k.Type]![0]!.GetValue<double>() - k.X) + Math.Abs(truth[f][k.Type]![1]!.GetValue<double>() - k.Y))).Distinct().ToArray()).ToArray();
+        }
+        var plainCase = Case("ideal-6-shared-embedding-all-pairs");
+        var plain = Run(plainCase);
+        Assert.Contains(Owners(plain, plainCase), o => o.Length > 1); // the embeddings mix the two figures
+        var votesCase = Case("ideal-6-shared-embedding-all-pairs-votes");
+        var votes = Run(votesCase);
+        Assert.Equal(2, votes.Instances.Count);
+        Assert.All(votes.Instances, i => Assert.Equal(5, i.Keypoints.Count));
+        Assert.Equal([[0], [1]], Owners(votes, votesCase).OrderBy(o => o[0]));
+        Assert.All(votes.Detections, d => Assert.NotNull(d.VoteX));
+        Assert.All(plain.Detections, d => Assert.Null(d.VoteX));
     }
 
     [Fact]
@@ -172,6 +222,9 @@ public class FigureGroupingTests
             Assert.Equal(e["score"]!.GetValue<double>(), a.Score, tol);
             Assert.Equal(e["type"]!.GetValue<int>(), a.Type);
             Assert.Equal(e["type_score"]!.GetValue<double>(), a.TypeScore, tol);
+            Assert.Equal(e["vote"] is null, a.VoteX is null);
+            if (e["vote"] is { } vote)
+                Assert.True(Math.Abs(vote[0]!.GetValue<double>() - a.VoteX!.Value) < tol && Math.Abs(vote[1]!.GetValue<double>() - a.VoteY!.Value) < tol, $"{id}: detection {i} vote");
         }
         var instances = expected["instances"]!.AsArray();
         Assert.Equal(instances.Count, actual.Instances.Count);
@@ -219,6 +272,13 @@ public class FigureGroupingTests
         MaxLinkLength = s["max_link_length"]!.GetValue<double>(),
         MinKeypoints = s["min_keypoints"]!.GetValue<int>(),
         CandidateLinks = s["candidate_links"]?.AsArray().Select(l => l!.AsArray().Select(i => i!.GetValue<int>()).ToArray()).ToArray(),
+        HeadVote = s["head_vote"] is { } v ? new HeadVoteSpec
+        {
+            Output = v["output"]!.GetValue<string>(),
+            HeadType = v["head_type"]!.GetValue<int>(),
+            Sigma = v["sigma"]!.GetValue<double>(),
+            Weight = v["weight"]!.GetValue<double>(),
+        } : null,
     };
 
     private static GroupingTensor Tensor(JsonNode t) =>

@@ -135,6 +135,41 @@ public class ManifestReaderTests
         Assert.Contains("needs outputs.coordinates", Assert.Throws<ManifestException>(() => ManifestReader.Parse(manifest.ToJsonString(), "m")).Message);
     }
 
+    private static JsonObject WithHeadVote(string vote)
+    {
+        var manifest = ValidManifest();
+        manifest["grouping"] = JsonNode.Parse($$"""
+            {"method": "link_prediction", "heatmap": "h", "offsets": "o", "types": "t", "embeddings": "e",
+             "peak_threshold": 0.3, "max_detections": 10, "link_scale": 1, "link_bias": 0, "link_threshold": 0.5,
+             "max_link_length": 0.6, "min_keypoints": 2, "head_vote": {{vote}}}
+            """);
+        return manifest;
+    }
+
+    [Fact]
+    public void A_head_vote_binds_and_adds_its_output()
+    {
+        var m = ManifestReader.Parse(WithHeadVote("""{"output": "v", "head_type": 0, "sigma": 0.05, "weight": 0.5}""").ToJsonString(), "m");
+        Assert.Equal(new HeadVoteSpec { Output = "v", HeadType = 0, Sigma = 0.05, Weight = 0.5 }, m.Grouping!.HeadVote);
+        Assert.Equal(["h", "o", "t", "e", "v"], m.Grouping.OutputNames);
+        var plain = WithHeadVote("{}");
+        plain["grouping"]!.AsObject().Remove("head_vote");
+        Assert.Null(ManifestReader.Parse(plain.ToJsonString(), "m").Grouping!.HeadVote);
+    }
+
+    [Theory]
+    [InlineData("""{"output": "v", "head_type": 5, "sigma": 0.05, "weight": 0.5}""", "m: grouping.head_vote.head_type 5 is beyond the 5 keypoints named")]
+    [InlineData("""{"output": "e", "head_type": 0, "sigma": 0.05, "weight": 0.5}""", "m: grouping.head_vote.output 'e' is already another grouping output")]
+    [InlineData("""{"output": "v", "head_type": 0, "sigma": 0, "weight": 0.5}""", "/grouping/head_vote/sigma: ")]
+    [InlineData("""{"output": "v", "head_type": 0, "sigma": 0.05, "weight": 1.5}""", "/grouping/head_vote/weight: ")]
+    [InlineData("""{"output": "v", "head_type": 0, "sigma": 0.05}""", "/grouping/head_vote: ")]
+    [InlineData("""{"output": "v", "head_type": 0, "sigma": 0.05, "weight": 0.5, "scale": 2}""", "/grouping/head_vote/scale: unknown property")]
+    public void A_bad_head_vote_is_refused_precisely(string vote, string expected)
+    {
+        var e = Assert.Throws<ManifestException>(() => ManifestReader.Parse(WithHeadVote(vote).ToJsonString(), "m"));
+        Assert.Contains(expected, e.Message);
+    }
+
     [Fact]
     public void Invalid_json_is_reported_with_its_source()
     {

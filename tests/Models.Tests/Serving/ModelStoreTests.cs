@@ -68,6 +68,24 @@ public class ModelStoreTests
     }
 
     [Fact]
+    public void A_grouping_output_the_onnx_model_lacks_is_refused_at_load()
+    {
+        using var temp = new TempStore();
+        temp.CopyVersion("multi", "1", "1", dir =>
+        {
+            var manifest = Path.Combine(dir, "manifest.json");
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
+            json["grouping"]!["head_vote"]!["output"] = "head_votes";
+            File.WriteAllText(manifest, json.ToJsonString());
+        });
+        using var store = temp.Open(new ModelStoreOptions { Expected = ["multi"], Watch = false });
+        store.Start();
+        var status = store.GetStatus("multi")!;
+        Assert.Equal(ModelLoadState.Failed, status.State);
+        Assert.Contains("the ONNX model has no output 'head_votes'", status.Error);
+    }
+
+    [Fact]
     public void A_failed_new_version_keeps_the_old_one_serving()
     {
         using var temp = new TempStore("heatmap");

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from keypoint_trainer.core.keypoints import STICK_FIGURE
-from keypoint_trainer.codecs.grouping import GroupingSpec, all_type_pairs, find_peaks, group, synthetic_outputs
+from keypoint_trainer.codecs.grouping import GroupingSpec, HeadVote, all_type_pairs, find_peaks, group, synthetic_outputs
 
 LINKS = STICK_FIGURE.links
 IDEAL = GroupingSpec(link_scale=1.0, link_bias=-4.0)
@@ -133,3 +133,84 @@ def test_all_type_pairs_join_a_figure_whose_head_is_missed():
     assert pairs and all(0 not in p for p in pairs)
     assert spec.to_manifest()["candidate_links"] == all_type_pairs(5) and "candidate_links" not in IDEAL.to_manifest()
     assert GroupingSpec.from_manifest(spec.to_manifest()) == spec
+
+
+VOTES = GroupingSpec(**{**IDEAL.__dict__, "candidate_links": all_type_pairs(5), "head_vote": HeadVote(sigma=0.05, weight=0.5)})
+
+
+def overlapping_pair():
+    """Two overlapping figures (heads 0.15 apart) with one embedding: only their head votes differ."""
+    figs = [figure(0.42, 0.45, 0.15), figure(0.55, 0.52, 0.15)]
+    return figs, synthetic_outputs(figs, heads=[f[0] for f in figs], embedding_ids=[0, 0])
+
+
+def as_figures(r):
+    return sorted(tuple(tuple(np.round([r.detections[i].x, r.detections[i].y], 6)) for _, i in sorted(inst.keypoints.items()))
+                  for inst in r.instances)
+
+
+def test_head_votes_separate_overlapping_figures_the_embeddings_cannot():
+    figs, outs = overlapping_pair()
+    truth = sorted(tuple(tuple(np.round(p, 6)) for p in f) for f in figs)
+    plain = group(outs, GroupingSpec(**{**VOTES.__dict__, "head_vote": None}), LINKS)
+    assert as_figures(plain) != truth  # every cross-figure pair scores as high as a true one
+    r = group(outs, VOTES, LINKS)
+    assert as_figures(r) == truth and r.outliers == []
+    for inst in r.instances:  # a figure's detections all vote for its head
+        head = r.detections[inst.keypoints[0]]
+        assert all(np.allclose(r.votes[i], (head.x, head.y), atol=1e-6) for i in inst.keypoints.values())
+
+
+def test_vote_score_formula_head_votes_for_itself_and_weight_zero_is_the_embeddings():
+    figs, outs = overlapping_pair()
+    rng = np.random.default_rng(1)
+    outs["head_offsets"] = (outs["head_offsets"] + rng.normal(0, 2, outs["head_offsets"].shape)).astype(np.float32)
+    plain = group(outs, GroupingSpec(**{**VOTES.__dict__, "head_vote": None}), LINKS)
+    r = group(outs, VOTES, LINKS)
+    W = outs["heatmap"].shape[-1]
+    for d, v in zip(r.detections, r.votes):
+        y, x = divmod(d.cell, W)
+        expect = (d.x, d.y) if d.type == 0 else ((x + 0.5 + outs["head_offsets"][0, y, x]) / W,
+                                                  (y + 0.5 + outs["head_offsets"][1, y, x]) / W)
+        assert v == pytest.approx(expect, abs=1e-12)
+    v = np.array(r.votes)
+    d2 = ((v[:, None] - v[None]) ** 2).sum(-1)
+    assert np.allclose(r.link_scores, plain.link_scores ** 0.5 * np.exp(-0.5 * d2 / (2 * 0.05 ** 2)), rtol=1e-12)
+    off = GroupingSpec(**{**VOTES.__dict__, "head_vote": HeadVote(sigma=0.05, weight=0.0)})
+    zero = group(outs, off, LINKS)
+    assert np.array_equal(zero.link_scores, plain.link_scores)  # bit for bit
+    assert zero.to_json(STICK_FIGURE.keypoints)["instances"] == plain.to_json(STICK_FIGURE.keypoints)["instances"]
+
+
+def test_head_vote_in_the_manifest_and_its_output():
+    m = VOTES.to_manifest()
+    assert m["head_vote"] == {"output": "head_offsets", "head_type": 0, "sigma": 0.05, "weight": 0.5}
+    assert GroupingSpec.from_manifest(m) == VOTES and "head_vote" not in IDEAL.to_manifest()
+    assert VOTES.output_names[-1] == "head_offsets" and len(IDEAL.output_names) == 4
+    _, outs = overlapping_pair()
+    del outs["head_offsets"]
+    with pytest.raises(KeyError, match="head_offsets"):
+        group(outs, VOTES, LINKS)
+    j = group(overlapping_pair()[1], VOTES, LINKS).to_json(STICK_FIGURE.keypoints)
+    assert all(len(d["vote"]) == 2 for d in j["detections"])
+    assert "vote" not in group(overlapping_pair()[1], IDEAL, LINKS).to_json(STICK_FIGURE.keypoints)["detections"][0]
+
+
+def test_published_multi3_groups_bit_for_bit_as_when_it_was_exported():
+    """The published model has no head offsets: its golden grouping must not change by a bit."""
+    import base64
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3] / "models" / "multi" / "3"
+    manifest = json.loads((root / "manifest.json").read_text())
+    golden = json.loads((root / "golden.json").read_text())
+    spec = GroupingSpec.from_manifest(manifest["grouping"])
+    assert spec.head_vote is None
+    for s in golden["samples"] + golden["grouping_cases"]:
+        outs = {k: np.frombuffer(base64.b64decode(v["data_b64"]), "<f4").reshape(v["shape"])
+                for k, v in s["outputs"].items()}
+        if "spec" not in s:
+            outs = {k: v[0] for k, v in outs.items()}
+        sp = GroupingSpec.from_manifest(s["spec"]) if "spec" in s else spec
+        assert group(outs, sp, manifest["skeleton"], 5).to_json(manifest["keypoints"]) == s["grouping"], s["id"]

@@ -42,6 +42,26 @@ def test_invalid_manifests_are_rejected(tmp_path):
         validate_manifest(bad, tmp_path)
 
 
+def test_grouping_head_vote_is_checked_beyond_the_schema(tmp_path):
+    from keypoint_trainer.codecs.grouping import GroupingSpec, HeadVote
+
+    m = _manifest(tmp_path)
+    m["grouping"] = GroupingSpec(head_vote=HeadVote(sigma=0.05, weight=0.5)).to_manifest()
+    validate_manifest(m)
+    for vote, match in (({"head_type": 5}, "head_vote.head_type 5 is beyond the 5 keypoints"),
+                        ({"output": "offsets"}, "head_vote.output 'offsets' is already another grouping output"),
+                        ({"sigma": 0}, "head_vote/sigma"), ({"weight": 1.5}, "head_vote/weight"),
+                        ({"scale": 2}, "head_vote: Additional properties")):
+        bad = json.loads(json.dumps(m))
+        bad["grouping"]["head_vote"].update(vote)
+        with pytest.raises(ManifestError, match=match):
+            validate_manifest(bad)
+    bad = json.loads(json.dumps(m))
+    bad["grouping"]["candidate_links"] = [[0, 1], [3, 9]]
+    with pytest.raises(ManifestError, match=r"candidate_links \[3, 9\] refers to a keypoint beyond the 5"):
+        validate_manifest(bad)
+
+
 def test_publish_is_atomic_and_versions_increase(tmp_path):
     export = tmp_path / "export"
     export.mkdir()

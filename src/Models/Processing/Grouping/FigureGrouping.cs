@@ -11,7 +11,9 @@ public sealed record GroupingTensor(float[] Data, long[] Shape);
 /// <param name="Score">Heatmap value at the peak.</param>
 /// <param name="Type">Keypoint-type index (into the manifest's keypoints).</param>
 /// <param name="TypeScore">Probability of that type.</param>
-public sealed record GroupedDetection(double X, double Y, double Score, int Type, double TypeScore);
+/// <param name="VoteX">Normalised x of its vote for its figure's head (with <c>grouping.head_vote</c> only).</param>
+/// <param name="VoteY">Normalised y of that vote.</param>
+public sealed record GroupedDetection(double X, double Y, double Score, int Type, double TypeScore, double? VoteX = null, double? VoteY = null);
 
 /// <summary>A keypoint of an instance: name, type index, the detection it came from, normalised position and score.</summary>
 public sealed record InstanceKeypoint(string Name, int Type, int Detection, double X, double Y, double Score);
@@ -26,8 +28,8 @@ public sealed record FigureInstance(IReadOnlyList<InstanceKeypoint> Keypoints, I
 public sealed record GroupingResult(IReadOnlyList<GroupedDetection> Detections, IReadOnlyList<FigureInstance> Instances, IReadOnlyList<int> Outliers);
 
 /// <summary>
-/// The grouping step of task <c>multi</c>: heatmap peaks → link scores A = σ(s·ZZᵀ + b) →
-/// greedy assembly into figures, with outliers for detections that fit no figure. A pure function of
+/// The grouping step of task <c>multi</c>: heatmap peaks → link scores A = σ(s·ZZᵀ + b) (with head votes
+/// S = A^(1 − w)·exp(−w·d²/(2σ²))) → greedy assembly into figures, with outliers for detections that fit no figure. A pure function of
 /// the raw outputs and the manifest's <see cref="GroupingSpec"/>; the steps are those of
 /// keypoint_trainer/codecs/grouping.py (docs/model-manifest.md, "Grouping"), in float64 and in the same
 /// order, and the golden samples check that both agree.
@@ -53,6 +55,7 @@ public static class FigureGrouping
         if (embeddingTensor.Shape.Length != 4) throw new ArgumentException($"output '{spec.Embeddings}' must be [N, D, H, W]");
         var d = (int)embeddingTensor.Shape[1];
         var embeddings = Plane(outputs, spec.Embeddings, d, item, out _, out _, height, width);
+        var headOffsets = spec.HeadVote is { } vote ? Plane(outputs, vote.Output, 2, item, out _, out _, height, width) : default;
         var plane = height * width;
 
         // 1-2. Peaks and detections.
@@ -66,12 +69,16 @@ public static class FigureGrouping
             var t = 0;
             for (var c = 1; c < k; c++)
                 if (types[c * plane + cell] > types[t * plane + cell]) t = c;
-            detections[n] = new GroupedDetection(
-                (x + 0.5 + offsets[cell]) / width, (y + 0.5 + offsets[plane + cell]) / height, score, t, types[t * plane + cell]);
+            double px = (x + 0.5 + offsets[cell]) / width, py = (y + 0.5 + offsets[plane + cell]) / height;
+            double? voteX = null, voteY = null;
+            if (spec.HeadVote is { } v)
+                (voteX, voteY) = t == v.HeadType ? (px, py) // a head votes for itself
+                    : ((x + 0.5 + headOffsets[cell]) / width, (y + 0.5 + headOffsets[plane + cell]) / height);
+            detections[n] = new GroupedDetection(px, py, score, t, types[t * plane + cell], voteX, voteY);
             cells[n] = cell;
         }
 
-        // 3. Link scores.
+        // 3. Link scores, with the head votes' agreement when the spec has them.
         var count = detections.Length;
         var a = new double[count, count];
         for (var i = 0; i < count; i++)
@@ -80,6 +87,7 @@ public static class FigureGrouping
                 var s = 0.0;
                 for (var c = 0; c < d; c++) s += (double)embeddings[c * plane + cells[i]] * embeddings[c * plane + cells[j]];
                 a[i, j] = Sigmoid(spec.LinkScale * s + spec.LinkBias);
+                if (spec.HeadVote is { } v) a[i, j] = VoteScore(a[i, j], detections[i], detections[j], v);
             }
 
         // 4. Candidate links (the spec's type pairs, else the skeleton's), strongest first.
@@ -173,6 +181,13 @@ public static class FigureGrouping
     }
 
     private static double Sigmoid(double v) => 1.0 / (1.0 + Math.Exp(-v));
+
+    // S = A^(1 - w) * exp(-w * d² / (2 sigma²)); the same operations in the same order as HeadVote.score in Python.
+    private static double VoteScore(double a, GroupedDetection i, GroupedDetection j, HeadVoteSpec v)
+    {
+        double dx = i.VoteX!.Value - j.VoteX!.Value, dy = i.VoteY!.Value - j.VoteY!.Value;
+        return Math.Pow(a, 1.0 - v.Weight) * Math.Exp(-v.Weight * (dx * dx + dy * dy) / (2.0 * v.Sigma * v.Sigma));
+    }
 
     // Same expression as the Python reference (math.sqrt(dx * dx + dy * dy)), so both compare the same double with the limit.
     private static double Hypot(double dx, double dy) => Math.Sqrt(dx * dx + dy * dy);

@@ -10,6 +10,8 @@ Inputs (one image, the raw ONNX outputs without the batch dimension):
 * ``offsets``    [2, H, W]  sub-cell offset (dx, dy) in cells of the keypoint from the cell centre
 * ``types``      [K, H, W]  keypoint-type probabilities (softmax over K in the graph)
 * ``embeddings`` [D, H, W]  per-keypoint embedding z
+* ``head_offsets`` [2, H, W] (only with ``head_vote``) offset (hx, hy) in cells from the cell
+  centre to the head of the keypoint's figure
 
 Steps:
 
@@ -20,10 +22,22 @@ Steps:
 2. Each detection: x_norm = (x + 0.5 + dx) / W, y_norm = (y + 0.5 + dy) / H; type =
    first argmax of ``types[:, y, x]``; embedding z = ``embeddings[:, y, x]``.
 3. Link scores (inner-product decoder): A_ij = sigmoid(link_scale * sum_d z_i[d] z_j[d] + link_bias).
+   Without ``head_vote`` the link score is S_ij = A_ij. With it (spec ``head_vote``: head_type h,
+   sigma, weight w; the model's ``head_offsets`` output) each detection votes for its figure's head:
+   v_i = ((x + 0.5 + hx) / W, (y + 0.5 + hy) / H) with (hx, hy) = ``head_offsets[:, y, x]``, and a
+   detection of type h votes for itself, v_i = (x_norm, y_norm). With
+   d2_ij = (v_i.x - v_j.x)^2 + (v_i.y - v_j.y)^2 (normalised units)::
+
+       S_ij = A_ij ** (1 - w) * exp(-w * d2_ij / (2 * sigma^2))
+
+   the weighted geometric mean of the embedding score and the geometric agreement
+   exp(-d2 / (2 sigma^2)): a pair whose votes are several sigma apart is vetoed whatever its
+   embeddings say, so keypoints of overlapping figures that point at different heads are not joined.
+   Steps 4-7 use S.
 4. Candidate links: for every candidate link (a, b) (keypoint-type indices: the spec's
    ``candidate_links`` when given, else the skeleton's links) and detections i of type a, j of
-   type b: A_ij >= link_threshold and the normalised distance |p_i - p_j| <= max_link_length.
-   Sorted by A descending, then link index, i, j. Embeddings trained on figure membership score
+   type b: S_ij >= link_threshold and the normalised distance |p_i - p_j| <= max_link_length.
+   Sorted by S descending, then link index, i, j. Embeddings trained on figure membership score
    any two keypoints of a figure, so every type pair can be a candidate (:func:`all_type_pairs`):
    a figure whose head is missed still joins its hands and feet.
 5. Assembly (greedy, union-find): a candidate joins the two figures of i and j unless they
@@ -47,6 +61,20 @@ import numpy as np
 
 
 @dataclass
+class HeadVote:
+    """The manifest's ``grouping.head_vote``: geometric agreement of the detections' head votes (step 3)."""
+    output: str = "head_offsets"
+    head_type: int = 0
+    sigma: float = 0.05     # normalised distance between two votes at which agreement is exp(-1/2)
+    weight: float = 0.5     # 0: the embedding score alone; 1: the votes alone
+
+    def score(self, a: float, vi: tuple[float, float], vj: tuple[float, float]) -> float:
+        """S = A ** (1 - w) * exp(-w * d2 / (2 sigma^2)) of two detections' link score A and votes."""
+        dx, dy = vi[0] - vj[0], vi[1] - vj[1]
+        return a ** (1.0 - self.weight) * math.exp(-self.weight * (dx * dx + dy * dy) / (2.0 * self.sigma * self.sigma))
+
+
+@dataclass
 class GroupingSpec:
     """The manifest's ``grouping`` object (output names + parameters)."""
     heatmap: str = "heatmap"
@@ -63,11 +91,18 @@ class GroupingSpec:
     method: str = "link_prediction"
     #: keypoint-type pairs tried as links; None: the skeleton's links
     candidate_links: Optional[list[list[int]]] = None
+    #: geometric link term from the ``head_offsets`` output; None: embeddings alone
+    head_vote: Optional[HeadVote] = None
 
     def to_manifest(self) -> dict[str, Any]:
         d = asdict(self)
-        if d["candidate_links"] is None:
-            del d["candidate_links"]
+        for optional in ("candidate_links", "head_vote"):
+            if d[optional] is None:
+                del d[optional]
+        if self.head_vote is not None:
+            v = self.head_vote
+            d["head_vote"] = {"output": v.output, "head_type": int(v.head_type), "sigma": float(v.sigma),
+                              "weight": float(v.weight)}
         return {"method": d.pop("method"), **{k: (float(v) if isinstance(v, float) else v) for k, v in d.items()}}
 
     def links(self, skeleton: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
@@ -77,11 +112,15 @@ class GroupingSpec:
 
     @classmethod
     def from_manifest(cls, d: dict[str, Any]) -> "GroupingSpec":
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+        kw = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        if kw.get("head_vote") is not None:
+            kw["head_vote"] = HeadVote(**kw["head_vote"])
+        return cls(**kw)
 
     @property
     def output_names(self) -> list[str]:
-        return [self.heatmap, self.offsets, self.types, self.embeddings]
+        names = [self.heatmap, self.offsets, self.types, self.embeddings]
+        return names + [self.head_vote.output] if self.head_vote is not None else names
 
 
 @dataclass
@@ -107,15 +146,20 @@ class GroupingResult:
     detections: list[Detection]
     instances: list[Instance]
     outliers: list[int]
-    link_scores: np.ndarray = field(repr=False)
+    link_scores: np.ndarray = field(repr=False)    # S (= A without head votes)
     #: the candidate type pairs the instances' link indices refer to
     links: list[tuple[int, int]] = field(default_factory=list)
+    #: per detection its head vote (normalised), with ``head_vote`` only
+    votes: Optional[list[tuple[float, float]]] = None
 
     def to_json(self, keypoint_names: Sequence[str]) -> dict[str, Any]:
         """The golden-file form (normalised coordinates), which the C# test compares."""
+        dets = [{"x": d.x, "y": d.y, "score": d.score, "type": d.type, "type_score": d.type_score}
+                for d in self.detections]
+        for d, v in zip(dets, self.votes or ()):
+            d["vote"] = [v[0], v[1]]
         return {
-            "detections": [{"x": d.x, "y": d.y, "score": d.score, "type": d.type, "type_score": d.type_score}
-                           for d in self.detections],
+            "detections": dets,
             "instances": [{
                 "score": inst.score,
                 "keypoints": [{"name": keypoint_names[t], "type": t, "detection": i, "x": self.detections[i].x,
@@ -185,8 +229,23 @@ def detect(outputs: dict[str, np.ndarray], spec: GroupingSpec) -> list[Detection
     return dets
 
 
-def link_scores(dets: list[Detection], emb: np.ndarray, spec: GroupingSpec, width: int) -> np.ndarray:
-    """A = sigmoid(s * z_i . z_j + b) of every pair of detections (embeddings at their cells)."""
+def head_votes(dets: list[Detection], head_offsets: np.ndarray, vote: HeadVote) -> list[tuple[float, float]]:
+    """Each detection's vote for its figure's head (normalised); a head detection votes for itself."""
+    H, W = head_offsets.shape[-2:]
+    votes = []
+    for d in dets:
+        if d.type == vote.head_type:
+            votes.append((d.x, d.y))
+        else:
+            y, x = divmod(d.cell, W)
+            votes.append(((x + 0.5 + head_offsets[0, y, x]) / W, (y + 0.5 + head_offsets[1, y, x]) / H))
+    return votes
+
+
+def link_scores(dets: list[Detection], emb: np.ndarray, spec: GroupingSpec, width: int,
+                votes: Optional[list[tuple[float, float]]] = None) -> np.ndarray:
+    """S of every pair of detections: A = sigmoid(s * z_i . z_j + b) (embeddings at their cells),
+    combined with the head votes' agreement when ``votes`` are given (step 3 of the module doc)."""
     n = len(dets)
     z = [emb[:, d.cell // width, d.cell % width] for d in dets]
     A = np.zeros((n, n))
@@ -195,7 +254,8 @@ def link_scores(dets: list[Detection], emb: np.ndarray, spec: GroupingSpec, widt
             s = 0.0
             for dd in range(emb.shape[0]):
                 s += z[i][dd] * z[j][dd]
-            A[i, j] = sigmoid(spec.link_scale * s + spec.link_bias)
+            a = sigmoid(spec.link_scale * s + spec.link_bias)
+            A[i, j] = a if votes is None else spec.head_vote.score(a, votes[i], votes[j])
     return A
 
 
@@ -206,7 +266,7 @@ def all_type_pairs(num_types: int) -> list[list[int]]:
 
 def link_candidates(dets: list[Detection], A: np.ndarray, spec: GroupingSpec,
                     links: Sequence[Sequence[int]]) -> list[tuple[float, int, int, int]]:
-    """(A_ij, link, i, j) of every candidate link between detections of the right types, strongest first."""
+    """(S_ij, link, i, j) of every candidate link between detections of the right types, strongest first."""
     n = len(dets)
     cands = []
     for l, (a, b) in enumerate(links):
@@ -254,7 +314,12 @@ def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence
     emb = np.asarray(outputs[spec.embeddings], dtype=np.float64)
     K = int(num_types or np.asarray(outputs[spec.types]).shape[0])
     dets = detect(outputs, spec)
-    A = link_scores(dets, emb, spec, np.asarray(outputs[spec.heatmap]).shape[-1])
+    votes = None
+    if spec.head_vote is not None:
+        if spec.head_vote.output not in outputs:
+            raise KeyError(f"grouping.head_vote needs the model output {spec.head_vote.output!r}")
+        votes = head_votes(dets, np.asarray(outputs[spec.head_vote.output], dtype=np.float64), spec.head_vote)
+    A = link_scores(dets, emb, spec, np.asarray(outputs[spec.heatmap]).shape[-1], votes)
     pairs = spec.links(skeleton)
     members, links = assemble(dets, link_candidates(dets, A, spec, pairs))
     instances, outliers = [], []
@@ -266,25 +331,31 @@ def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence
         else:
             outliers.extend(kps.values())
     instances.sort(key=lambda inst: (-inst.score, min(inst.keypoints.values())))
-    return GroupingResult(dets, instances, sorted(outliers), A, pairs)
+    return GroupingResult(dets, instances, sorted(outliers), A, pairs, votes)
 
 
 def synthetic_outputs(figures: Sequence[np.ndarray], size: tuple[int, int] = (64, 64), num_types: int = 5,
                       embed_dim: int = 8, sigma: float = 1.0, scale: float = 4.0,
-                      extra: Sequence[tuple[float, float, int]] = ()) -> dict[str, np.ndarray]:
+                      extra: Sequence[tuple[float, float, int]] = (),
+                      heads: Optional[Sequence[Sequence[float]]] = None,
+                      embedding_ids: Optional[Sequence[int]] = None) -> dict[str, np.ndarray]:
     """Ideal network outputs for keypoints ``[K, 2]`` per figure (normalised coordinates).
 
     Heatmap = max of unit Gaussians (sigma in cells), exact offsets and one-hot types in the
     3x3 cells around each keypoint, embedding = ``scale`` * unit vector e_f of figure f
     (orthogonal figures). ``extra`` adds stray detections (x, y, type) with a zero embedding
     (they must end up as outliers). A keypoint with NaN coordinates is left out (not detected).
-    For tests and golden grouping cases.
+    ``heads`` (one normalised (x, y) per figure, known even where the head is not detected) adds a
+    ``head_offsets`` output: exact offsets in cells to the figure's head in the same cells (strays 0).
+    ``embedding_ids`` gives figure f the embedding e_{ids[f]} instead of e_{f mod D}: figures with
+    equal ids are ones the embeddings cannot tell apart. For tests and golden grouping cases.
     """
     H, W = size
     heat = np.zeros((1, H, W))
     off = np.zeros((2, H, W))
     types = np.full((num_types, H, W), 1.0 / num_types)
     emb = np.zeros((embed_dim, H, W))
+    hoff = np.zeros((2, H, W))
     jj, ii = np.meshgrid(np.arange(W), np.arange(H))
     pts = [(f, t, float(x), float(y)) for f, fig in enumerate(figures) for t, (x, y) in enumerate(fig)]
     pts += [(-1, int(t), float(x), float(y)) for x, y, t in extra]
@@ -303,7 +374,13 @@ def synthetic_outputs(figures: Sequence[np.ndarray], size: tuple[int, int] = (64
                     types[:, yy, xx] = 0.0
                     types[t, yy, xx] = 1.0
                     emb[:, yy, xx] = 0.0
+                    hoff[:, yy, xx] = 0.0
                     if f >= 0:
-                        emb[f % embed_dim, yy, xx] = scale
-    return {"heatmap": heat.astype(np.float32), "offsets": off.astype(np.float32),
+                        emb[(embedding_ids[f] if embedding_ids is not None else f) % embed_dim, yy, xx] = scale
+                        if heads is not None:
+                            hoff[:, yy, xx] = (heads[f][0] * W - 0.5 - xx, heads[f][1] * H - 0.5 - yy)
+    outs = {"heatmap": heat.astype(np.float32), "offsets": off.astype(np.float32),
             "types": types.astype(np.float32), "embeddings": emb.astype(np.float32)}
+    if heads is not None:
+        outs["head_offsets"] = hoff.astype(np.float32)
+    return outs

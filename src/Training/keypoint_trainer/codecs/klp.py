@@ -6,6 +6,11 @@ Targets per image (64 x 64 cells, stride 2; a keypoint at pixel x is at cell u =
 * heatmap of stage s: the max over the image's *visible* keypoints of unit Gaussians with
   sigma = kernel_sigma(k_s), k = 7, 5, 3 (coarse to fine);
 * offsets (u - x_cell, v - y_cell) in the 3 x 3 cells around each visible keypoint;
+* head offsets (u_head - x_cell, v_head - y_cell) in the same cells: from the cell centre to the
+  head (keypoint type 0) of the keypoint's figure, in cells, so a cell votes for its figure's head
+  at (x_cell + 0.5 + dx) / W like the sub-cell offsets; the head's position is known even where it
+  is occluded, so limbs of a figure with a hidden head still vote for one point. Trained only by
+  models with ``model.head_offsets`` (experiments/multi/train.py);
 * keypoint type in the same cells;
 * links: the visible keypoints' cells, figure ids and types; :func:`link_targets` is either the
   true adjacency (``skeleton``: 1 for the same figure and a skeleton link, and on the diagonal;
@@ -26,6 +31,7 @@ from ..core.keypoints import STICK_FIGURE
 
 HM = 64
 STRIDE = 2.0
+HEAD = STICK_FIGURE.index("head")
 
 
 #: OpenCV's sigma for a Gaussian kernel of size k (cv2.getGaussianKernel with sigma <= 0),
@@ -51,6 +57,7 @@ def build_targets(keypoints: np.ndarray, count: np.ndarray, occluded: np.ndarray
     jj, ii = np.meshgrid(np.arange(HM), np.arange(HM))
     heats = np.zeros((stages, B, 1, HM, HM), np.float32)
     off = np.zeros((B, 2, HM, HM), np.float32)
+    head = np.zeros((B, 2, HM, HM), np.float32)
     omask = np.zeros((B, 1, HM, HM), np.float32)
     types = np.full((B, HM, HM), -1, np.int64)
     pairs = []  # per image: (cells [P], figure ids [P], types [P])
@@ -58,6 +65,7 @@ def build_targets(keypoints: np.ndarray, count: np.ndarray, occluded: np.ndarray
     for b in range(B):
         cells, figs, tys = [], [], []
         for f in range(int(count[b])):
+            hu, hv = keypoints[b, f, HEAD] / STRIDE - 0.5
             for t in range(K):
                 if occluded[b, f, t]:
                     continue
@@ -72,13 +80,15 @@ def build_targets(keypoints: np.ndarray, count: np.ndarray, occluded: np.ndarray
                         y, x = cy + dy, cx + dx
                         if 0 <= y < HM and 0 <= x < HM:
                             off[b, :, y, x] = (u - x, v - y)
+                            head[b, :, y, x] = (hu - x, hv - y)
                             omask[b, 0, y, x] = 1
                             types[b, y, x] = t
                 cells.append(cy * HM + cx)
                 figs.append(f)
                 tys.append(t)
         pairs.append((np.array(cells, np.int64), np.array(figs), np.array(tys)))
-    return {"heats": heats, "offsets": off, "offset_mask": omask, "types": types, "pairs": pairs}
+    return {"heats": heats, "offsets": off, "offset_mask": omask, "head_offsets": head, "types": types,
+            "pairs": pairs}
 
 
 LINK_TARGETS = ("skeleton", "figure")

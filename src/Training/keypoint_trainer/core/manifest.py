@@ -58,6 +58,7 @@ def validate_manifest(manifest: dict[str, Any], model_dir: Optional[Path] = None
     if errors:
         msg = "; ".join(f"{'/'.join(map(str, e.path)) or '<root>'}: {e.message}" for e in errors[:10])
         raise ManifestError(f"manifest does not match the schema: {msg}")
+    check_grouping(manifest)
     if model_dir is not None:
         model_dir = Path(model_dir)
         files = [(manifest["model_file"], manifest["sha256"])]
@@ -73,6 +74,24 @@ def validate_manifest(manifest: dict[str, Any], model_dir: Optional[Path] = None
                 raise ManifestError(f"sha256 mismatch for {f}: manifest {digest}, file {actual}")
         if manifest.get("golden_file") and not (model_dir / manifest["golden_file"]).is_file():
             raise ManifestError(f"golden file {manifest['golden_file']} is missing")
+
+
+def check_grouping(manifest: dict[str, Any]) -> None:
+    """Cross-field rules of ``grouping`` the schema cannot express (the C# ManifestReader checks the same)."""
+    g = manifest.get("grouping")
+    if g is None:
+        return
+    k = len(manifest["keypoints"])
+    for link in g.get("candidate_links", []):
+        if any(i >= k for i in link):
+            raise ManifestError(f"grouping.candidate_links {link} refers to a keypoint beyond the {k} named")
+    vote = g.get("head_vote")
+    if vote is not None:
+        if vote["head_type"] >= k:
+            raise ManifestError(f"grouping.head_vote.head_type {vote['head_type']} is beyond the {k} keypoints named")
+        others = [g[n] for n in ("heatmap", "offsets", "types", "embeddings")]
+        if vote["output"] in others:
+            raise ManifestError(f"grouping.head_vote.output {vote['output']!r} is already another grouping output")
 
 
 def check_store_layout(manifest: dict[str, Any], version_dir: Path) -> None:

@@ -17,6 +17,11 @@ From the last stage's features plus two coordinate channels (x, y in [0, 1]) two
 predict the keypoint type (K-way softmax) and a D-dimensional embedding per cell; the link
 module scores detected keypoints with the inner-product decoder A = sigmoid(s * Z Z^T + b)
 (a learnt scale s and bias b; paper Eq. 7 is the special case s = 1, b = 0).
+
+Optional (``head_offsets``, off by default so existing checkpoints and exports are unchanged): a
+head on the same features predicts, per cell, the offset (dx, dy) in cells from the cell centre to
+the head of the figure whose keypoint is there (PersonLab / CenterNet-style votes; codecs/klp.py);
+the grouping compares the votes of two detections (codecs/grouping.py, ``head_vote``).
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ class KLPConfig:
     stages: int = 3
     embed_dim: int = 8
     width: int = 32
+    head_offsets: bool = False
 
     def to_dict(self):
         return asdict(self)
@@ -91,6 +97,8 @@ class KLPNet(nn.Module):
         self.head_feat = cbr(c + 2, c)
         self.types = nn.Conv2d(c, cfg.num_types, 1)
         self.embed = nn.Conv2d(c, cfg.embed_dim, 1)
+        # built only when asked, after the other layers: default models keep their parameters and init
+        self.head_offsets = nn.Conv2d(c, 2, 1) if cfg.head_offsets else None
         # link decoder A = sigmoid(scale * z_i . z_j + bias)
         self.link_log_scale = nn.Parameter(torch.zeros(()))
         self.link_bias = nn.Parameter(torch.tensor(-2.0))
@@ -110,14 +118,27 @@ class KLPNet(nn.Module):
             offs.append(o)
         n, _, hh, ww = out.shape
         f = self.head_feat(torch.cat([out, coord_channels(n, hh, ww, out)], 1))
-        return {"heat_logits": heats, "offsets": offs, "type_logits": self.types(f), "embeddings": self.embed(f)}
+        o = {"heat_logits": heats, "offsets": offs, "type_logits": self.types(f), "embeddings": self.embed(f)}
+        if self.head_offsets is not None:
+            o["head_offsets"] = self.head_offsets(f)
+        return o
 
     def link_params(self) -> tuple[float, float]:
         return float(self.link_log_scale.exp()), float(self.link_bias)
 
 
+EXPORT_OUTPUTS = ("heatmap", "offsets", "types", "embeddings")
+HEAD_OFFSETS_OUTPUT = "head_offsets"
+
+
+def export_output_names(cfg: KLPConfig) -> tuple[str, ...]:
+    """The ONNX output names of a model, in graph order."""
+    return EXPORT_OUTPUTS + ((HEAD_OFFSETS_OUTPUT,) if cfg.head_offsets else ())
+
+
 class KLPNetExport(nn.Module):
-    """The served graph: heatmap (sigmoid, last stage), offsets, type probabilities, embeddings."""
+    """The served graph: heatmap (sigmoid, last stage), offsets, type probabilities, embeddings
+    and, when the model has them, head offsets (:func:`export_output_names`)."""
 
     def __init__(self, model: KLPNet):
         super().__init__()
@@ -125,8 +146,6 @@ class KLPNetExport(nn.Module):
 
     def forward(self, x):
         o = self.model(x)
-        return (torch.sigmoid(o["heat_logits"][-1]), o["offsets"][-1], torch.softmax(o["type_logits"], 1),
-                o["embeddings"])
-
-
-EXPORT_OUTPUTS = ("heatmap", "offsets", "types", "embeddings")
+        out = (torch.sigmoid(o["heat_logits"][-1]), o["offsets"][-1], torch.softmax(o["type_logits"], 1),
+               o["embeddings"])
+        return out + (o["head_offsets"],) if "head_offsets" in o else out

@@ -101,7 +101,8 @@ def test_fixture_export_manifest_and_golden_grouping(tmp_path):
     validate_manifest(m, tmp_path)
     assert m["task"] == "multi" and m["grouping"]["method"] == "link_prediction" and m["golden_file"] == "golden.json"
     g = onnx.load(str(tmp_path / "model.onnx")).graph
-    assert [o.name for o in g.output] == ["heatmap", "offsets", "types", "embeddings"]
+    assert [o.name for o in g.output] == ["heatmap", "offsets", "types", "embeddings", "head_offsets"]
+    assert m["grouping"]["head_vote"]["output"] == "head_offsets"
     golden = json.loads((tmp_path / "golden.json").read_text())
     spec = GroupingSpec.from_manifest(m["grouping"])
     for s in golden["samples"] + golden["grouping_cases"]:
@@ -114,6 +115,12 @@ def test_fixture_export_manifest_and_golden_grouping(tmp_path):
         assert again == s["grouping"]
     assert any(len(c["grouping"]["instances"]) >= 2 for c in golden["grouping_cases"])
     assert any(c["grouping"]["outliers"] for c in golden["grouping_cases"])
+    # the vote vetoes links of the untrained fixture that the embeddings alone would make
+    for s in golden["samples"]:
+        outs = {k: np.frombuffer(base64.b64decode(v["data_b64"]), "<f4").reshape(v["shape"])[0]
+                for k, v in s["outputs"].items()}
+        plain = group(outs, GroupingSpec(**{**spec.__dict__, "head_vote": None}), m["skeleton"], 5)
+        assert sum(len(i.links) for i in plain.instances) > sum(len(i["links"]) for i in s["grouping"]["instances"]) > 0
 
 
 def test_figure_link_targets_are_membership_and_unknown_kinds_are_refused():
@@ -161,3 +168,98 @@ def test_error_breakdown_names_the_cause_of_each_miss():
     outs["types"][0, 3, 31:34, 47:50] = 1.0
     r = breakdown(outs, data, spec)
     assert r["wrong_type"] == 0.1 and r["correct"] == 0.9 and sum(r[c] for c in CAUSES) == pytest.approx(0.1)
+
+
+def test_head_offset_targets_point_from_each_cell_to_the_figures_head():
+    # two figures far apart (px); the second one's head is hidden, its limbs still point at it
+    figs = np.array([[[30, 20], [20, 35], [40, 35], [25, 55], [35, 55]],
+                     [[90, 70], [80, 85], [100, 85], [85, 105], [95, 105]]], np.float64)
+    kp = np.full((1, 4, 5, 2), np.nan)
+    kp[0, :2] = figs
+    occ = np.zeros((1, 4, 5), bool)
+    occ[0, 1, 0] = True
+    tg = build_targets(kp, np.array([2]), occ, 1)
+    mask = tg["offset_mask"][0, 0] > 0
+    assert mask.sum() == 9 * 9 and not tg["head_offsets"][0][:, ~mask].any()
+    ys, xs = np.nonzero(mask)
+    votes = np.stack([xs + tg["head_offsets"][0, 0, ys, xs], ys + tg["head_offsets"][0, 1, ys, xs]], 1)  # cells
+    heads = figs[:, 0] / 2 - 0.5
+    owner = (xs > 32).astype(int)  # figure 1 lies right of cell 32
+    assert np.allclose(votes, heads[owner], atol=1e-4)
+    assert (owner == 1).sum() == 4 * 9  # the hidden head has no cells of its own
+
+
+def test_head_offsets_are_optional_in_the_model_and_its_export():
+    from keypoint_trainer.models.klp import KLPNetExport, export_output_names
+
+    torch.manual_seed(0)
+    plain = KLPNet(KLPConfig(stages=1, width=8, embed_dim=4))
+    torch.manual_seed(0)
+    geo = KLPNet(KLPConfig(stages=1, width=8, embed_dim=4, head_offsets=True))
+    assert not any(k.startswith("head_offsets") for k in plain.state_dict())  # old checkpoints load unchanged
+    extra = set(geo.state_dict()) - set(plain.state_dict())
+    assert extra == {"head_offsets.weight", "head_offsets.bias"}
+    assert all(torch.equal(v, geo.state_dict()[k]) for k, v in plain.state_dict().items())  # same init otherwise
+    x = torch.zeros(2, 1, 128, 128)
+    assert "head_offsets" not in plain(x) and geo(x)["head_offsets"].shape == (2, 2, 64, 64)
+    assert export_output_names(plain.cfg) == ("heatmap", "offsets", "types", "embeddings")
+    assert export_output_names(geo.cfg)[-1] == "head_offsets" and len(KLPNetExport(geo.eval())(x)) == 5
+    assert KLPConfig(**{k: v for k, v in plain.cfg.to_dict().items() if k != "head_offsets"}) == plain.cfg
+
+
+def test_head_offset_loss_is_smooth_l1_in_the_offset_cells_and_weighted(split):
+    torch.manual_seed(0)
+    m = KLPNet(KLPConfig(stages=1, width=8, embed_dim=4, head_offsets=True))
+    tg = build_targets(split["keypoints"][:4], split["count"][:4], split["occluded"][:4], 1)
+    out = m(to_input(split["images"][:4]))
+    loss, parts = compute_loss(m, out, tg, {"head_offset_weight": 0.0}, adjacency())
+    mask = torch.from_numpy(tg["offset_mask"])
+    expected = (torch.nn.functional.smooth_l1_loss(out["head_offsets"], torch.from_numpy(tg["head_offsets"]),
+                                                   reduction="none") * mask).sum() / mask.sum() / 2
+    assert parts["head"] == pytest.approx(float(expected), rel=1e-6)
+    weighted, _ = compute_loss(m, out, tg, {"head_offset_weight": 2.0}, adjacency())
+    assert float(weighted - loss) == pytest.approx(2.0 * parts["head"], rel=1e-5)
+    weighted.backward()
+    assert float(m.head_offsets.weight.grad.abs().sum()) > 0
+
+
+def test_votes_regroup_a_split_whose_embeddings_cannot_tell_figures_apart(split):
+    from keypoint_trainer.codecs.grouping import HeadVote, all_type_pairs
+    from keypoint_trainer.metrics.grouping import evaluate_outputs
+
+    outs = {k: [] for k in ("heatmap", "offsets", "types", "embeddings", "head_offsets")}
+    for n in range(len(split["images"])):
+        figs = [split["keypoints"][n, f] / 128 for f in range(split["count"][n])]
+        o = synthetic_outputs(figs, heads=[f[0] for f in figs], embedding_ids=[0] * len(figs))
+        for k in outs:
+            outs[k].append(o[k])
+    outs = {k: np.stack(v) for k, v in outs.items()}
+    plain = GroupingSpec(link_bias=-4.0, candidate_links=all_type_pairs(5))
+    votes = GroupingSpec(**{**plain.__dict__, "head_vote": HeadVote(sigma=0.05, weight=0.5)})
+    a, b = (evaluate_outputs(outs, split, s)["all"] for s in (plain, votes))
+    assert b["figure_accuracy"] > a["figure_accuracy"] and b["pck_pred_id"]["0.1"] > 0.9 > a["pck_pred_id"]["0.1"]
+
+
+def test_head_vote_spec_needs_a_head_offset_model_and_calibrates_sigma_and_weight():
+    from keypoint_trainer.core.config import load_config
+    from keypoint_trainer.experiments.multi.evaluate import grouping_spec, vote_grid
+    from keypoint_trainer.experiments.multi.train import build_model
+
+    geo = load_config("geo", [], family="multi", default_extends="full")
+    full = load_config("full", [], family="multi")
+    assert geo["model"]["head_offsets"] and geo["train"]["steps"] == full["train"]["steps"]
+    assert not full["model"].get("head_offsets") and "head_vote" not in full["grouping"]
+    for c in (geo, full):
+        c["model"].update(width=8, stages=1)
+    model, plain = build_model(geo), build_model(full)
+    assert grouping_spec(full, plain).head_vote is None and vote_grid(full, plain) == [{}]
+    assert grouping_spec(full, model).head_vote is None  # head offsets without the table: not used
+    spec = grouping_spec(geo, model, {"link_threshold": 0.2, "head_vote": {"sigma": 0.08, "weight": 0.25}})
+    assert (spec.link_threshold, spec.head_vote.sigma, spec.head_vote.weight, spec.head_vote.output) == (
+        0.2, 0.08, 0.25, "head_offsets")
+    assert grouping_spec(geo, model).head_vote.sigma == geo["grouping"]["head_vote"]["sigma"]
+    grid = vote_grid(geo, model)
+    assert len(grid) == len(geo["grouping"]["calibrate_vote_sigma"]) * len(geo["grouping"]["calibrate_vote_weight"])
+    assert {"sigma": 0.04, "weight": 0.0} in grid
+    with pytest.raises(ValueError, match="head_offsets = true"):
+        grouping_spec(geo, plain)

@@ -21,7 +21,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", action="append", default=None, help="models to train/evaluate (main, stages1, stages2)")
     p.add_argument("--resume", action="store_true", help="train: continue from last.pth")
     p.add_argument("--out", type=Path, default=None, help="export: directory (default {run.out_dir}/export)")
-    p.add_argument("--report", type=Path, default=None, help="report: markdown file (default docs/results/klpnet.md)")
+    p.add_argument("--report", type=Path, default=None,
+                   help="report: markdown file (default the profile's report.path, else docs/results/klpnet.md)")
     p.add_argument("--threads", type=int, default=None)
 
 

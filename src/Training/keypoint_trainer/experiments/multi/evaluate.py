@@ -1,8 +1,8 @@
 """Evaluation of the multi-figure model (docs/klpnet.md, "Metrics"): the model's exported outputs on
 a split, grouped with the calibrated thresholds and scored by metrics/grouping.py.
 
-The grouping thresholds (peak, link) are chosen on the validation split (:func:`calibrate`); the
-test split is not used for that.
+The grouping thresholds (peak, link) and, for a model with head offsets, the head vote's sigma and
+weight are chosen on the validation split (:func:`calibrate`); the test split is not used for that.
 """
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
-from ...codecs.grouping import GroupingSpec, all_type_pairs
+from ...codecs.grouping import GroupingSpec, HeadVote, all_type_pairs
+from ...codecs.klp import HEAD
 from ...core.keypoints import STICK_FIGURE
 from ...metrics.grouping import evaluate_outputs
-from ...models.klp import KLPNet, KLPNetExport
+from ...models.klp import HEAD_OFFSETS_OUTPUT, KLPNet, KLPNetExport, export_output_names
 from .train import to_input
 
 
@@ -22,7 +23,7 @@ from .train import to_input
 @torch.no_grad()
 def export_outputs(model: KLPNet, images: np.ndarray, bs: int = 32) -> dict[str, np.ndarray]:
     ex = KLPNetExport(model).eval()
-    outs: dict[str, list] = {"heatmap": [], "offsets": [], "types": [], "embeddings": []}
+    outs: dict[str, list] = {k: [] for k in export_output_names(model.cfg)}
     for i in range(0, len(images), bs):
         res = ex(to_input(images[i:i + bs]))
         for k, v in zip(outs, res):
@@ -30,14 +31,40 @@ def export_outputs(model: KLPNet, images: np.ndarray, bs: int = 32) -> dict[str,
     return {k: np.concatenate(v) for k, v in outs.items()}
 
 
-def grouping_spec(cfg: dict[str, Any], model: KLPNet, calibrated: Optional[dict[str, float]] = None) -> GroupingSpec:
+def grouping_spec(cfg: dict[str, Any], model: KLPNet, calibrated: Optional[dict[str, Any]] = None) -> GroupingSpec:
     """The config's grouping parameters, the model's learnt link scale/bias, and the thresholds
-    chosen on the validation split (``calibrate``) when given."""
+    (and head-vote sigma/weight) chosen on the validation split (``calibrate``) when given."""
     scale, bias = model.link_params()
     g = dict(cfg.get("grouping", {}))
-    g.update(calibrated or {})
-    return GroupingSpec(link_scale=scale, link_bias=bias, candidate_links=candidate_links(g), **{k: g[k] for k in (
-        "peak_threshold", "max_detections", "link_threshold", "max_link_length", "min_keypoints") if k in g})
+    calibrated = dict(calibrated or {})
+    vote = {**g.get("head_vote", {}), **calibrated.pop("head_vote", {})}
+    g.update(calibrated)
+    keys = ("peak_threshold", "max_detections", "link_threshold", "max_link_length", "min_keypoints")
+    return GroupingSpec(link_scale=scale, link_bias=bias, candidate_links=candidate_links(g),
+                        head_vote=head_vote(g, model, vote), **{k: g[k] for k in keys if k in g})
+
+
+def head_vote(grouping: dict[str, Any], model: KLPNet, vote: dict[str, Any]) -> Optional[HeadVote]:
+    """``grouping.head_vote`` ({sigma, weight}) for a model with head offsets; None without the table."""
+    if "head_vote" not in grouping:
+        return None
+    if not model.cfg.head_offsets:
+        raise ValueError("grouping.head_vote needs a model with head offsets (model.head_offsets = true)")
+    if not {"sigma", "weight"} <= set(vote):
+        raise ValueError(f"grouping.head_vote needs sigma and weight, not {sorted(vote)}")
+    return HeadVote(output=HEAD_OFFSETS_OUTPUT, head_type=HEAD, sigma=float(vote["sigma"]),
+                    weight=float(vote["weight"]))
+
+
+def vote_grid(cfg: dict[str, Any], model: KLPNet) -> list[dict[str, float]]:
+    """The head-vote settings tried by :func:`calibrate`: ``calibrate_vote_sigma`` x ``calibrate_vote_weight``
+    (each defaulting to the configured value); [{}] (nothing to choose) without a head vote."""
+    g = cfg.get("grouping", {})
+    if head_vote(g, model, g.get("head_vote", {})) is None:
+        return [{}]
+    v = g["head_vote"]
+    return [{"sigma": float(s), "weight": float(w)} for s in g.get("calibrate_vote_sigma", [v["sigma"]])
+            for w in g.get("calibrate_vote_weight", [v["weight"]])]
 
 
 def candidate_links(grouping: dict[str, Any]):
@@ -49,8 +76,9 @@ def candidate_links(grouping: dict[str, Any]):
 
 
 def calibrate(model: KLPNet, val: dict[str, np.ndarray], cfg: dict[str, Any]) -> dict[str, Any]:
-    """Pick (peak_threshold, link_threshold) on the *validation* split: the grid point with the
-    best predicted-identity PCK at alpha (ties: the earlier grid point). Test data is not used."""
+    """Pick (peak_threshold, link_threshold) and, with a head vote, its (sigma, weight) on the *validation*
+    split: the grid point with the best predicted-identity PCK at alpha (ties: the earlier grid point;
+    the vote settings vary fastest). Test data is not used."""
     g = cfg.get("grouping", {})
     peaks = g.get("calibrate_peak", [g.get("peak_threshold", 0.3)])
     links = g.get("calibrate_link", [g.get("link_threshold", 0.5)])
@@ -58,16 +86,18 @@ def calibrate(model: KLPNet, val: dict[str, np.ndarray], cfg: dict[str, Any]) ->
     alpha = float(e.get("alpha", 0.1))
     outs = export_outputs(model, val["images"])
     table, best = [], None
+    votes = vote_grid(cfg, model)
     for pt in peaks:
         for lt in links:
-            spec = grouping_spec(cfg, model, {"peak_threshold": float(pt), "link_threshold": float(lt)})
-            a = evaluate_outputs(outs, val, spec, (alpha,), alpha)["all"]
-            row = {"peak_threshold": float(pt), "link_threshold": float(lt), "pck_pred_id": a["pck_pred_id"][f"{alpha:g}"],
-                   "link_f1": a["link_f1"], "figure_accuracy": a["figure_accuracy"]}
-            table.append(row)
-            if best is None or row["pck_pred_id"] > best["pck_pred_id"]:
-                best = row
-    return {"chosen": {"peak_threshold": best["peak_threshold"], "link_threshold": best["link_threshold"]},
+            for vote in votes:
+                chosen = {"peak_threshold": float(pt), "link_threshold": float(lt), **({"head_vote": vote} if vote else {})}
+                a = evaluate_outputs(outs, val, grouping_spec(cfg, model, chosen), (alpha,), alpha)["all"]
+                row = {**chosen, "pck_pred_id": a["pck_pred_id"][f"{alpha:g}"], "link_f1": a["link_f1"],
+                       "figure_accuracy": a["figure_accuracy"]}
+                table.append(row)
+                if best is None or row["pck_pred_id"] > best["pck_pred_id"]:
+                    best = row
+    return {"chosen": {k: best[k] for k in ("peak_threshold", "link_threshold", "head_vote") if k in best},
             "criterion": f"validation PCK (predicted identities) at alpha {alpha:g}", "images": len(val["images"]),
             "grid": table}
 

@@ -81,7 +81,7 @@ def run_action(args: argparse.Namespace) -> int:
         export_main(cfg, args.out or out_dir / "export", command)
     if "report" in acts:
         from .report import write_report
-        write_report(cfg, args.report or Path("docs/results/klpnet.md"), command)
+        write_report(cfg, args.report or Path(cfg.get("report", {}).get("path", "docs/results/klpnet.md")), command)
     return 0
 
 

@@ -62,7 +62,13 @@ def _s_main(c: Ctx) -> list[str]:
             f"Grouping thresholds chosen on the {main['calibration']['images']} validation images "
             f"({main['calibration']['criterion']}): peak {g['peak_threshold']:g}, link "
             f"{g['link_threshold']:g}; learnt link decoder A = σ({g['link_scale']:.3f}·z·z "
-            f"{g['link_bias']:+.3f}). Links tried: {_candidates(g)}.", ""]
+            f"{g['link_bias']:+.3f}). Links tried: {_candidates(g)}.{_vote(g)}", ""]
+
+
+def _vote(g: dict) -> str:
+    v = g.get("head_vote")
+    return "" if v is None else (f" Head votes (`grouping.head_vote`): link score S = A^(1−w)·exp(−w·d²/(2σ²)) with "
+                                 f"σ = {v['sigma']:g}, w = {v['weight']:g} (chosen on the validation images).")
 
 
 def _candidates(g: dict) -> str:

@@ -5,7 +5,8 @@ with logits weighted 1 + ``heat_pos_weight`` * target so the few positive cells 
 drowned; offsets Smooth L1 and keypoint type cross-entropy in the 3 x 3 cells around each
 visible keypoint; links: embeddings sampled at the visible keypoints' cells, logits
 s * z_i . z_j + b, BCE against the true adjacency or figure membership (``train.link_target``,
-codecs/klp.py). Occluded keypoints get no target;
+codecs/klp.py). Models with head offsets (``model.head_offsets``) add Smooth L1 on them in the same
+cells as the sub-cell offsets, weighted ``train.head_offset_weight``. Occluded keypoints get no target;
 evaluation still counts them.
 """
 from __future__ import annotations
@@ -30,6 +31,10 @@ from ...engine.seeding import seed_everything
 from ...models.klp import KLPConfig, KLPNet
 
 
+#: default weight of the head-offset loss: the offsets are tens of cells (L1 regime of Smooth L1), like
+#: CenterNet's box sizes in pixels, which it weights 0.1
+HEAD_OFFSET_WEIGHT = 0.1
+
 
 def link_logits(model: KLPNet, z: torch.Tensor) -> torch.Tensor:
     return model.link_log_scale.exp() * (z @ z.T) + model.link_bias
@@ -43,10 +48,14 @@ def compute_loss(model: KLPNet, out: dict[str, Any], tg: dict[str, Any], tcfg: d
         t = torch.from_numpy(tg["heats"][s])
         heat = heat + F.binary_cross_entropy_with_logits(logits, t, weight=1 + w * t)
     m = torch.from_numpy(tg["offset_mask"])
-    ot = torch.from_numpy(tg["offsets"])
+
+    def masked_smooth_l1(pred: torch.Tensor, target: np.ndarray) -> torch.Tensor:
+        """Mean Smooth L1 (in cells) over the masked cells and both channels."""
+        return (F.smooth_l1_loss(pred, torch.from_numpy(target), reduction="none") * m).sum() / m.sum().clamp(min=1) / 2
+
     offl = torch.zeros(())
     for o in out["offsets"]:
-        offl = offl + (F.smooth_l1_loss(o, ot, reduction="none") * m).sum() / m.sum().clamp(min=1) / 2
+        offl = offl + masked_smooth_l1(o, tg["offsets"])
     ty = torch.from_numpy(tg["types"])
     typel = F.cross_entropy(out["type_logits"], ty, ignore_index=-1) if (ty >= 0).any() else torch.zeros(())
     emb = out["embeddings"]
@@ -64,7 +73,12 @@ def compute_loss(model: KLPNet, out: dict[str, Any], tg: dict[str, Any], tcfg: d
     linkl = linkl / max(nimg, 1)
     total = heat + float(tcfg.get("offset_weight", 1.0)) * offl + float(tcfg.get("type_weight", 0.5)) * typel \
         + float(tcfg.get("link_weight", 0.5)) * linkl
-    return total, {"heat": float(heat), "off": float(offl), "type": float(typel), "link": float(linkl)}
+    parts = {"heat": float(heat), "off": float(offl), "type": float(typel), "link": float(linkl)}
+    if "head_offsets" in out:
+        headl = masked_smooth_l1(out["head_offsets"], tg["head_offsets"])
+        total = total + float(tcfg.get("head_offset_weight", HEAD_OFFSET_WEIGHT)) * headl
+        parts["head"] = float(headl)
+    return total, parts
 
 
 def load_splits(cfg: dict[str, Any], splits=("train", "val", "test"), log=print) -> dict[str, dict[str, np.ndarray]]:
@@ -81,7 +95,8 @@ def to_input(images: np.ndarray) -> torch.Tensor:
 def build_model(cfg: dict[str, Any], stages: Optional[int] = None) -> KLPNet:
     m = cfg["model"]
     return KLPNet(KLPConfig(num_types=STICK_FIGURE.num_keypoints, stages=int(stages or m["stages"]),
-                            embed_dim=int(m["embed_dim"]), width=int(m["width"])))
+                            embed_dim=int(m["embed_dim"]), width=int(m["width"]),
+                            head_offsets=bool(m.get("head_offsets", False))))
 
 
 def train_model(cfg: dict[str, Any], name: str, stages: int, data: dict[str, np.ndarray], *, resume: bool = False,
