@@ -17,7 +17,8 @@ Targets per image (64 x 64 cells, stride 2; a keypoint at pixel x is at cell u =
   the paper's target) or figure membership (``figure``: 1 for any two keypoints of one figure).
   An inner-product decoder A = sigmoid(s z_i . z_j + b) cannot score a hand high with its head
   and low with the other hand of the same figure without giving up the figure's identity in z,
-  so ``figure`` is the target that matches the decoder; grouping still only links skeleton pairs.
+  so ``figure`` is the target that matches the decoder, and grouping may then link any two types
+  (``grouping.candidate_links``, codecs/grouping.py).
 
 Occluded keypoints (hidden by a later figure) get no target.
 """
