@@ -212,6 +212,8 @@ def test_configuration_names_exist_in_appsettings_or_the_dockerfile():
                     continue
                 node = settings
                 for part in name.split("__"):
+                    if isinstance(node, list) and part.isdigit():
+                        break  # an element of a list setting (ForwardedHeaders__KnownNetworks__0)
                     assert isinstance(node, dict) and part in node, (file, name, "not in appsettings.json")
                     node = node[part]
 
