@@ -11,12 +11,12 @@ namespace KeypointService.Models.Tests.Grouping;
 /// on the golden samples of the <c>multi</c> fixture ($KPS_FIXTURE_MODELS/multi/1, an untrained model with head
 /// offsets and a head vote): the raw outputs of three images and ideal-output cases built from ground truth
 /// (several figures, stray detections that must become outliers, head votes), and on those of the published
-/// multi/3 (no head offsets), whose grouping must not change.
+/// multi/4 (trained with head votes). The path without votes is covered by the golden cases without a vote.
 /// </summary>
 public class FigureGroupingTests
 {
     private static string FixtureDirectory => Path.Combine(FixtureModels.Root, "multi", "1");
-    private static string PublishedDirectory => Path.Combine(FixtureModels.DefaultModels, "multi", "3");
+    private static string PublishedDirectory => Path.Combine(FixtureModels.DefaultModels, "multi", "4");
 
     private static (ModelManifest Manifest, JsonNode Golden) Fixture()
     {
@@ -37,7 +37,7 @@ public class FigureGroupingTests
 
     public static TheoryData<string> Cases() => Ids(Fixture().Golden);
 
-    public static TheoryData<string> PublishedCases() => Ids(Load(PublishedDirectory, "3").Golden);
+    public static TheoryData<string> PublishedCases() => Ids(Load(PublishedDirectory, "4").Golden);
 
     [Fact]
     public void Manifest_parses_as_a_multi_model_with_its_grouping_spec()
@@ -58,10 +58,10 @@ public class FigureGroupingTests
 
     [Theory]
     [MemberData(nameof(PublishedCases))]
-    public void Published_multi3_without_head_offsets_groups_as_exported(string id)
+    public void Published_multi4_with_head_votes_groups_as_exported(string id)
     {
-        var published = Load(PublishedDirectory, "3");
-        Assert.Null(published.Manifest.Grouping!.HeadVote);
+        var published = Load(PublishedDirectory, "4");
+        Assert.Equal("head_offsets", published.Manifest.Grouping!.HeadVote!.Output);
         AssertGoldenCase(published, id);
     }
 

@@ -124,7 +124,8 @@ def write_model_dir(model: KLPNet, out_dir: Path, spec: GroupingSpec, raws: Sequ
 
 def build_multi_fixture(out_dir: Path, *, name: str = "multi", version: str = "1", seed: int = 0) -> None:
     """Seeded *untrained* 2-stage model with head offsets and a head vote in its grouping (the service
-    is tested on the newest path; the published multi/3 covers the one without); golden samples are
+    is tested on the newest path, as the published multi/4 is; golden cases without a vote cover the
+    path without); golden samples are
     three multi-figure images."""
     from ...core.provenance import versions
     from ...data.multi.generator import MultiConfig, render_multi

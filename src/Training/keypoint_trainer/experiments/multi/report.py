@@ -6,11 +6,13 @@ listed as missing, never filled in. Quick-profile reports are labelled as smoke 
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...core.manifest import repo_root
 from ...data.multi.generator import LEVELS
 from ...engine.report import num as _f
 from ...engine.report import read_json, write_report as write_sections
@@ -29,10 +31,13 @@ class Ctx:
 
 
 def _s_title(c: Ctx) -> list[str]:
-    """Title, the smoke-run warning of a non-full profile, where the numbers come from."""
+    """Title, the smoke-run warning of the quick profile, where the numbers come from."""
     cfg, d = c.cfg, c.cfg["data"]
     L = ["# Multi-figure keypoints with link prediction (KLPNet ideas) — results", ""]
-    if cfg["run"]["name"] != "full":
+    if cfg["run"]["name"] not in ("full", "quick"):
+        src = os.path.relpath(cfg.get("_source", "configs/multi"), repo_root())
+        L += [f"Profile `{cfg['run']['name']}` (`{src}`).", ""]
+    if cfg["run"]["name"] == "quick":
         L += [f"> **Smoke run of the `{cfg['run']['name']}` profile** ({d['train']} training images, "
               f"{cfg['train']['steps']} steps): the numbers only show that the pipeline runs end to end; they say "
               "nothing about the method. The full-profile command is in docs/klpnet.md.", ""]
