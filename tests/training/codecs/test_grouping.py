@@ -196,17 +196,17 @@ def test_head_vote_in_the_manifest_and_its_output():
     assert "vote" not in group(overlapping_pair()[1], IDEAL, LINKS).to_json(STICK_FIGURE.keypoints)["detections"][0]
 
 
-def test_published_multi3_groups_bit_for_bit_as_when_it_was_exported():
-    """The published model has no head offsets: its golden grouping must not change by a bit."""
+def test_published_multi4_groups_bit_for_bit_as_when_it_was_exported():
+    """The published model (head votes) regroups its golden samples exactly as when it was exported."""
     import base64
     import json
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[3] / "models" / "multi" / "3"
+    root = Path(__file__).resolve().parents[3] / "models" / "multi" / "4"
     manifest = json.loads((root / "manifest.json").read_text())
     golden = json.loads((root / "golden.json").read_text())
     spec = GroupingSpec.from_manifest(manifest["grouping"])
-    assert spec.head_vote is None
+    assert spec.head_vote is not None and spec.head_vote.output == "head_offsets"
     for s in golden["samples"] + golden["grouping_cases"]:
         outs = {k: np.frombuffer(base64.b64decode(v["data_b64"]), "<f4").reshape(v["shape"])
                 for k, v in s["outputs"].items()}
