@@ -45,6 +45,7 @@ public static class ForwardedHeadersExtensions
         var settings = builder.Configuration.GetSection(ForwardedHeadersSettings.Section).Get<ForwardedHeadersSettings>() ?? new();
         if (!settings.Enabled) return;
         var (proxies, networks) = settings.Parse();
+        builder.Services.AddSingleton(settings); // what UseKeypointForwardedHeaders checks: read once
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
@@ -59,8 +60,7 @@ public static class ForwardedHeadersExtensions
     /// <summary>First in the pipeline, so logs, rate limits and problem documents see the client's address.</summary>
     public static WebApplication UseKeypointForwardedHeaders(this WebApplication app)
     {
-        if (app.Configuration.GetSection(ForwardedHeadersSettings.Section).Get<ForwardedHeadersSettings>() is { Enabled: true })
-            app.UseForwardedHeaders();
+        if (app.Services.GetService<ForwardedHeadersSettings>() is not null) app.UseForwardedHeaders();
         return app;
     }
 }
