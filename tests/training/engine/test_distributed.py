@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from keypoint_trainer.engine.distributed import Distributed, data_parallel, from_environment
+from keypoint_trainer.engine.distributed import Distributed, data_parallel, environment_rank, from_environment
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -38,6 +38,40 @@ def test_one_process_trains_the_model_itself(tmp_path):
     assert net is model and ranks == Distributed()
     assert ranks.own(tmp_path) == tmp_path
     assert Distributed(1, 2).own(tmp_path) == tmp_path / "ranks" / "1"
+
+
+def test_only_a_group_has_ranks_other_than_zero():
+    assert environment_rank({}) == 0 and environment_rank({"RANK": "1"}) == 0  # no group: RANK alone is not one
+    assert environment_rank({"RANK": "1", "WORLD_SIZE": "2"}) == 1
+
+
+def test_the_stick_pipeline_refuses_a_group(monkeypatch):
+    from keypoint_trainer.experiments.stick.pipeline import run_pipeline
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(SystemExit, match="pipeline runs in one process"):
+        run_pipeline({})
+
+
+RANK_ZERO_FIRST = """
+import sys, time
+from keypoint_trainer.engine.distributed import rank_zero_first
+with rank_zero_first() as ranks:
+    with open(sys.argv[1], "a") as log:
+        log.write(f"{ranks.rank} in\\n"); log.flush()
+        time.sleep(1.0 if ranks.rank == 0 else 0.0)  # rank 0 writes its cache slowly
+        log.write(f"{ranks.rank} out\\n")
+"""
+
+
+def test_rank_zero_fills_the_cache_before_the_other_ranks_read_it(tmp_path):
+    log, port = tmp_path / "order.txt", str(_free_port())
+    procs = [subprocess.Popen(["/usr/bin/python3", "-c", RANK_ZERO_FIRST, str(log)], cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT / "src" / "Training"), "RANK": str(r),
+                                   "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": port})
+             for r in (1, 0)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    assert log.read_text().splitlines() == ["0 in", "0 out", "1 in", "1 out"]
 
 
 def _free_port() -> int:

@@ -1,4 +1,6 @@
 """The one fit loop: data order, hooks, and that a resumed run is step for step the uninterrupted one."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -89,3 +91,16 @@ def test_schedules():
     assert schedules.warmup_cosine(1.0, 100, 10)(100) == pytest.approx(0.05)
     with pytest.raises(ValueError):
         schedules.named("linear", 1.0, 10)
+
+
+def test_a_second_process_cannot_train_in_a_busy_run_directory(tmp_path):
+    from keypoint_trainer.engine.runlock import RunDirectoryBusy, run_lock
+
+    out = tmp_path / "run"
+    out.mkdir()
+    with run_lock(out):  # another open file description: to flock, another process
+        with pytest.raises(RunDirectoryBusy, match=rf"pid {os.getpid()}\) is training") as busy:
+            _run(out, Sampler(10, 4, 5), stop_after_steps=2)
+        assert busy.value.filename == str(out) and not (out / "last.pth").exists()
+    run, _, _ = _run(out, Sampler(10, 4, 5), stop_after_steps=2)  # released: the directory is free again
+    assert run.step == 2 and (out / "last.pth").is_file()

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
 import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -76,3 +79,20 @@ def repo_relative(path: Optional[str | Path]) -> Optional[str]:
         return p.relative_to(REPO_ROOT).as_posix()
     except ValueError:
         return str(path)
+
+
+def invocation() -> str:
+    """The command line that reproduces this trainer call (as the reports quote it)."""
+    return "PYTHONPATH=src/Training /usr/bin/python3 -m keypoint_trainer " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def record_invocation(path: Path, command: str) -> None:
+    """Append ``<time> <command>`` to a run's command log. In a data-parallel group (torchrun or
+    scripts/train-distributed.sh) only rank 0 writes, so a group's run is one line."""
+    from ..engine.distributed import environment_rank
+
+    if environment_rank():
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")

@@ -24,9 +24,10 @@ copy ``directory/ranks/<rank>`` on every other rank.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import torch
 import torch.distributed as dist
@@ -86,6 +87,34 @@ def from_environment(environ: Optional[dict] = None) -> Distributed:
     if torch.cuda.is_available():
         torch.cuda.set_device(local)
     return Distributed(rank, world, local)
+
+
+def environment_world_size(environ: Optional[dict] = None) -> int:
+    """The size of the group the environment describes, without joining it (1: one process)."""
+    env = os.environ if environ is None else environ
+    return max(1, int(env.get("WORLD_SIZE", "1") or 1))
+
+
+def environment_rank(environ: Optional[dict] = None) -> int:
+    """This process's rank in the group the environment describes, without joining it (0 alone).
+    Ranks other than 0 train their share and leave generated data, evaluation, export, reports and
+    the command log to rank 0."""
+    env = os.environ if environ is None else environ
+    return int(env.get("RANK", "0") or 0) if environment_world_size(env) > 1 else 0
+
+
+@contextmanager
+def rank_zero_first(environ: Optional[dict] = None) -> Iterator[Distributed]:
+    """Run a block that fills a shared cache (the generated data) on rank 0 while the other ranks
+    wait, then on them, so they read what rank 0 wrote instead of writing the same files at the
+    same time. One process: the block just runs. Should rank 0 fail inside the block, the others
+    wait out the group's timeout (30 minutes for gloo and NCCL) and fail too."""
+    ranks = from_environment(environ)
+    if ranks.rank:
+        dist.barrier()
+    yield ranks
+    if ranks.enabled and not ranks.rank:
+        dist.barrier()
 
 
 def data_parallel(model: nn.Module, environ: Optional[dict] = None) -> tuple[nn.Module, Distributed]:

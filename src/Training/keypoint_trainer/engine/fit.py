@@ -22,6 +22,8 @@ logged loss is the mean over ranks (the ``parts`` are rank 0's share). Each rank
 checkpoints (rank 0 in the run's directory, the others in ``ranks/<rank>`` below it:
 ``Distributed.own``), so every rank resumes from its own identical state.
 
+One process at a time trains in a run directory (engine/runlock.py: a second one fails at once).
+
 ``stop_after_steps`` stops (resumably) after that many steps of the run: a testing aid and the
 way to split a long run over sessions. A hook may end the run early for good by setting
 ``state["stop_reason"]`` and scale the schedule by ``state["lr_scale"]`` (engine/plateau.py: train
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
@@ -41,6 +44,7 @@ import torch
 from .checkpoint import load_checkpoint, save_checkpoint
 from .distributed import Distributed
 from .progress import Progress, format_duration
+from .runlock import run_lock
 from .schedules import Schedule
 from .seeding import epoch_permutation, get_rng_state, set_rng_state
 
@@ -188,25 +192,26 @@ def fit(model: torch.nn.Module, step_fn: StepFn, *, optimizer: torch.optim.Optim
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    run = Fit(model, optimizer, sampler, int(steps), lr, out, label, log, dict(extra_checkpoint or {}),
-              distributed=distributed)
-    resumed = resume and out is not None and (out / LAST).is_file()
-    if resumed:
-        ck = load_checkpoint(out / LAST)
-        model.load_state_dict(ck["model"])
-        optimizer.load_state_dict(ck["optimizer"])
-        set_rng_state(ck["rng"])
-        run.state = upgrade_state(ck, run.steps_per_epoch)
-        log(f"{label} resumed from {out / LAST}: epoch {run.state['epoch'] + 1}, step "
-            f"{run.state['step_in_epoch']} of the epoch, step {run.step}/{run.steps}")
-    else:
-        run.state = {"step": 0, "epoch": 0, "step_in_epoch": 0, "loss_sum": 0.0, "loss_count": 0,
-                     "train_s": 0.0, "wall_s": 0.0}
+    with run_lock(out) if out is not None else nullcontext():  # one process per run directory
+        run = Fit(model, optimizer, sampler, int(steps), lr, out, label, log, dict(extra_checkpoint or {}),
+                  distributed=distributed)
+        resumed = resume and out is not None and (out / LAST).is_file()
+        if resumed:
+            ck = load_checkpoint(out / LAST)
+            model.load_state_dict(ck["model"])
+            optimizer.load_state_dict(ck["optimizer"])
+            set_rng_state(ck["rng"])
+            run.state = upgrade_state(ck, run.steps_per_epoch)
+            log(f"{label} resumed from {out / LAST}: epoch {run.state['epoch'] + 1}, step "
+                f"{run.state['step_in_epoch']} of the epoch, step {run.step}/{run.steps}")
+        else:
+            run.state = {"step": 0, "epoch": 0, "step_in_epoch": 0, "loss_sum": 0.0, "loss_count": 0,
+                         "train_s": 0.0, "wall_s": 0.0}
+            for h in hooks:
+                h.init(run.state)
         for h in hooks:
-            h.init(run.state)
-    for h in hooks:
-        h.start(run, resumed)
-    _loop(run, step_fn, hooks, int(checkpoint_every), stop_after_steps, progress_interval)
+            h.start(run, resumed)
+        _loop(run, step_fn, hooks, int(checkpoint_every), stop_after_steps, progress_interval)
     return run
 
 

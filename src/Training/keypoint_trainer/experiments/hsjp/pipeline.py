@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from ...codecs.heatmap import HeatmapCodec
 from ...core.config import load_config
 from ...core.manifest import write_json
+from ...core.provenance import invocation, record_invocation
+from ...engine.distributed import environment_rank
 from ...data.stick.dataset import load_split
 from ...data.stick.splits import generate_splits
 from .plan import plan
@@ -48,7 +47,7 @@ def run_jobs(cfg: dict[str, Any], only=None, resume: bool = False, kinds=("prete
 
     from .sources import unlabelled_pool
     from .ambiguity import inked_patches
-    from ...engine.distributed import from_environment
+    from ...engine.distributed import from_environment, rank_zero_first
     from .train import PretextValidation, evaluate_pretext, finetune, load_pretext, train_pretext
 
     # in a data-parallel group rank 0 writes the runs, every other rank its own copy under ranks/<rank>
@@ -57,7 +56,8 @@ def run_jobs(cfg: dict[str, Any], only=None, resume: bool = False, kinds=("prete
     if ranks.rank:
         cfg = dict(cfg, run=dict(cfg["run"], out_dir=str(ranks.own(cfg["run"]["out_dir"]))))
     out = Path(cfg["run"]["out_dir"])
-    data = load_data(cfg, log)
+    with rank_zero_first():  # rank 0 generates missing splits, the others then read them
+        data = load_data(cfg, log)
     pools: dict[bool, Any] = {}
     seed = int(cfg["run"]["seed"])
     for job in plan(cfg):
@@ -100,7 +100,7 @@ def run_action(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.profile, args.overrides, family="hsjp", default_extends="full")
     configure_threads(args.threads or cfg["run"].get("threads") or None)
-    command = "PYTHONPATH=src/Training /usr/bin/python3 -m keypoint_trainer " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = invocation()
     out = Path(cfg["run"]["out_dir"])
     if args.action == "plan":
         for j in plan(cfg):
@@ -109,12 +109,10 @@ def run_action(args: argparse.Namespace) -> int:
             print(f"{j['kind']:8s} {j['name']:20s} {extra}")
         return 0
     if args.action in ("pretrain", "finetune", "run"):
-        out.mkdir(parents=True, exist_ok=True)
-        with open(out / "commands.txt", "a", encoding="utf-8") as f:
-            f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")
+        record_invocation(out / "commands.txt", command)
         kinds = {"pretrain": ("pretext",), "finetune": ("finetune",), "run": ("pretext", "finetune")}[args.action]
         run_jobs(cfg, args.only, args.resume, kinds)
-    if args.action in ("report", "run"):
+    if args.action in ("report", "run") and not environment_rank():  # a group's report is rank 0's
         from .report import write_report
         write_report(cfg, args.report or Path("docs/results/hsjp.md"), command)
     return 0

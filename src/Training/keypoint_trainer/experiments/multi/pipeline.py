@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from ...core.config import load_config
 from ...core.manifest import write_json
+from ...core.provenance import invocation, record_invocation
+from ...engine.distributed import environment_rank, rank_zero_first
 from .plan import model_names
 
 
@@ -53,19 +53,19 @@ def run_action(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.profile, args.overrides, family="multi", default_extends="full")
     configure_threads(args.threads or cfg["run"].get("threads") or None)
-    command = "PYTHONPATH=src/Training /usr/bin/python3 -m keypoint_trainer " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = invocation()
     acts = ["generate", "train", "evaluate", "export", "report"] if args.action == "run" else [args.action]
     out_dir = Path(cfg["run"]["out_dir"])
     if "generate" in acts:
         from .train import load_splits
-        load_splits(cfg)
+        with rank_zero_first():  # rank 0 generates, the others then read its files
+            load_splits(cfg)
     if "train" in acts:
         from .train import load_splits, train_model
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with open(out_dir / "commands.txt", "a", encoding="utf-8") as f:
-            f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")
+        record_invocation(out_dir / "commands.txt", command)
         from .validation import GroupingValidation
-        splits = load_splits(cfg, ("train", "val"))
+        with rank_zero_first():
+            splits = load_splits(cfg, ("train", "val"))
         every = int(cfg["train"].get("val_every", 0))
         for name, stages in model_names(cfg).items():
             if args.only and name not in args.only:
@@ -75,6 +75,8 @@ def run_action(args: argparse.Namespace) -> int:
                 continue
             hooks = [GroupingValidation(cfg, splits["val"], every)] if every else []
             train_model(cfg, name, stages, splits["train"], resume=args.resume, hooks=hooks)
+    if environment_rank():  # in a group, evaluation, export and report are rank 0's
+        return 0
     if "evaluate" in acts:
         evaluate_all(cfg, args.only)
     if "export" in acts:

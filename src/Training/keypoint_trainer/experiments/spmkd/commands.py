@@ -17,10 +17,10 @@ tests: ``python3 -m keypoint_trainer fixtures --out DIR --only spmkd``.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
+from ...core.provenance import invocation, record_invocation
 from ...core.registry import register_command
 from ...core.registry import register_fixture
 
@@ -54,6 +54,7 @@ def _run(args: argparse.Namespace) -> int:
     from ...engine.threads import configure_threads
     from ...core.config import load_config
     from ...data.pressure.splits import build_datasets, data_spec
+    from ...engine.distributed import rank_zero_first
     from .pipeline import Profile, run_pipeline, train_all
 
     cfg = load_config(args.profile, args.overrides, family="spmkd")
@@ -61,8 +62,7 @@ def _run(args: argparse.Namespace) -> int:
     prof = Profile.from_config(cfg)
     data_root = args.data_root or DEFAULT_DATA / cfg["run"]["name"]
     run_root = args.run_root or DEFAULT_RUNS / cfg["run"]["name"]
-    command = "PYTHONPATH=src/Training /usr/bin/python3 -m keypoint_trainer " + " ".join(
-        shlex.quote(a) for a in sys.argv[1:])
+    command = invocation()
     if args.action == "simulate":
         paths = build_datasets(data_root, data_spec(cfg), force=args.force)
         if args.preview:
@@ -71,11 +71,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{k}: {v}")
         return 0
     if args.action == "train":
-        run_root.mkdir(parents=True, exist_ok=True)
-        import time as _t
-        with open(run_root / "train_commands.txt", "a", encoding="utf-8") as f:
-            f.write(f"{_t.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")
-        paths = build_datasets(data_root, data_spec(cfg))
+        record_invocation(run_root / "train_commands.txt", command)
+        with rank_zero_first():  # rank 0 simulates missing splits, the others then read them
+            paths = build_datasets(data_root, data_spec(cfg))
         train_all(prof, run_root, paths, only=args.only)
         return 0
     if args.action == "posture-head":

@@ -53,10 +53,12 @@ def _train_args(p):
 
 def _train(args):
     from ...data.stick.splits import generate_splits
+    from ...engine.distributed import rank_zero_first
     from .train import train_experiment
 
     cfg = _load(args)
-    generate_splits(cfg)
+    with rank_zero_first():  # in a group rank 0 generates missing splits, the others then read them
+        generate_splits(cfg)
     for name in args.model or cfg["models"]["run"]:
         train_experiment(cfg, name, resume=args.resume, stop_after_steps=args.stop_after_steps)
 

@@ -17,9 +17,13 @@ def run_pipeline(cfg: dict[str, Any], *, resume: bool = False, skip: set[str] = 
     from .report import write_report
     from .evaluate import evaluate_run
     from .export import export_experiment
+    from ...engine.distributed import environment_world_size
     from ...engine.publish import publish, published_models
     from .train import train_experiment
 
+    if environment_world_size() > 1:  # its ablations train and evaluate in turn, each rank writing one results file
+        raise SystemExit("pipeline runs in one process; in a data-parallel group run `train` under "
+                         "scripts/train-distributed.sh, then the other stages in one process (docs/training.md)")
     t0 = time.monotonic()
     out = Path(cfg["run"]["out_dir"])
 
