@@ -3,37 +3,54 @@
 # training at a time). Every step resumes where it stopped and a finished step is skipped, so after any
 # interruption (a session's end, a reboot) run it again:
 #   setsid nohup scripts/training-queue.sh > /dev/null 2>&1 &
+# (--wait: if another training is running, start when it has ended instead of refusing.)
 # Progress: runs/queue.log (one line per step) and the step's own log named below.
 #   1. SPMKD at the paper's design (K = 128) and the supervised baseline, each to its plateau
 #      (configs/spmkd/paper.toml; runs/spmkd_paper.log), then its evaluation and report, not published
 #      (compare with spmkd/2 first: docs/results/convergence.md)
 #   2. multi with head votes (configs/multi/geo.toml; runs/multi_geo.log; report docs/results/klpnet-geo.md)
-#   3. the converged stick-figure ablations (configs/stick/ablate.toml; runs/ablate.log), then their report
+#   3. multi with head votes trained to its validation plateau (configs/multi/converge.toml;
+#      runs/multi_converge.log; report docs/results/klpnet-converge.md), not published
+#   4. the converged stick-figure ablations (configs/stick/ablate.toml; runs/ablate.log), then their report
+# The whole body is one function, read before it runs: editing this file while a queue runs does not
+# change (or break) the running queue.
 set -u
-cd "$(dirname "$0")/.."
-mkdir -p runs
-export PYTHONPATH=src/Training PYTHONUNBUFFERED=1
-trainer() { /usr/bin/python3 -m keypoint_trainer "$@"; }
-say() { echo "$(date -u +%FT%TZ) $*" >> runs/queue.log; }
-if pgrep -f "keypoint_trainer (spmkd|multi|ablate|train|hsjp)" > /dev/null; then
-  echo "a training is already running (pgrep -af keypoint_trainer); one at a time" >&2; exit 1
-fi
+main() {
+  cd "$(dirname "$0")/.."
+  mkdir -p runs
+  export PYTHONPATH=src/Training PYTHONUNBUFFERED=1
+  trainer() { /usr/bin/python3 -m keypoint_trainer "$@"; }
+  say() { echo "$(date -u +%FT%TZ) $*" >> runs/queue.log; }
+  while pgrep -f "keypoint_trainer (spmkd|multi|ablate|train|hsjp)" > /dev/null; do
+    [ "${1:-}" = --wait ] || {
+      echo "a training is already running (pgrep -af keypoint_trainer); one at a time (--wait: start after it)" >&2; exit 1; }
+    sleep 60
+  done
 
-say "spmkd paper: training"
-trainer spmkd train --profile paper --data-root data/spmkd/full --only main --only baseline --threads 2 \
-  >> runs/spmkd_paper.log 2>&1 || { say "spmkd paper training failed"; exit 1; }
-if [ ! -f runs/spmkd/paper/results.json ]; then
-  trainer spmkd report --profile paper --data-root data/spmkd/full --threads 2 --report docs/results/spmkd-paper.md \
-    >> runs/spmkd_paper.log 2>&1 || { say "spmkd paper report failed"; exit 1; }
-fi
-say "spmkd paper: done"
+  say "spmkd paper: training"
+  trainer spmkd train --profile paper --data-root data/spmkd/full --only main --only baseline --threads 2 \
+    >> runs/spmkd_paper.log 2>&1 || { say "spmkd paper training failed"; exit 1; }
+  if [ ! -f runs/spmkd/paper/results.json ]; then
+    trainer spmkd report --profile paper --data-root data/spmkd/full --threads 2 --report docs/results/spmkd-paper.md \
+      >> runs/spmkd_paper.log 2>&1 || { say "spmkd paper report failed"; exit 1; }
+  fi
+  say "spmkd paper: done"
 
-if [ ! -f runs/multi/geo/export/manifest.json ]; then
-  trainer multi run --profile geo --only main --resume --threads 2 >> runs/multi_geo.log 2>&1 \
-    || { say "multi geo failed"; exit 1; }
-fi
-say "multi geo: done"
+  if [ ! -f runs/multi/geo/export/manifest.json ]; then
+    trainer multi run --profile geo --only main --resume --threads 2 >> runs/multi_geo.log 2>&1 \
+      || { say "multi geo failed"; exit 1; }
+  fi
+  say "multi geo: done"
 
-trainer ablate --config ablate --set run.threads=2 >> runs/ablate.log 2>&1 || { say "ablate failed"; exit 1; }
-trainer ablate-report --config ablate --report docs/results/stick-ablations.md >> runs/ablate.log 2>&1
-say "ablate: done"
+  if [ ! -f runs/multi/converge/export/manifest.json ]; then
+    say "multi converge: training"
+    trainer multi run --profile converge --only main --resume --threads 2 >> runs/multi_converge.log 2>&1 \
+      || { say "multi converge failed"; exit 1; }
+  fi
+  say "multi converge: done"
+
+  trainer ablate --config ablate --set run.threads=2 >> runs/ablate.log 2>&1 || { say "ablate failed"; exit 1; }
+  trainer ablate-report --config ablate --report docs/results/stick-ablations.md >> runs/ablate.log 2>&1
+  say "ablate: done"
+}
+main "$@"; exit

@@ -2,7 +2,8 @@
 running "until the validation curve flattens" without guessing a step budget.
 
 :class:`Plateau` watches one entry of a validation curve that another hook appends to
-``fit.state["curves"][curve]`` (SPMKD's reconstruction L2, the baseline's validation PCK). When
+``fit.state["curves"][curve]`` (SPMKD's reconstruction L2, the baseline's validation PCK) or to the
+list ``entries(fit.state)`` returns (multi's ``state["validation"]``: predicted-identity PCK). When
 ``patience`` evaluations in a row fail to beat the best by ``min_delta`` (relative), it multiplies
 the learning rate by ``factor`` (``fit.state["lr_scale"]``, which the loop applies on top of the
 schedule) and starts counting again; after ``drops`` such drops the next plateau stops the run
@@ -11,7 +12,7 @@ decides exactly as the uninterrupted one. The step budget stays an upper bound.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Optional
 
 from .fit import Fit, Hook
 
@@ -20,13 +21,16 @@ class Plateau(Hook):
     """Drop the rate at a plateau of ``curves[curve][-1][key]``; stop at the plateau after ``drops`` drops."""
 
     def __init__(self, key: str, *, curve: str = "val", mode: str = "min", patience: int = 4,
-                 min_delta: float = 0.01, drops: int = 2, factor: float = 0.1):
+                 min_delta: float = 0.01, drops: int = 2, factor: float = 0.1,
+                 entries: Optional[Callable[[dict[str, Any]], list]] = None):
         if mode not in ("min", "max"):
             raise ValueError(f"plateau mode must be 'min' or 'max', not {mode!r}")
         if patience < 1:
             raise ValueError("plateau patience must be at least 1 evaluation")
         self.key, self.curve, self.mode = key, curve, mode
         self.patience, self.min_delta, self.drops, self.factor = int(patience), float(min_delta), int(drops), float(factor)
+        # where the evaluations live: curves[curve] by default; a family with its own list names it
+        self.entries = entries or (lambda state: state.get("curves", {}).get(curve, []))
 
     def init(self, state: dict[str, Any]) -> None:
         state["plateau"] = {"key": self.key, "mode": self.mode, "seen": 0, "best": None, "best_step": None,
@@ -40,7 +44,7 @@ class Plateau(Hook):
         return value < best - margin if self.mode == "min" else value > best + margin
 
     def after_step(self, fit: Fit, loss: float, parts: dict[str, float]) -> None:
-        p, entries = fit.state["plateau"], fit.state.get("curves", {}).get(self.curve, [])
+        p, entries = fit.state["plateau"], self.entries(fit.state)
         for entry in entries[p["seen"]:]:
             self._observe(fit, p, float(entry[self.key]), int(entry["step"]))
         p["seen"] = len(entries)

@@ -151,6 +151,29 @@ def test_training_records_a_validation_curve_and_keeps_training_mode(split, tmp_
         assert 0 <= r["pck_pred_id"] <= r["pck_oracle_id"] <= 1 and 0 <= r["detection_type_accuracy"] <= 1
 
 
+def test_training_to_the_plateau_of_predicted_identity_pck_stops_early(split, tmp_path):
+    from keypoint_trainer.core.config import load_config
+    from keypoint_trainer.experiments.multi.report import _schedule
+    from keypoint_trainer.experiments.multi.train import train_model
+    from keypoint_trainer.experiments.multi.validation import GroupingValidation
+
+    cfg = load_config("quick", [], family="multi", default_extends="full")
+    cfg["run"]["out_dir"] = str(tmp_path)
+    cfg["model"].update(width=8, embed_dim=4)
+    # a plateau of one evaluation and no rate drop: the first evaluation that does not beat the
+    # best by 1 % ends the run, long before the 40-step budget
+    cfg["train"].update(steps=40, batch_size=2, checkpoint_every=0, val_every=1, lr_drops=[], plateau_patience=1,
+                        plateau_drops=0)
+    log = train_model(cfg, "main", 1, split, hooks=[GroupingValidation(cfg, split, every=1)], log=lambda *a: None)
+    pck = [r["pck_pred_id"] for r in log["validation"]]
+    assert log["steps"] == len(pck) < 40 and "plateau" in log["stop_reason"]
+    assert pck[-1] <= max(pck[:-1]) * 1.01 and (tmp_path / "main" / "model.pth").is_file()
+    assert f"{log['steps']} steps (at most 40" in _schedule(cfg, log)
+    cfg["train"]["val_every"] = 0
+    with pytest.raises(ValueError, match="needs a validation curve"):
+        train_model(cfg, "other", 1, split, log=lambda *a: None)
+
+
 def test_error_breakdown_names_the_cause_of_each_miss():
     from keypoint_trainer.experiments.multi.errors import CAUSES, breakdown
 

@@ -125,8 +125,18 @@ def _s_stages(c: Ctx) -> list[str]:
                  f"{t.get('seconds_per_step')} | {t.get('wall_time_s')} s |")
     t0 = next(iter(res.values()))["training"]
     return L + ["", "MACs counted with `metrics/flops.py` (conv, transposed conv, linear; one 128×128 image). "
-                f"Training: {cfg['train']['steps']} steps of {cfg['train']['batch_size']} images, Adam lr "
+                f"Training: {_schedule(cfg, t0)} of {cfg['train']['batch_size']} images, Adam lr "
                 f"{cfg['train']['lr']}, {t0.get('threads')} thread(s) on {t0['machine'].get('cpu')}.", ""]
+
+
+def _schedule(cfg: dict[str, Any], training: dict[str, Any]) -> str:
+    """The step budget, or for a run to the plateau where it stopped and why."""
+    if not training.get("plateau"):
+        return f"{cfg['train']['steps']} steps"
+    p = training["plateau"]
+    drops = ", ".join(str(s) for s in p.get("drops", [])) or "none"
+    return (f"{training['steps']} steps (at most {cfg['train']['steps']}; learning rate x0.1 at step(s) {drops}; "
+            f"{training.get('stop_reason') or 'step budget reached before the plateau'})")
 
 
 def _s_curve(c: Ctx) -> list[str]:

@@ -26,6 +26,7 @@ from ...core.provenance import machine_info, versions
 from ...data.multi.generator import MultiConfig, load_or_generate
 from ...engine.distributed import data_parallel, from_environment
 from ...engine.fit import Hook, Sampler, WindowHistory, fit
+from ...engine.plateau import Plateau
 from ...engine.schedules import fraction_milestones, step_decay
 from ...engine.seeding import seed_everything
 from ...models.klp import KLPConfig, KLPNet
@@ -118,12 +119,19 @@ def train_model(cfg: dict[str, Any], name: str, stages: int, data: dict[str, np.
         return compute_loss(model, net(x[torch.from_numpy(idx)]), tg, tcfg, adj)
 
     steps = int(tcfg["steps"])
+    hooks = [WindowHistory(), *hooks]
+    if int(tcfg.get("plateau_patience", 0)):  # to the plateau of the validation curve (pred-id PCK)
+        if not int(tcfg.get("val_every", 0)):
+            raise ValueError("multi's train.plateau_patience needs a validation curve (train.val_every > 0)")
+        hooks.append(Plateau("pck_pred_id", mode="max", patience=int(tcfg["plateau_patience"]),
+                             drops=int(tcfg.get("plateau_drops", 1)), min_delta=float(tcfg.get("plateau_min_delta", 0.01)),
+                             entries=lambda state: state.get("validation", [])))
     run = fit(model, loss_fn, optimizer=torch.optim.Adam(model.parameters(), lr=float(tcfg["lr"])),
               sampler=Sampler(len(x), int(tcfg["batch_size"]), seed), steps=steps,
               lr=step_decay(float(tcfg["lr"]), fraction_milestones(steps, tcfg.get("lr_drops", ()))), out_dir=out,
               label=f"[multi/{name}]", checkpoint_every=int(tcfg.get("checkpoint_every", 50)), resume=resume,
               stop_after_steps=stop_after_steps, progress_interval=float(tcfg.get("progress_interval", 10.0)),
-              hooks=[WindowHistory(), *hooks], log=log, distributed=ranks)
+              hooks=hooks, log=log, distributed=ranks)
     res = run.summary()
     res["validation"] = run.state.get("validation", [])
     if run.completed:
