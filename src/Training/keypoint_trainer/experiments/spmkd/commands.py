@@ -10,6 +10,8 @@
                 (``--from models/spmkd/1 --publish models/spmkd/2``; experiments/spmkd/attach_posture.py)
 * ``posture-protocol``  graph network vs MLP posture classification on a published model's keypoints
                 (``--from models/spmkd/2 --report docs/results/spmkd-posture.md``; posture_protocol.py)
+* ``probe``     joints and posture of a run's current stage-2 checkpoint while it trains, appended to
+                ``<run>/probe.jsonl`` (``--only main``; probe.py)
 
 and the ``spmkd`` fixture (a seeded, untrained K=4 model with golden samples) for the C#
 tests: ``python3 -m keypoint_trainer fixtures --out DIR --only spmkd``.
@@ -30,7 +32,7 @@ DEFAULT_RUNS = Path("runs/spmkd")
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("simulate", "train", "report", "run", "posture-head",
-                                           "posture-protocol"))
+                                           "posture-protocol", "probe"))
     p.add_argument("--profile", default="quick", help="quick, full or a .toml path (configs/spmkd)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. --set train.stage2_steps=10 (repeatable)")
@@ -93,6 +95,12 @@ def _run(args: argparse.Namespace) -> int:
             return 2
         res = compare(args.source, profile=args.profile, data_root=data_root)
         print(write_report(res, args.report or Path("docs/results/spmkd-posture.md"), command))
+        return 0
+    if args.action == "probe":
+        from .probe import probe
+
+        for name in args.only or ["main"]:
+            probe(run_root / name, build_datasets(data_root, data_spec(cfg)), data_spec(cfg))
         return 0
     if args.action == "report" and args.render_only:
         from .report import render_from_results

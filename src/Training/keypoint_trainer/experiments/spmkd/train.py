@@ -240,10 +240,13 @@ def train_crwt(run_dir: Path, cfg: TrainConfig, train_maps: np.ndarray, val_maps
     return summary
 
 
-def load_trained(run_dir: Path) -> EFD:
+def load_trained(run_dir: Path, checkpoint: Optional[Path] = None) -> EFD:
+    """The run's final model, or the weights of one of its fit checkpoints (``last.pth``: a run in progress)."""
     cfg = TrainConfig.from_dict(json.loads((Path(run_dir) / "config.json").read_text()))
     model = EFD(cfg.model)
-    model.load_state_dict(torch.load(Path(run_dir) / "stage2" / "final.pth", map_location="cpu"))
+    state = torch.load(checkpoint, map_location="cpu")["model"] if checkpoint else \
+        torch.load(Path(run_dir) / "stage2" / "final.pth", map_location="cpu")
+    model.load_state_dict(state)
     model.eval()
     return model
 

@@ -1,0 +1,79 @@
+"""``spmkd probe``: where a stage-2 run stands against the joint and posture goals while it trains.
+
+The plateau rule watches reconstruction; the goals are about joints and posture. A probe loads the
+run's current checkpoint (``stage2/last.pth``), fits the linear joint head on the labelled training
+maps and the posture MLP exactly as the report does (pipeline.py), scores the held-out people of
+both mats and appends one row to ``<run>/probe.jsonl``; beside it the same head given every
+training label (:func:`head_capacity`). Probes taken along a run are the curve of joint error
+against stage-2 steps; each costs one inference over ~3,400 maps (a few minutes on a core).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ...data.pressure.splits import DataSpec, joints_to_norm, mat_pitch_cm, mat_shape, norm_to_cells
+from ...metrics.joints import joint_metrics
+from ...models.joint_head import apply_linear_head, fit_linear_head
+
+
+def probe(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, log=print) -> dict[str, Any]:
+    from .evaluate import evaluate_keypoints, infer
+    from .pipeline import _evaluation_data
+    from .train import load_trained
+
+    checkpoint = Path(run_dir) / "stage2" / "last.pth"
+    if not checkpoint.is_file():
+        raise FileNotFoundError(2, "no stage-2 checkpoint yet (the run has not reached stage 2)", str(checkpoint))
+    step = int(torch.load(checkpoint, map_location="cpu")["state"]["step"])
+    t0 = time.monotonic()
+    e = _evaluation_data(data_paths, spec)
+    model = load_trained(run_dir, checkpoint)
+    outs = {s: infer(model, e["data"][s]["pressure"]) for s in ("train", "test", "unf_test")}
+    kp = {s: o["keypoints"] for s, o in outs.items()}
+    sub = np.union1d(e["labelled"], e["posture"])  # the report's labelled subsets, as pipeline.py reduces them
+    ev = evaluate_keypoints({**kp, "train": kp["train"][sub]}, e["dsub"], e["info"], e["lab_local"], e["pos_local"])
+    row = {"stage2_step": step, "test_l2": float(outs["test"]["l2"].mean()),
+           "test_ssim": float(outs["test"]["ssim"].mean()), "labelled": int(len(e["labelled"]))}
+    for split, suffix in (("test", ""), ("unf_test", "_unfamiliar")):
+        j, p = ev["splits"][split]["joints"], ev["splits"][split]["posture"]
+        row.update({f"joints_mean_error_cm{suffix}": j["mean_err_cm"], f"joints_pck_torso@0.2{suffix}": j["pck_torso@0.2"],
+                    f"posture_accuracy{suffix}": p["accuracy"]})
+    row.update(head_capacity(kp, e["data"], e["info"]))
+    row["probe_s"] = round(time.monotonic() - t0, 1)
+    with open(Path(run_dir) / "probe.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+    log(f"[probe] stage-2 step {step}: joints {row['joints_mean_error_cm']:.1f} cm (unfamiliar "
+        f"{row['joints_mean_error_cm_unfamiliar']:.1f}; head on all {row['all_labels']} labels "
+        f"{row['joints_mean_error_cm_all_labels']:.1f}, its fit {row['joints_fit_error_cm_all_labels']:.1f}), PCK@0.2 torso {row['joints_pck_torso@0.2']:.3f}, posture "
+        f"{row['posture_accuracy']:.3f} / {row['posture_accuracy_unfamiliar']:.3f}, L2 {row['test_l2']:.5f} "
+        f"({row['probe_s']} s)")
+    return row
+
+
+def head_capacity(kp: dict[str, np.ndarray], data: dict[str, dict], info: dict[str, dict]) -> dict[str, float]:
+    """The linear head given every training label instead of the 100: its error on the training maps
+    themselves (how well the keypoints encode the joints linearly at all) and on the held-out people
+    (what more labels alone would buy). Separates a label shortage from a representation limit."""
+    pitch = {s: mat_pitch_cm(info[s]) for s in ("train", "test")}
+    rows, cols = mat_shape(info["train"])
+    head = fit_linear_head(kp["train"], joints_to_norm(data["train"]["joints"], rows, cols), seed=0)
+    err = {}
+    for split in ("train", "test"):
+        r, c = mat_shape(info[split])
+        pred = norm_to_cells(apply_linear_head(head, kp[split]), r, c)
+        err[split] = joint_metrics(pred, data[split]["joints"], pitch[split])["mean_err_cm"]
+    return {"all_labels": int(len(kp["train"])), "joints_mean_error_cm_all_labels": err["test"],
+            "joints_fit_error_cm_all_labels": err["train"]}
+
+
+def read_probes(run_dir: Path) -> list[dict[str, Any]]:
+    """The probes taken along a run, by step (the last probe of a step wins)."""
+    path = Path(run_dir) / "probe.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+    return sorted({r["stage2_step"]: r for r in rows}.values(), key=lambda r: r["stage2_step"])
