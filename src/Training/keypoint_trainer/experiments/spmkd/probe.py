@@ -44,6 +44,7 @@ def probe(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, log=print)
         j, p = ev["splits"][split]["joints"], ev["splits"][split]["posture"]
         row.update({f"joints_mean_error_cm{suffix}": j["mean_err_cm"], f"joints_pck_torso@0.2{suffix}": j["pck_torso@0.2"],
                     f"posture_accuracy{suffix}": p["accuracy"]})
+    row["per_joint_error_cm"] = [round(v, 2) for v in ev["splits"]["test"]["joints"]["per_joint_err_cm"]]
     row.update(head_capacity(kp, e["data"], e["info"]))
     row["probe_s"] = round(time.monotonic() - t0, 1)
     with open(Path(run_dir) / "probe.jsonl", "a", encoding="utf-8") as f:
@@ -67,9 +68,10 @@ def head_capacity(kp: dict[str, np.ndarray], data: dict[str, dict], info: dict[s
     for split in ("train", "test"):
         r, c = mat_shape(info[split])
         pred = norm_to_cells(apply_linear_head(head, kp[split]), r, c)
-        err[split] = joint_metrics(pred, data[split]["joints"], pitch[split])["mean_err_cm"]
-    return {"all_labels": int(len(kp["train"])), "joints_mean_error_cm_all_labels": err["test"],
-            "joints_fit_error_cm_all_labels": err["train"]}
+        err[split] = joint_metrics(pred, data[split]["joints"], pitch[split])
+    return {"all_labels": int(len(kp["train"])), "joints_mean_error_cm_all_labels": err["test"]["mean_err_cm"],
+            "joints_fit_error_cm_all_labels": err["train"]["mean_err_cm"],
+            "per_joint_error_cm_all_labels": [round(v, 2) for v in err["test"]["per_joint_err_cm"]]}
 
 
 def read_probes(run_dir: Path) -> list[dict[str, Any]]:
