@@ -69,9 +69,13 @@ public sealed record OipInferResult(string ModelName, string ModelVersion, strin
 
 public enum OipErrorKind { BadRequest, NotFound, Unavailable }
 
-/// <summary>A request the protocol answers with an error: REST 400/404/503, gRPC INVALID_ARGUMENT/NOT_FOUND/UNAVAILABLE.</summary>
-public sealed class OipException(OipErrorKind kind, string message) : Exception(message)
+/// <summary>
+/// A request the protocol answers with an error: REST 400/404/503, gRPC INVALID_ARGUMENT/NOT_FOUND/UNAVAILABLE.
+/// An overload carries when to try again: REST's Retry-After, gRPC's <c>grpc-retry-pushback-ms</c> trailer.
+/// </summary>
+public sealed class OipException(OipErrorKind kind, string message, int? retryAfterSeconds = null) : Exception(message)
 {
     public OipErrorKind Kind { get; } = kind;
+    public int? RetryAfterSeconds { get; } = retryAfterSeconds;
     public static OipException BadRequest(string message) => new(OipErrorKind.BadRequest, message);
 }

@@ -89,10 +89,13 @@ public sealed class OipGrpcService(OipInference oip) : GRPCInferenceService.GRPC
         catch (OipException e) { throw ToRpc(e); }
     }
 
+    // An overload tells the client when to retry the way gRPC's retry policy reads it (gRFC A6: server pushback).
     private static RpcException ToRpc(OipException e) => new(new Status(e.Kind switch
     {
         OipErrorKind.NotFound => StatusCode.NotFound,
         OipErrorKind.Unavailable => StatusCode.Unavailable,
         _ => StatusCode.InvalidArgument,
-    }, e.Message));
+    }, e.Message), e.RetryAfterSeconds is { } seconds ? new Metadata { { PushbackTrailer, (seconds * 1000).ToString(System.Globalization.CultureInfo.InvariantCulture) } } : Metadata.Empty);
+
+    public const string PushbackTrailer = "grpc-retry-pushback-ms";
 }

@@ -90,7 +90,7 @@ public sealed class OipInference(ModelStore store, InferenceScheduler scheduler,
         }
         catch (OverloadException e)
         {
-            throw new OipException(OipErrorKind.Unavailable, e.Message);
+            throw new OipException(OipErrorKind.Unavailable, e.Message, e.RetryAfterSeconds);
         }
         return new OipInferResult(manifest.Name, manifest.Version, request.Id, OipModelOutputs.Build(manifest, selected, predictions));
     }

@@ -77,7 +77,11 @@ public static class OipRestApi
             var result = await oip.InferAsync(inferRequest, cancellation);
             return new OipInferHttpResult(OipRestCodec.WriteResponse(result, inferRequest));
         }
-        catch (OipException e) { return Error(e); }
+        catch (OipException e)
+        {
+            if (e.RetryAfterSeconds is { } seconds) request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Error(e);
+        }
         catch (RequestProblemException e) { return TypedResults.Json(new OipError(e.Message), statusCode: e.Status); } // 413, empty body
     }
 
