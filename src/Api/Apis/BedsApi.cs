@@ -71,7 +71,7 @@ public static class BedsApi
         await beds.Store.GetAsync(bedId, cancellation) is { } bed ? TypedResults.Ok(BedMapper.ToDto(bed, beds.Options)) : UnknownBed(context, bedId);
 
     public static async Task<Results<Ok<BedStateDto>, ProblemHttpResult>> PutAsync(string bedId, HttpContext context, [FromServices] BedService beds,
-        [FromServices] RequestBodyReader reader, [FromServices] TimeProvider clock, CancellationToken cancellation)
+        [FromServices] RequestBodyReader reader, CancellationToken cancellation)
     {
         double? limit;
         try
@@ -83,9 +83,7 @@ public static class BedsApi
             limit = ReadLimit(document.RootElement);
         }
         catch (RequestProblemException e) { return Problems.Result(context, e); }
-        var bed = await beds.Store.UpdateAsync(bedId, current => (current ?? new BedState { BedId = bedId, CreatedMs = clock.GetUtcNow().ToUnixTimeMilliseconds() })
-            with { LimitMinutes = limit }, cancellation);
-        return TypedResults.Ok(BedMapper.ToDto(bed, beds.Options));
+        return TypedResults.Ok(BedMapper.ToDto(await beds.SetLimitAsync(bedId, limit, cancellation), beds.Options));
     }
 
     private static double? ReadLimit(JsonElement root)

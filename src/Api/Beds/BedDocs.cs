@@ -14,7 +14,9 @@ public static class BedDocs
         "400: bad input or timestamp; 409: frame not newer than the bed's last accepted frame; 413: body over the limit; " +
         "a repeated `frame_id` gets its first answer again (header `Idempotent-Replayed: true`) and counts once.";
 
-    public const string PutBed = "Body: `{\"reposition_limit_minutes\": 90}`; `null` returns the bed to `Beds:RepositionLimitMinutes`.";
+    public const string PutBed = "Body: `{\"reposition_limit_minutes\": 90}`; `null` returns the bed to `Beds:RepositionLimitMinutes`. " +
+        "The alert is judged again at once against the bed's last frame: a raised limit clears an alert it no longer warrants " +
+        "(`alert_cleared`, reason `limit_changed`), a lowered one raises it if the posture has already been held longer.";
 
     public const string Events =
         "Events in id order: `posture_changed`, `alert_raised`, `alert_cleared`, `sensor_gap`. `since` (RFC 3339 or Unix ms) keeps events " +

@@ -87,6 +87,18 @@ public sealed partial class BedService(ModelStore models, InferenceScheduler sch
         }
     }
 
+    /// <summary>
+    /// Sets a bed's repositioning limit (creating the bed if needed); the alert is judged again against the
+    /// bed's last frame at once, and the events that causes are stored and pushed like a frame's.
+    /// </summary>
+    public async Task<BedState> SetLimitAsync(string bedId, double? limitMinutes, CancellationToken cancellation)
+    {
+        var updated = await store.UpdateAsync(bedId,
+            current => BedMonitor.SetLimit(current, bedId, limitMinutes, Options, clock.GetUtcNow().ToUnixTimeMilliseconds()), cancellation);
+        foreach (var e in updated.Events.Select(BedMapper.ToDto)) hub.Publish(bedId, new LivePush(LiveKinds.Event, e, e.Id));
+        return updated.Bed;
+    }
+
     private static FrameProblem BadInput(string detail) => new(StatusCodes.Status400BadRequest, "Invalid input", detail);
 
     /// <summary>A refused input or an overloaded service as a frame problem.</summary>

@@ -279,7 +279,9 @@ function describe(e) {
     case "alert_raised":
       return `REPOSITIONING ALERT: ${label(d.posture)} for ${duration(d.time_in_posture_seconds ?? 0)} (limit ${d.limit_minutes} min, due ${time(d.due_at)})`;
     case "alert_cleared":
-      return `alert cleared: turned from ${label(d.posture)} to ${label(d.new_posture)}`;
+      return d.reason === "limit_changed"
+        ? `alert cleared: limit changed to ${d.limit_minutes} min (${label(d.posture)})`
+        : `alert cleared: turned from ${label(d.posture)} to ${label(d.new_posture)}`;
     case "sensor_gap":
       return `sensor gap of ${duration(d.gap_seconds ?? 0)} (${time(d.from)} → ${time(d.to)})`;
     default:

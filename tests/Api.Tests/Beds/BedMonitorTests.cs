@@ -91,6 +91,47 @@ public class BedMonitorTests
     }
 
     [Fact]
+    public void A_raised_limit_clears_an_alert_it_no_longer_warrants_and_a_lowered_one_raises_it_at_once()
+    {
+        var options = new BedOptions { DwellSeconds = 30, RepositionLimitMinutes = 2, SensorTimeoutSeconds = 60 };
+        var (alerting, _) = Run(options, Every(0, 180, 10, "supine")); // 180 s in posture, raised at 130 s
+        Assert.True(alerting.AlertActive);
+
+        var raised = BedMonitor.SetLimit(alerting, "bed-1", 5, options, T0);
+        Assert.False(raised.Next.AlertActive);
+        Assert.Null(raised.Next.AlertRaisedMs);
+        Assert.Equal(5, raised.Next.LimitMinutes);
+        var cleared = Assert.Single(raised.Events);
+        Assert.Equal((BedEventTypes.AlertCleared, T0 + 180_000), (cleared.Type, cleared.AtMs)); // dated by the bed's last frame
+        Assert.Equal(("limit_changed", "supine", 5.0), (cleared.Data["reason"], cleared.Data["posture"], cleared.Data["limit_minutes"]));
+        Assert.Equal(Times.Format(T0 + 130_000), cleared.Data["alert_raised_at"]);
+
+        var still = BedMonitor.SetLimit(alerting, "bed-1", 2.5, options, T0); // 180 s is still over 150 s
+        Assert.True(still.Next.AlertActive);
+        Assert.Empty(still.Events);
+
+        var lowered = BedMonitor.SetLimit(raised.Next, "bed-1", 1, options, T0);
+        Assert.True(lowered.Next.AlertActive);
+        var again = Assert.Single(lowered.Events);
+        Assert.Equal((BedEventTypes.AlertRaised, 1.0), (again.Type, again.Data["limit_minutes"]));
+        Assert.Equal(Times.Format(T0 + 60_000), again.Data["due_at"]);
+
+        var back = BedMonitor.SetLimit(raised.Next, "bed-1", null, options, T0); // null: the default, 2 min
+        Assert.True(back.Next.AlertActive);
+        Assert.Null(back.Next.LimitMinutes);
+    }
+
+    [Fact]
+    public void A_limit_on_a_bed_without_a_posture_changes_only_the_setting()
+    {
+        var fresh = BedMonitor.SetLimit(null, "bed-new", 90, Options, T0);
+        Assert.Equal(("bed-new", T0, 90.0), (fresh.Next.BedId, fresh.Next.CreatedMs, fresh.Next.LimitMinutes!.Value));
+        Assert.Empty(fresh.Events);
+        var (pending, _) = Run(Options, Every(0, 20, 10, "supine")); // no posture has held yet
+        Assert.Empty(BedMonitor.SetLimit(pending, "bed-1", 0.1, Options, T0).Events);
+    }
+
+    [Fact]
     public void A_bed_limit_overrides_the_default()
     {
         var start = new BedState { BedId = "bed-1", CreatedMs = T0, LimitMinutes = 1 };

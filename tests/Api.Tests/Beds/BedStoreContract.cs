@@ -93,11 +93,30 @@ public abstract class BedStoreContract
     {
         var store = await CreateStoreAsync();
         var bed = NewBed();
-        var created = await store.UpdateAsync(bed, b => (b ?? new BedState { BedId = bed, CreatedMs = 7 }) with { LimitMinutes = 90 }, CancellationToken.None);
-        Assert.Equal(90, created.LimitMinutes);
+        var created = await store.UpdateAsync(bed, b => new BedChange((b ?? new BedState { BedId = bed, CreatedMs = 7 }) with { LimitMinutes = 90 }, []),
+            CancellationToken.None);
+        Assert.Equal(90, created.Bed.LimitMinutes);
+        Assert.Empty(created.Events);
         await Commit(store, bed, Frame(1000));
         var stored = await store.GetAsync(bed, CancellationToken.None);
         Assert.Equal((90.0, 7L, 1L), (stored!.LimitMinutes!.Value, stored.CreatedMs, stored.Frames));
+    }
+
+    [Fact]
+    public async Task An_update_stores_the_events_it_causes_with_the_new_state()
+    {
+        var store = await CreateStoreAsync();
+        var bed = NewBed();
+        await Commit(store, bed, Frame(1000));
+        var before = await store.EventsAsync(bed, 0, null, 100, CancellationToken.None);
+        var draft = new EventDraft(BedEventTypes.AlertCleared, 1000, new Dictionary<string, object?> { ["reason"] = "limit_changed" });
+        var updated = await store.UpdateAsync(bed, b => new BedChange(b! with { LimitMinutes = 30 }, [draft]), CancellationToken.None);
+        var stored = Assert.Single(updated.Events);
+        Assert.True(stored.Id > before.Select(e => e.Id).DefaultIfEmpty(0).Max());
+        Assert.Equal((BedEventTypes.AlertCleared, 1000L), (stored.Type, stored.AtMs));
+        Assert.Contains("limit_changed", stored.DataJson);
+        Assert.Equal(stored, (await store.EventsAsync(bed, 0, null, 100, CancellationToken.None)).Last());
+        Assert.Equal(30, (await store.GetAsync(bed, CancellationToken.None))!.LimitMinutes);
     }
 
     [Fact]
@@ -138,7 +157,7 @@ public sealed class SqliteBedStoreTests : BedStoreContract, IDisposable
     public async Task The_data_survives_a_new_store_over_the_same_directory()
     {
         var first = await CreateStoreAsync();
-        await first.UpdateAsync("bed-a", b => new BedState { BedId = "bed-a", CreatedMs = 1, LimitMinutes = 30 }, CancellationToken.None);
+        await first.UpdateAsync("bed-a", b => new BedChange(new BedState { BedId = "bed-a", CreatedMs = 1, LimitMinutes = 30 }, []), CancellationToken.None);
         var second = await CreateStoreAsync();
         Assert.Equal(30, (await second.GetAsync("bed-a", CancellationToken.None))!.LimitMinutes);
     }

@@ -126,7 +126,7 @@ public sealed class BedsApiTests : IDisposable
     }
 
     [Fact]
-    public async Task Put_sets_a_bed_limit_and_null_returns_it_to_the_default()
+    public async Task Put_sets_a_bed_limit_null_returns_it_to_the_default_and_the_alert_follows_the_limit()
     {
         var put = await Client.PutAsync("/v1/beds/bed-9", new StringContent("{\"reposition_limit_minutes\": 1}", Encoding.UTF8, "application/json"));
         var state = await ReadJson(put, HttpStatusCode.OK);
@@ -140,6 +140,9 @@ public sealed class BedsApiTests : IDisposable
 
         var reset = await ReadJson(await Client.PutAsync("/v1/beds/bed-9", new StringContent("{\"reposition_limit_minutes\": null}", Encoding.UTF8, "application/json")), HttpStatusCode.OK);
         Assert.Equal("default", reset["limit_source"]!.GetValue<string>());
+        Assert.False(reset["alert"]!["active"]!.GetValue<bool>()); // 61 s in posture is within the default 120 min
+        var cleared = JsonNode.Parse(await Client.GetStringAsync("/v1/beds/bed-9/events"))!["events"]!.AsArray().Last()!;
+        Assert.Equal(("alert_cleared", "limit_changed"), (cleared["type"]!.GetValue<string>(), cleared["data"]!["reason"]!.GetValue<string>()));
         await Problem(await Client.PutAsync("/v1/beds/bed-9", new StringContent("{\"reposition_limit_minutes\": -3}", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, "minutes");
         await Problem(await Client.PutAsync("/v1/beds/bed-9", new StringContent("{\"limit\": 3}", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, "unknown property");
         await Problem(await Client.PutAsync("/v1/beds/bed-9", new StringContent("3", Encoding.UTF8, "text/plain")), HttpStatusCode.UnsupportedMediaType, "application/json");

@@ -12,6 +12,9 @@ public sealed record FrameRejected(string Detail) : FrameStep;
 
 public sealed record FrameAccepted(BedState Next, IReadOnlyList<EventDraft> Events, IReadOnlyList<SmoothedJoint> Joints) : FrameStep;
 
+/// <summary>A change of a bed's settings: its next state and the events the change causes.</summary>
+public sealed record BedChange(BedState Next, IReadOnlyList<EventDraft> Events);
+
 /// <summary>
 /// The temporal logic of one bed (docs/beds.md), a pure function of the stored state and the frame:
 /// time order, sensor gaps, One Euro smoothing of the joints, the dwell rule for posture changes,
@@ -67,14 +70,9 @@ public static class BedMonitor
         }
 
         var limitMinutes = bed.LimitMinutes ?? options.RepositionLimitMinutes;
-        var limitMs = limitMinutes * 60_000;
-        if (!alert && posture is not null && t - since!.Value > limitMs)
+        if (!alert && posture is not null && Overdue(t, since!.Value, limitMinutes))
         {
-            events.Add(new EventDraft(BedEventTypes.AlertRaised, t, new Dictionary<string, object?>
-            {
-                ["posture"] = posture, ["posture_since"] = Times.Format(since.Value), ["limit_minutes"] = limitMinutes,
-                ["due_at"] = Times.Format(since.Value + (long)limitMs), ["time_in_posture_seconds"] = (t - since.Value) / 1000.0,
-            }));
+            events.Add(Raised(t, posture, since.Value, limitMinutes));
             alert = true;
             alertRaised = t;
         }
@@ -87,6 +85,40 @@ public static class BedMonitor
         };
         return new FrameAccepted(next, events, joints);
     }
+
+    /// <summary>
+    /// A new repositioning limit (null: Beds:RepositionLimitMinutes), judged at once against the bed's last
+    /// frame: an active alert the new limit no longer warrants is cleared (<c>limit_changed</c>), and a posture
+    /// already held longer than a lowered limit raises the alert, as the next frame would have.
+    /// </summary>
+    public static BedChange SetLimit(BedState? stored, string bedId, double? limitMinutes, BedOptions options, long nowMs)
+    {
+        var bed = (stored ?? new BedState { BedId = bedId, CreatedMs = nowMs }) with { LimitMinutes = limitMinutes };
+        if (bed.Posture is not { } posture || bed.PostureSinceMs is not { } since || bed.LastFrameMs is not { } t) return new BedChange(bed, []);
+        var limit = limitMinutes ?? options.RepositionLimitMinutes;
+        var overdue = Overdue(t, since, limit);
+        if (bed.AlertActive && !overdue)
+            return new BedChange(bed with { AlertActive = false, AlertRaisedMs = null },
+            [
+                new EventDraft(BedEventTypes.AlertCleared, t, new Dictionary<string, object?>
+                {
+                    ["reason"] = "limit_changed", ["posture"] = posture, ["limit_minutes"] = limit,
+                    ["alert_raised_at"] = Times.Format(bed.AlertRaisedMs),
+                }),
+            ]);
+        if (!bed.AlertActive && overdue)
+            return new BedChange(bed with { AlertActive = true, AlertRaisedMs = t }, [Raised(t, posture, since, limit)]);
+        return new BedChange(bed, []);
+    }
+
+    private static bool Overdue(long t, long since, double limitMinutes) => t - since > limitMinutes * 60_000;
+
+    private static EventDraft Raised(long t, string posture, long since, double limitMinutes) =>
+        new(BedEventTypes.AlertRaised, t, new Dictionary<string, object?>
+        {
+            ["posture"] = posture, ["posture_since"] = Times.Format(since), ["limit_minutes"] = limitMinutes,
+            ["due_at"] = Times.Format(since + (long)(limitMinutes * 60_000)), ["time_in_posture_seconds"] = (t - since) / 1000.0,
+        });
 
     private static (IReadOnlyList<SmoothedJoint>, JointFilterState) Smooth(FrameObservation frame, JointFilterState? filter, long? lastMs, BedOptions o)
     {

@@ -14,6 +14,9 @@ public sealed record FrameRepeated(string ResponseJson) : FrameCommit;
 /// <summary>The monitor refused the frame (out of order); nothing was written.</summary>
 public sealed record FrameRefused(string Detail) : FrameCommit;
 
+/// <summary>A settings change as stored: the bed's new state and the events it caused (with ids).</summary>
+public sealed record BedUpdated(BedState Bed, IReadOnlyList<StoredEvent> Events);
+
 /// <summary>
 /// Durable bed state and events (SQLite by default, PostgreSQL for several replicas). Every write is
 /// one transaction that is committed before the caller answers; frames of one bed are serialised
@@ -34,8 +37,8 @@ public interface IBedStore
 
     Task<BedState?> GetAsync(string bedId, CancellationToken cancellation);
     Task<IReadOnlyList<BedState>> ListAsync(CancellationToken cancellation);
-    /// <summary>Creates or changes a bed's settings under its lock.</summary>
-    Task<BedState> UpdateAsync(string bedId, Func<BedState?, BedState> update, CancellationToken cancellation);
+    /// <summary>Creates or changes a bed's settings under its lock, with the events the change causes.</summary>
+    Task<BedUpdated> UpdateAsync(string bedId, Func<BedState?, BedChange> update, CancellationToken cancellation);
     /// <summary>Deletes the bed, its events and its remembered frame ids; false if it did not exist.</summary>
     Task<bool> DeleteAsync(string bedId, CancellationToken cancellation);
     /// <summary>The bed's events with id &gt; <paramref name="afterId"/> and time ≥ <paramref name="sinceMs"/>, in id order.</summary>

@@ -41,16 +41,8 @@ public sealed class SqlBedStore(SqlDialect dialect, TimeProvider clock) : IBedSt
                     return new FrameRefused(rejected.Detail);
                 case FrameAccepted accepted:
                     await WriteBedAsync(connection, tx, accepted.Next, cancellation);
-                    var events = new List<StoredEvent>(accepted.Events.Count);
                     var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-                    foreach (var e in accepted.Events)
-                    {
-                        var data = JsonSerializer.Serialize(e.Data, Json);
-                        var id = Convert.ToInt64(await ScalarAsync(connection, tx,
-                            "INSERT INTO bed_events (bed_id, type, at_ms, recorded_ms, data) VALUES (@bed_id, @type, @at_ms, @recorded_ms, @data) RETURNING id",
-                            cancellation, ("bed_id", bedId), ("type", e.Type), ("at_ms", e.AtMs), ("recorded_ms", now), ("data", data)));
-                        events.Add(new StoredEvent(id, bedId, e.Type, e.AtMs, data));
-                    }
+                    var events = await InsertEventsAsync(connection, tx, bedId, accepted.Events, now, cancellation);
                     var response = respond(accepted, events);
                     if (frameId is not null)
                         await ExecuteAsync(connection, tx,
@@ -78,13 +70,29 @@ public sealed class SqlBedStore(SqlDialect dialect, TimeProvider clock) : IBedSt
         return beds;
     }
 
-    public Task<BedState> UpdateAsync(string bedId, Func<BedState?, BedState> update, CancellationToken cancellation) =>
+    public Task<BedUpdated> UpdateAsync(string bedId, Func<BedState?, BedChange> update, CancellationToken cancellation) =>
         InBedTransactionAsync(bedId, async (connection, tx) =>
         {
-            var next = update(await ReadBedAsync(connection, tx, bedId, cancellation));
-            await WriteBedAsync(connection, tx, next, cancellation);
-            return next;
+            var change = update(await ReadBedAsync(connection, tx, bedId, cancellation));
+            await WriteBedAsync(connection, tx, change.Next, cancellation);
+            var events = await InsertEventsAsync(connection, tx, bedId, change.Events, clock.GetUtcNow().ToUnixTimeMilliseconds(), cancellation);
+            return new BedUpdated(change.Next, events);
         }, commitIf: _ => true, cancellation);
+
+    private static async Task<IReadOnlyList<StoredEvent>> InsertEventsAsync(DbConnection connection, DbTransaction tx, string bedId,
+        IReadOnlyList<EventDraft> drafts, long recordedMs, CancellationToken cancellation)
+    {
+        var events = new List<StoredEvent>(drafts.Count);
+        foreach (var e in drafts)
+        {
+            var data = JsonSerializer.Serialize(e.Data, Json);
+            var id = Convert.ToInt64(await ScalarAsync(connection, tx,
+                "INSERT INTO bed_events (bed_id, type, at_ms, recorded_ms, data) VALUES (@bed_id, @type, @at_ms, @recorded_ms, @data) RETURNING id",
+                cancellation, ("bed_id", bedId), ("type", e.Type), ("at_ms", e.AtMs), ("recorded_ms", recordedMs), ("data", data)));
+            events.Add(new StoredEvent(id, bedId, e.Type, e.AtMs, data));
+        }
+        return events;
+    }
 
     public Task<bool> DeleteAsync(string bedId, CancellationToken cancellation) =>
         InBedTransactionAsync(bedId, async (connection, tx) =>
