@@ -25,7 +25,7 @@ public sealed record FrameProblem(int Status, string Title, string Detail) : Fra
 /// and only then answers and pushes to the bed's live connections.
 /// </summary>
 public sealed partial class BedService(ModelStore models, InferenceScheduler scheduler, IBedStore store, BedLiveHub hub,
-    IOptions<BedOptions> options, TimeProvider clock)
+    ILiveRelay relay, IOptions<BedOptions> options, TimeProvider clock)
 {
     public BedOptions Options { get; } = options.Value;
     public IBedStore Store => store;
@@ -74,8 +74,7 @@ public sealed partial class BedService(ModelStore models, InferenceScheduler sch
             switch (commit)
             {
                 case FrameCommitted:
-                    foreach (var e in fresh!.Events) hub.Publish(bedId, new LivePush(LiveKinds.Event, e, e.Id));
-                    hub.Publish(bedId, new LivePush(LiveKinds.Frame, fresh));
+                    Push(bedId, [.. fresh!.Events.Select(e => new LivePush(LiveKinds.Event, e, e.Id)), new LivePush(LiveKinds.Frame, fresh)]);
                     return new FrameAnswered(fresh, Repeated: false);
                 case FrameRepeated repeated:
                     return new FrameAnswered(JsonSerializer.Deserialize<BedFrameResponse>(repeated.ResponseJson, BedJson.Options)!, Repeated: true);
@@ -95,8 +94,16 @@ public sealed partial class BedService(ModelStore models, InferenceScheduler sch
     {
         var updated = await store.UpdateAsync(bedId,
             current => BedMonitor.SetLimit(current, bedId, limitMinutes, Options, clock.GetUtcNow().ToUnixTimeMilliseconds()), cancellation);
-        foreach (var e in updated.Events.Select(BedMapper.ToDto)) hub.Publish(bedId, new LivePush(LiveKinds.Event, e, e.Id));
+        Push(bedId, [.. updated.Events.Select(BedMapper.ToDto).Select(e => new LivePush(LiveKinds.Event, e, e.Id))]);
         return updated.Bed;
+    }
+
+    /// <summary>A commit's pushes: to this replica's live connections, and through the relay to the other replicas'.</summary>
+    private void Push(string bedId, IReadOnlyList<LivePush> pushes)
+    {
+        if (pushes.Count == 0) return;
+        foreach (var push in pushes) hub.Publish(bedId, push);
+        relay.Relay(bedId, pushes);
     }
 
     private static FrameProblem BadInput(string detail) => new(StatusCodes.Status400BadRequest, "Invalid input", detail);

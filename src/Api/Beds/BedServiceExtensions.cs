@@ -18,13 +18,24 @@ public static class BedServiceExtensions
         if (options.Problem() is { } problem) throw new InvalidOperationException(problem);
         services.TryAddSingleton(TimeProvider.System);
         var contentRoot = builder.Environment.ContentRootPath;
-        services.AddSingleton<SqlDialect>(sp =>
+        if (options.Store.Equals("postgres", StringComparison.OrdinalIgnoreCase))
         {
-            var o = sp.GetRequiredService<IOptions<BedOptions>>().Value;
-            return o.Store.Equals("postgres", StringComparison.OrdinalIgnoreCase)
-                ? new PostgresDialect(o.PostgresConnectionString!)
-                : new SqliteDialect(Path.IsPathRooted(o.DataPath) ? o.DataPath : Path.GetFullPath(Path.Combine(contentRoot, o.DataPath)));
-        });
+            services.AddSingleton(sp => new PostgresDialect(sp.GetRequiredService<IOptions<BedOptions>>().Value.PostgresConnectionString!));
+            services.AddSingleton<SqlDialect>(sp => sp.GetRequiredService<PostgresDialect>());
+            // replicas share beds: live pushes travel between them over LISTEN/NOTIFY
+            services.AddSingleton<PostgresLiveRelay>();
+            services.AddSingleton<ILiveRelay>(sp => sp.GetRequiredService<PostgresLiveRelay>());
+            services.AddHostedService(sp => sp.GetRequiredService<PostgresLiveRelay>());
+        }
+        else
+        {
+            services.AddSingleton<SqlDialect>(sp =>
+            {
+                var dataPath = sp.GetRequiredService<IOptions<BedOptions>>().Value.DataPath;
+                return new SqliteDialect(Path.IsPathRooted(dataPath) ? dataPath : Path.GetFullPath(Path.Combine(contentRoot, dataPath)));
+            });
+            services.AddSingleton<ILiveRelay, NoLiveRelay>();
+        }
         services.AddSingleton<IBedStore>(sp => new SqlBedStore(sp.GetRequiredService<SqlDialect>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<BedLiveHub>();
         services.AddSingleton<BedService>();

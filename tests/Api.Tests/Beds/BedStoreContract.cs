@@ -173,16 +173,22 @@ public sealed class SqliteBedStoreTests : BedStoreContract, IDisposable
 /// The same contract on a real PostgreSQL server: test.sh runs the C# tests under
 /// scripts/with-postgres.sh, which starts one on loopback and sets KPS_TEST_POSTGRES. Without it these fail.
 /// </summary>
-public sealed class PostgresBedStoreTests : BedStoreContract
+public sealed class PostgresBedStoreTests : BedStoreContract, IDisposable
 {
     private readonly Lazy<string> _database = new(() => PostgresTestDatabase.Create());
+    private readonly List<PostgresDialect> _pools = [];
 
     protected override async Task<IBedStore> CreateStoreAsync()
     {
-        var store = new SqlBedStore(new PostgresDialect(_database.Value), TimeProvider.System);
+        var dialect = new PostgresDialect(_database.Value);
+        _pools.Add(dialect);
+        var store = new SqlBedStore(dialect, TimeProvider.System);
         await store.InitializeAsync(CancellationToken.None);
         return store;
     }
+
+    // the test server's connection slots are shared by every test: give them back
+    public void Dispose() { foreach (var pool in _pools) pool.Dispose(); }
 }
 
 /// <summary>A fresh database per test class on the server scripts/with-postgres.sh started (KPS_TEST_POSTGRES).</summary>

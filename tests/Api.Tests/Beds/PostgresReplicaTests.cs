@@ -11,15 +11,20 @@ namespace KeypointService.Api.Tests.Beds;
 /// database, not in one process. Each "replica" here is its own <see cref="SqlBedStore"/> over its own
 /// connection pool, as in deploy/local-topology.sh. Runs under scripts/with-postgres.sh (KPS_TEST_POSTGRES).
 /// </summary>
-public sealed class PostgresReplicaTests
+public sealed class PostgresReplicaTests : IDisposable
 {
     private const int Replicas = 3;
     private static readonly BedOptions Options = new() { DwellSeconds = 0, SensorTimeoutSeconds = 60 };
+    private readonly List<PostgresDialect> _pools = [];
 
-    private static async Task<SqlBedStore[]> ReplicasAsync()
+    // the test server's connection slots are shared by every test: give them back
+    public void Dispose() { foreach (var pool in _pools) pool.Dispose(); }
+
+    private async Task<SqlBedStore[]> ReplicasAsync()
     {
         var database = PostgresTestDatabase.Create();
-        var stores = Enumerable.Range(0, Replicas).Select(_ => new SqlBedStore(new PostgresDialect(database), TimeProvider.System)).ToArray();
+        _pools.AddRange(Enumerable.Range(0, Replicas).Select(_ => new PostgresDialect(database)));
+        var stores = _pools.Select(pool => new SqlBedStore(pool, TimeProvider.System)).ToArray();
         foreach (var store in stores) await store.InitializeAsync(CancellationToken.None);
         return stores;
     }

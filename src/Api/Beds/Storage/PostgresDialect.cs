@@ -12,6 +12,9 @@ public sealed class PostgresDialect(string connectionString) : SqlDialect, IDisp
 {
     private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
 
+    /// <summary>The pool, for what is not a store transaction (the live relay's LISTEN connection and notifications).</summary>
+    public NpgsqlDataSource DataSource => _source;
+
     public override async Task<DbConnection> OpenAsync(CancellationToken cancellation) => await _source.OpenConnectionAsync(cancellation);
 
     public override string LockBedSql => "SELECT pg_advisory_xact_lock(hashtextextended(@bed_id, 7215))";
