@@ -134,6 +134,8 @@ public sealed record BedState
     public DateTimeOffset? PendingSince { get; init; }
     /// <summary>Time of the last accepted frame.</summary>
     public DateTimeOffset? LastFrameAt { get; init; }
+    /// <summary>True once no frame has arrived for longer than the sensor timeout, until the next frame.</summary>
+    public bool SensorOffline { get; init; }
     /// <summary>Frames accepted (a repeated frame_id counts once).</summary>
     public long Frames { get; init; }
     /// <summary>The repositioning alert.</summary>
@@ -163,6 +165,10 @@ public static class BedEventTypes
     public const string AlertCleared = "alert_cleared";
     /// <summary>A gap between frames longer than the sensor timeout.</summary>
     public const string SensorGap = "sensor_gap";
+    /// <summary>No frame has arrived for longer than the sensor timeout (raised by the service's sensor watch, without a frame).</summary>
+    public const string SensorOffline = "sensor_offline";
+    /// <summary>A frame arrived from a bed reported offline.</summary>
+    public const string SensorOnline = "sensor_online";
     /// <summary>Live stream only: this connection lost pushes because it read too slowly (<see cref="BedEvent.DroppedCount"/>); reconnect with the last event id to fill the gap.</summary>
     public const string Dropped = "dropped";
 }
@@ -170,7 +176,7 @@ public static class BedEventTypes
 /// <summary>A bed event.</summary>
 /// <param name="Id">Increasing id (0 for a <see cref="BedEventTypes.Dropped"/> notice).</param>
 /// <param name="BedId">The bed.</param>
-/// <param name="Type">posture_changed | alert_raised | alert_cleared | sensor_gap (| dropped on a live stream).</param>
+/// <param name="Type">posture_changed | alert_raised | alert_cleared | sensor_gap | sensor_offline | sensor_online (| dropped on a live stream).</param>
 /// <param name="At">Time of the frame that caused it (for a dropped notice: when the client read it).</param>
 /// <param name="Data">Type-specific details (docs/beds.md).</param>
 public sealed record BedEvent(long Id, string BedId, string Type, DateTimeOffset At, JsonElement Data)

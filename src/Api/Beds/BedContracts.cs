@@ -22,7 +22,7 @@ public sealed record BedFrameResponse
     public required IReadOnlyList<BedJointDto> Joints { get; init; }
     /// <summary>Skeleton links as index pairs into <c>joints</c>.</summary>
     public IReadOnlyList<int[]>? JointLinks { get; init; }
-    /// <summary>Events this frame caused (posture_changed, alert_raised, alert_cleared, sensor_gap).</summary>
+    /// <summary>Events this frame caused (posture_changed, alert_raised, alert_cleared, sensor_gap, sensor_online).</summary>
     public required IReadOnlyList<BedEventDto> Events { get; init; }
     public required BedStateDto State { get; init; }
 }
@@ -45,6 +45,8 @@ public sealed record BedStateDto
     public string? PendingSince { get; init; }
     /// <summary>Time of the last accepted frame.</summary>
     public string? LastFrameAt { get; init; }
+    /// <summary>True once no frame has arrived for longer than the sensor timeout (server time), until the next frame.</summary>
+    public bool SensorOffline { get; init; }
     /// <summary>Frames accepted (a repeated frame_id counts once).</summary>
     public required long Frames { get; init; }
     public required BedAlertDto Alert { get; init; }
@@ -65,8 +67,8 @@ public sealed record BedAlertDto(bool Active, string? RaisedAt, string? DueAt);
 /// <summary>A stored event.</summary>
 /// <param name="Id">Increasing id: resume with <c>after_id</c> or SSE's Last-Event-ID.</param>
 /// <param name="BedId">The bed.</param>
-/// <param name="Type">posture_changed | alert_raised | alert_cleared | sensor_gap.</param>
-/// <param name="At">Time of the frame that caused it.</param>
+/// <param name="Type">posture_changed | alert_raised | alert_cleared | sensor_gap | sensor_offline | sensor_online.</param>
+/// <param name="At">Time of the frame that caused it (the bed's own clock; for sensor_offline its last frame plus the silence).</param>
 /// <param name="Data">Type-specific details (docs/beds.md).</param>
 public sealed record BedEventDto(long Id, string BedId, string Type, string At, JsonElement Data);
 
@@ -92,6 +94,7 @@ public static class BedMapper
             PendingPosture = bed.Candidate,
             PendingSince = Times.Format(bed.CandidateSinceMs),
             LastFrameAt = Times.Format(bed.LastFrameMs),
+            SensorOffline = bed.OfflineSinceMs is not null,
             Frames = bed.Frames,
             Alert = new BedAlertDto(bed.AlertActive, Times.Format(bed.AlertRaisedMs),
                 bed.AlertActive && bed.PostureSinceMs is { } s ? Times.Format(s + (long)(limit * 60_000)) : null),

@@ -9,7 +9,8 @@ public static class BedDocs
         "optional `frame_id` likewise. The first frame of an unknown bed starts monitoring it.\n\n" +
         "Rules (configurable under `Beds`): a new posture counts once it has held for `DwellSeconds` (30); a repositioning alert when the " +
         "current posture has lasted longer than the bed's limit (`RepositionLimitMinutes`, 120, per bed with PUT), cleared by a held change; " +
-        "joints smoothed with a One Euro filter; a gap over `SensorTimeoutSeconds` (60) is a `sensor_gap` event. " +
+        "joints smoothed with a One Euro filter; a gap over `SensorTimeoutSeconds` (60) is a `sensor_gap` event; a bed that sends nothing for that long is reported " +
+        "`sensor_offline` by the sensor watch (every `SensorWatchSeconds`, 10) and `sensor_online` by its next frame. " +
         "State, events and the answer are stored before the response.\n\n" +
         "400: bad input or timestamp; 409: frame not newer than the bed's last accepted frame; 413: body over the limit; " +
         "a repeated `frame_id` gets its first answer again (header `Idempotent-Replayed: true`) and counts once.";
@@ -19,7 +20,7 @@ public static class BedDocs
         "(`alert_cleared`, reason `limit_changed`), a lowered one raises it if the posture has already been held longer.";
 
     public const string Events =
-        "Events in id order: `posture_changed`, `alert_raised`, `alert_cleared`, `sensor_gap`. `since` (RFC 3339 or Unix ms) keeps events " +
+        "Events in id order: `posture_changed`, `alert_raised`, `alert_cleared`, `sensor_gap`, `sensor_offline`, `sensor_online`. `since` (RFC 3339 or Unix ms) keeps events " +
         "at or after a time, `after_id` those after an id (page with the last id you saw), `limit` caps the page (default 100).";
 
     public const string Stream =

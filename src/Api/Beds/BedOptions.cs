@@ -17,8 +17,10 @@ public sealed class BedOptions
     public double DwellSeconds { get; set; } = 30;
     /// <summary>Default repositioning limit: an alert when one posture lasts longer (per bed overridable).</summary>
     public double RepositionLimitMinutes { get; set; } = 120;
-    /// <summary>A gap between frames longer than this is a sensor_gap event.</summary>
+    /// <summary>A gap between frames longer than this is a sensor_gap event; a bed silent this long (server time) is reported sensor_offline.</summary>
     public double SensorTimeoutSeconds { get; set; } = 60;
+    /// <summary>How often the sensor watch looks for beds whose frames have stopped; 0 turns it off.</summary>
+    public double SensorWatchSeconds { get; set; } = 10;
     /// <summary>Events (and remembered frame ids) older than this are deleted; 0 keeps them.</summary>
     public double EventRetentionDays { get; set; } = 30;
     /// <summary>How often retention runs.</summary>
@@ -40,6 +42,7 @@ public sealed class BedOptions
         DwellSeconds < 0 ? "Beds:DwellSeconds must be ≥ 0"
         : RepositionLimitMinutes <= 0 ? "Beds:RepositionLimitMinutes must be > 0"
         : SensorTimeoutSeconds <= 0 ? "Beds:SensorTimeoutSeconds must be > 0"
+        : SensorWatchSeconds < 0 ? "Beds:SensorWatchSeconds must be ≥ 0 (0: off)"
         : EventRetentionDays < 0 ? "Beds:EventRetentionDays must be ≥ 0"
         : SmoothingMinCutoff <= 0 || SmoothingDerivativeCutoff <= 0 || SmoothingBeta < 0 ? "Beds:Smoothing* must be positive (Beta ≥ 0)"
         : LiveQueueCapacity < 1 ? "Beds:LiveQueueCapacity must be ≥ 1"

@@ -94,9 +94,31 @@ public sealed partial class BedService(ModelStore models, InferenceScheduler sch
     {
         var updated = await store.UpdateAsync(bedId,
             current => BedMonitor.SetLimit(current, bedId, limitMinutes, Options, clock.GetUtcNow().ToUnixTimeMilliseconds()), cancellation);
-        Push(bedId, [.. updated.Events.Select(BedMapper.ToDto).Select(e => new LivePush(LiveKinds.Event, e, e.Id))]);
+        PushEvents(bedId, updated!.Events);
         return updated.Bed;
     }
+
+    /// <summary>
+    /// The sensor watch: every bed whose frames have stopped for longer than the sensor timeout gets its
+    /// <c>sensor_offline</c> event, once, stored and pushed. Judged again under each bed's lock (a frame may
+    /// have arrived, another replica may have reported it); returns how many beds were reported.
+    /// </summary>
+    public async Task<int> ReportSilentBedsAsync(CancellationToken cancellation)
+    {
+        var reported = 0;
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var bed in (await store.ListAsync(cancellation)).Where(b => BedMonitor.Silent(b, Options, now)))
+        {
+            var updated = await store.UpdateAsync(bed.BedId, current => BedMonitor.CheckSensor(current, Options, now), cancellation);
+            if (updated is null) continue;
+            PushEvents(bed.BedId, updated.Events);
+            reported++;
+        }
+        return reported;
+    }
+
+    private void PushEvents(string bedId, IReadOnlyList<StoredEvent> events) =>
+        Push(bedId, [.. events.Select(BedMapper.ToDto).Select(e => new LivePush(LiveKinds.Event, e, e.Id))]);
 
     /// <summary>A commit's pushes: to this replica's live connections, and through the relay to the other replicas'.</summary>
     private void Push(string bedId, IReadOnlyList<LivePush> pushes)

@@ -40,6 +40,29 @@ public static class BedServiceExtensions
         services.AddSingleton<BedLiveHub>();
         services.AddSingleton<BedService>();
         services.AddHostedService<BedStoreHost>();
+        services.AddHostedService<SensorWatch>();
+    }
+
+    /// <summary>Reports beds whose frames have stopped (<see cref="BedService.ReportSilentBedsAsync"/>) every Beds:SensorWatchSeconds.</summary>
+    private sealed class SensorWatch(BedService beds, TimeProvider clock, ILogger<SensorWatch> logger) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            if (beds.Options.SensorWatchSeconds <= 0) return;
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(beds.Options.SensorWatchSeconds), clock);
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    if (await beds.ReportSilentBedsAsync(stoppingToken) is > 0 and var n)
+                        logger.LogWarning("Sensor watch: {Beds} bed(s) sent no frame for more than {Seconds} s", n, beds.Options.SensorTimeoutSeconds);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Sensor watch failed; retrying at the next tick");
+                }
+            }
+        }
     }
 
     /// <summary>Creates the tables before the server listens; then prunes old events on an interval.</summary>

@@ -282,6 +282,10 @@ function describe(e) {
       return d.reason === "limit_changed"
         ? `alert cleared: limit changed to ${d.limit_minutes} min (${label(d.posture)})`
         : `alert cleared: turned from ${label(d.posture)} to ${label(d.new_posture)}`;
+    case "sensor_offline":
+      return `SENSOR OFFLINE: no frame for ${duration(d.silent_seconds ?? 0)} (last at ${time(d.last_frame_at)})`;
+    case "sensor_online":
+      return `sensor back online after ${duration(d.silent_seconds ?? 0)} without frames`;
     case "sensor_gap":
       return `sensor gap of ${duration(d.gap_seconds ?? 0)} (${time(d.from)} → ${time(d.to)})`;
     default:

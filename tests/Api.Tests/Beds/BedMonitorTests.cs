@@ -132,6 +132,32 @@ public class BedMonitorTests
     }
 
     [Fact]
+    public void A_bed_silent_longer_than_the_sensor_timeout_is_reported_offline_once_and_online_by_its_next_frame()
+    {
+        const long received = T0 + 5_000; // server time the frames arrived (Run passes T0 as now)
+        var (bed, _) = Run(Options, Every(0, 30, 10, "supine"));
+        bed = bed with { LastReceivedMs = received };
+        Assert.False(BedMonitor.Silent(bed, Options, received + 60_000)); // exactly the timeout: not yet
+        Assert.Null(BedMonitor.CheckSensor(bed, Options, received + 60_000));
+        Assert.Null(BedMonitor.CheckSensor(null, Options, received + 600_000)); // deleted meanwhile
+
+        var offline = BedMonitor.CheckSensor(bed, Options, received + 90_000)!;
+        Assert.Equal(received + 90_000, offline.Next.OfflineSinceMs);
+        var e = Assert.Single(offline.Events);
+        Assert.Equal((BedEventTypes.SensorOffline, T0 + 30_000 + 90_000), (e.Type, e.AtMs)); // on the bed's clock
+        Assert.Equal((90.0, Times.Format(T0 + 30_000)), (e.Data["silent_seconds"], e.Data["last_frame_at"]));
+        Assert.False(BedMonitor.Silent(offline.Next, Options, received + 900_000)); // reported once
+        Assert.Null(BedMonitor.CheckSensor(offline.Next, Options, received + 900_000));
+
+        var back = Assert.IsType<FrameAccepted>(BedMonitor.Apply(offline.Next, "bed-1", Frame(300, "supine"), Options, received + 200_000));
+        Assert.Null(back.Next.OfflineSinceMs);
+        Assert.Equal(received + 200_000, back.Next.LastReceivedMs);
+        var online = back.Events.First();
+        Assert.Equal((BedEventTypes.SensorOnline, T0 + 300_000, 200.0), (online.Type, online.AtMs, online.Data["silent_seconds"]));
+        Assert.Contains(back.Events, x => x.Type == BedEventTypes.SensorGap); // the frames' own gap, as before
+    }
+
+    [Fact]
     public void A_bed_limit_overrides_the_default()
     {
         var start = new BedState { BedId = "bed-1", CreatedMs = T0, LimitMinutes = 1 };

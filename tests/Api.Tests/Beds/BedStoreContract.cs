@@ -95,8 +95,11 @@ public abstract class BedStoreContract
         var bed = NewBed();
         var created = await store.UpdateAsync(bed, b => new BedChange((b ?? new BedState { BedId = bed, CreatedMs = 7 }) with { LimitMinutes = 90 }, []),
             CancellationToken.None);
-        Assert.Equal(90, created.Bed.LimitMinutes);
+        Assert.Equal(90, created!.Bed.LimitMinutes);
         Assert.Empty(created.Events);
+        Assert.Null(await store.UpdateAsync(bed, _ => null, CancellationToken.None)); // no change: nothing written
+        Assert.Null(await store.UpdateAsync(NewBed(), _ => null, CancellationToken.None));
+        Assert.Equal(0, (await store.GetAsync(bed, CancellationToken.None))!.Frames);
         await Commit(store, bed, Frame(1000));
         var stored = await store.GetAsync(bed, CancellationToken.None);
         Assert.Equal((90.0, 7L, 1L), (stored!.LimitMinutes!.Value, stored.CreatedMs, stored.Frames));
@@ -111,7 +114,7 @@ public abstract class BedStoreContract
         var before = await store.EventsAsync(bed, 0, null, 100, CancellationToken.None);
         var draft = new EventDraft(BedEventTypes.AlertCleared, 1000, new Dictionary<string, object?> { ["reason"] = "limit_changed" });
         var updated = await store.UpdateAsync(bed, b => new BedChange(b! with { LimitMinutes = 30 }, [draft]), CancellationToken.None);
-        var stored = Assert.Single(updated.Events);
+        var stored = Assert.Single(updated!.Events);
         Assert.True(stored.Id > before.Select(e => e.Id).DefaultIfEmpty(0).Max());
         Assert.Equal((BedEventTypes.AlertCleared, 1000L), (stored.Type, stored.AtMs));
         Assert.Contains("limit_changed", stored.DataJson);

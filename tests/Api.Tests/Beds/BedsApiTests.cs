@@ -147,4 +147,27 @@ public sealed class BedsApiTests : IDisposable
         await Problem(await Client.PutAsync("/v1/beds/bed-9", new StringContent("{\"limit\": 3}", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, "unknown property");
         await Problem(await Client.PutAsync("/v1/beds/bed-9", new StringContent("3", Encoding.UTF8, "text/plain")), HttpStatusCode.UnsupportedMediaType, "application/json");
     }
+
+    [Fact]
+    public async Task A_bed_that_stops_sending_is_reported_offline_live_and_online_by_its_next_frame()
+    {
+        using var host = new BedTestHost(new Dictionary<string, string?> { ["Beds:SensorTimeoutSeconds"] = "1", ["Beds:SensorWatchSeconds"] = "0.2" });
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(60)); // a hung test, not a timing assertion
+        await ReadJson(await host.PostCsv("bed-quiet", $"?timestamp={T0}"), HttpStatusCode.OK);
+        using var response = await host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/v1/beds/bed-quiet/events/stream"),
+            HttpCompletionOption.ResponseHeadersRead, guard.Token);
+        using var stream = new StreamReader(await response.Content.ReadAsStreamAsync(guard.Token));
+        JsonNode? offline = null;
+        while (offline is null && await stream.ReadLineAsync(guard.Token) is { } line)
+            if (line.StartsWith("data: ", StringComparison.Ordinal) && JsonNode.Parse(line[6..]) is { } e && e["type"]!.GetValue<string>() == "sensor_offline")
+                offline = e;
+        Assert.True(offline!["data"]!["silent_seconds"]!.GetValue<double>() > 1);
+        Assert.True((await ReadJson(await host.Client.GetAsync("/v1/beds/bed-quiet"), HttpStatusCode.OK))["sensor_offline"]!.GetValue<bool>());
+
+        var back = await ReadJson(await host.PostCsv("bed-quiet", $"?timestamp={T0 + 10_000}"), HttpStatusCode.OK);
+        Assert.Equal("sensor_online", back["events"]!.AsArray()[0]!["type"]!.GetValue<string>());
+        Assert.False(back["state"]!["sensor_offline"]!.GetValue<bool>());
+        var events = JsonNode.Parse(await host.Client.GetStringAsync("/v1/beds/bed-quiet/events"))!["events"]!.AsArray();
+        Assert.Single(events, e => e!["type"]!.GetValue<string>() == "sensor_offline"); // reported once while silent
+    }
 }

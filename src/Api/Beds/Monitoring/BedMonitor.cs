@@ -30,6 +30,11 @@ public static class BedMonitor
             return new FrameRejected($"frame at {Times.Format(t)} is not newer than the last accepted frame of bed '{bedId}' at {Times.Format(last)}; " +
                                      "frames must arrive in time order (a repeated frame_id is answered again instead)");
         var events = new List<EventDraft>();
+        if (bed.OfflineSinceMs is { } offlineSince)
+            events.Add(new EventDraft(BedEventTypes.SensorOnline, t, new Dictionary<string, object?>
+            {
+                ["offline_since"] = Times.Format(offlineSince), ["silent_seconds"] = (nowMs - bed.LastReceivedMs!.Value) / 1000.0,
+            }));
         var filter = bed.Filter;
         if (bed.LastFrameMs is { } previous && t - previous > options.SensorTimeout.TotalMilliseconds)
         {
@@ -81,7 +86,7 @@ public static class BedMonitor
         {
             Posture = posture, PostureSinceMs = since, Candidate = candidate, CandidateSinceMs = candidateSince,
             AlertActive = alert, AlertRaisedMs = alertRaised, LastFrameMs = t, LastFrameId = frame.FrameId,
-            Frames = bed.Frames + 1, Filter = nextFilter,
+            Frames = bed.Frames + 1, Filter = nextFilter, LastReceivedMs = nowMs, OfflineSinceMs = null,
         };
         return new FrameAccepted(next, events, joints);
     }
@@ -109,6 +114,29 @@ public static class BedMonitor
         if (!bed.AlertActive && overdue)
             return new BedChange(bed with { AlertActive = true, AlertRaisedMs = t }, [Raised(t, posture, since, limit)]);
         return new BedChange(bed, []);
+    }
+
+    /// <summary>True when the sensor watch should look at this bed: frames have stopped for longer than the sensor timeout and it has not been reported.</summary>
+    public static bool Silent(BedState bed, BedOptions options, long nowMs) =>
+        bed.OfflineSinceMs is null && bed.LastReceivedMs is { } received && nowMs - received > options.SensorTimeout.TotalMilliseconds;
+
+    /// <summary>
+    /// The sensor watch's step: a bed whose frames stopped arriving (server time) for longer than the sensor
+    /// timeout is reported once, <c>sensor_offline</c>, dated on the bed's own clock (last frame time plus the
+    /// silence); its next frame reports <c>sensor_online</c>. Frames that arrive late are not lost meanwhile.
+    /// </summary>
+    public static BedChange? CheckSensor(BedState? stored, BedOptions options, long nowMs)
+    {
+        if (stored is null || !Silent(stored, options, nowMs)) return null; // deleted, or a frame came in meanwhile
+        var silence = nowMs - stored.LastReceivedMs!.Value;
+        return new BedChange(stored with { OfflineSinceMs = nowMs },
+        [
+            new EventDraft(BedEventTypes.SensorOffline, stored.LastFrameMs!.Value + silence, new Dictionary<string, object?>
+            {
+                ["last_frame_at"] = Times.Format(stored.LastFrameMs), ["silent_seconds"] = silence / 1000.0,
+                ["timeout_seconds"] = options.SensorTimeoutSeconds,
+            }),
+        ]);
     }
 
     private static bool Overdue(long t, long since, double limitMinutes) => t - since > limitMinutes * 60_000;

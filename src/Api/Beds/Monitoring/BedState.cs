@@ -20,6 +20,10 @@ public sealed record BedState
     public long? CandidateSinceMs { get; init; }
     public long? LastFrameMs { get; init; }
     public string? LastFrameId { get; init; }
+    /// <summary>Server time the last accepted frame arrived (the sensor watch measures silence by it).</summary>
+    public long? LastReceivedMs { get; init; }
+    /// <summary>Server time the sensor watch found the bed silent for longer than the sensor timeout; null while frames arrive.</summary>
+    public long? OfflineSinceMs { get; init; }
     public long Frames { get; init; }
     public bool AlertActive { get; init; }
     public long? AlertRaisedMs { get; init; }
@@ -45,4 +49,6 @@ public static class BedEventTypes
     public const string AlertRaised = "alert_raised";
     public const string AlertCleared = "alert_cleared";
     public const string SensorGap = "sensor_gap";
+    public const string SensorOffline = "sensor_offline";
+    public const string SensorOnline = "sensor_online";
 }

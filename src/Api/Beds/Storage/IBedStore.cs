@@ -37,8 +37,11 @@ public interface IBedStore
 
     Task<BedState?> GetAsync(string bedId, CancellationToken cancellation);
     Task<IReadOnlyList<BedState>> ListAsync(CancellationToken cancellation);
-    /// <summary>Creates or changes a bed's settings under its lock, with the events the change causes.</summary>
-    Task<BedUpdated> UpdateAsync(string bedId, Func<BedState?, BedChange> update, CancellationToken cancellation);
+    /// <summary>
+    /// Under the bed's lock: changes the bed (creating it if the change does) and stores the events the change
+    /// causes; <paramref name="update"/> returning null writes nothing and gives null.
+    /// </summary>
+    Task<BedUpdated?> UpdateAsync(string bedId, Func<BedState?, BedChange?> update, CancellationToken cancellation);
     /// <summary>Deletes the bed, its events and its remembered frame ids; false if it did not exist.</summary>
     Task<bool> DeleteAsync(string bedId, CancellationToken cancellation);
     /// <summary>The bed's events with id &gt; <paramref name="afterId"/> and time ≥ <paramref name="sinceMs"/>, in id order.</summary>

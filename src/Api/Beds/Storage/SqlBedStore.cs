@@ -70,14 +70,14 @@ public sealed class SqlBedStore(SqlDialect dialect, TimeProvider clock) : IBedSt
         return beds;
     }
 
-    public Task<BedUpdated> UpdateAsync(string bedId, Func<BedState?, BedChange> update, CancellationToken cancellation) =>
-        InBedTransactionAsync(bedId, async (connection, tx) =>
+    public Task<BedUpdated?> UpdateAsync(string bedId, Func<BedState?, BedChange?> update, CancellationToken cancellation) =>
+        InBedTransactionAsync<BedUpdated?>(bedId, async (connection, tx) =>
         {
-            var change = update(await ReadBedAsync(connection, tx, bedId, cancellation));
+            if (update(await ReadBedAsync(connection, tx, bedId, cancellation)) is not { } change) return null;
             await WriteBedAsync(connection, tx, change.Next, cancellation);
             var events = await InsertEventsAsync(connection, tx, bedId, change.Events, clock.GetUtcNow().ToUnixTimeMilliseconds(), cancellation);
             return new BedUpdated(change.Next, events);
-        }, commitIf: _ => true, cancellation);
+        }, commitIf: r => r is not null, cancellation);
 
     private static async Task<IReadOnlyList<StoredEvent>> InsertEventsAsync(DbConnection connection, DbTransaction tx, string bedId,
         IReadOnlyList<EventDraft> drafts, long recordedMs, CancellationToken cancellation)
