@@ -90,6 +90,8 @@ public sealed class BedDashboardTests(BrowserFixture fixture) : IAsyncLifetime
             Assert.Equal(active, await row.EvaluateAsync<bool>("r => r.classList.contains('alert-active')"));
             Assert.Equal(active, (await row.Locator(".alert").TextContentAsync())!.Contains("Reposition now"));
             Assert.Equal(state.GetProperty("last_frame_at").GetString(), await row.Locator(".last-frame time").GetAttributeAsync("datetime"));
+            Assert.Equal("online", await row.GetAttributeAsync("data-sensor")); // frames just came: no offline badge
+            Assert.Equal(0, await row.Locator(".offline-badge").CountAsync());
         }
         // Highlighted, not only in words: the alert row's cells have another background than the others.
         var alertBackground = await Row(BedB).Locator(".alert").EvaluateAsync<string>("c => getComputedStyle(c).backgroundColor");

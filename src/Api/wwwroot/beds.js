@@ -96,6 +96,7 @@ function renderRow(bed) {
   row.dataset.posture = s.posture ?? "";
   row.dataset.alert = s.alert.active ? "active" : "none";
   row.dataset.frames = String(s.frames);
+  row.dataset.sensor = s.sensor_offline ? "offline" : "online";
   row.classList.toggle("alert-active", s.alert.active);
 
   const posture = row.querySelector(".posture");
@@ -123,6 +124,12 @@ function renderRow(bed) {
 
   const last = row.querySelector(".last-frame");
   last.replaceChildren(timeElement(s.last_frame_at));
+  if (s.sensor_offline) {
+    const offline = document.createElement("strong");
+    offline.className = "offline-badge";
+    offline.textContent = " sensor offline";
+    last.append(offline);
+  }
   renderLive(bed);
   renderTime(bed);
 }
