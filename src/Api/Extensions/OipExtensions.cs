@@ -2,6 +2,7 @@ using KeypointService.Api.Apis.Oip;
 using KeypointService.Api.Inputs;
 using KeypointService.Api.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace KeypointService.Api.Extensions;
 
@@ -29,6 +30,11 @@ public static class OipExtensions
         });
         var maxBody = builder.Configuration.GetSection(RequestOptions.Section).Get<RequestOptions>()?.MaxBodyBytes ?? new RequestOptions().MaxBodyBytes;
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = (int)Math.Min(maxBody, int.MaxValue));
+        // what gRPC tooling expects of a server: reflection (grpcurl, Postman without the .proto) and the
+        // standard health service (grpc.health.v1: Kubernetes gRPC probes, grpc_health_probe), which is
+        // SERVING exactly when /health/ready is 200
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddGrpcHealthChecks().AddCheck<ModelsReadyCheck>("models");
 
         var grpcUrl = builder.Configuration.GetSection(GrpcOptions.Section).Get<GrpcOptions>()?.Url ?? new GrpcOptions().Url;
         if (string.IsNullOrWhiteSpace(grpcUrl)) return;
@@ -56,5 +62,15 @@ public static class OipExtensions
     {
         app.MapOipRestApi().RequireScope(ApiScopes.Predict); // its health probes stay open (OpenForProbes)
         app.MapGrpcService<OipGrpcService>().RequireScope(ApiScopes.Predict);
+        app.MapGrpcReflectionService(); // open, like the REST probes and the OpenAPI document
+        app.MapGrpcHealthChecksService().OpenForProbes();
+    }
+
+    /// <summary>Readiness for the gRPC health service: every expected, non-optional model is served.</summary>
+    private sealed class ModelsReadyCheck(KeypointService.Models.Serving.ModelStore store) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(store.IsReady ? HealthCheckResult.Healthy("every expected model is served")
+                : HealthCheckResult.Unhealthy("an expected model is not served (GET /health/ready names it)"));
     }
 }
