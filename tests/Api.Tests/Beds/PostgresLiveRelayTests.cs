@@ -134,6 +134,7 @@ public sealed class ReplicaLiveStreamTests : IDisposable
         Assert.Contains(events, e => e!["type"]!.GetValue<string>() == "alert_raised"); // after a sensor gap
         foreach (var expected in events)
             Assert.Equal(expected!.ToJsonString(), JsonNode.Parse(await NextData(stream))!.ToJsonString());
+        Assert.Contains("kps_bed_live_not_relayed_total 0", await a.Client.GetStringAsync("/metrics", _guard.Token));
     }
 
     private async Task<string> NextData(StreamReader reader)

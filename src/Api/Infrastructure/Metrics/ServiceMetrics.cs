@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using KeypointService.Api.Beds.Live;
 using KeypointService.Models.Diagnostics;
 using KeypointService.Models.Inference.Batching;
 using KeypointService.Models.Onnx;
@@ -47,6 +48,8 @@ public sealed class ServiceMetrics : IDisposable
         GcCommitted = factory.CreateGauge("kps_gc_committed_bytes", "Memory the .NET GC has committed for its heap as of the last collection (dotnet_total_memory_bytes counts live objects only)");
         ModelLoads = factory.CreateCounter("kps_model_loads_total", "Model version loads (at start and hot reloads) by outcome",
             new CounterConfiguration { LabelNames = ["model", "outcome"] });
+        LiveNotRelayed = factory.CreateCounter("kps_bed_live_not_relayed_total",
+            "Bed live pushes this replica could not hand to the other replicas (PostgreSQL store only: too large for NOTIFY, queue overflow, database unreachable)");
 
         _listener.InstrumentPublished = (instrument, listener) =>
         {
@@ -78,6 +81,7 @@ public sealed class ServiceMetrics : IDisposable
     public Counter ModelLoads { get; }
     public Gauge OnnxSessionsOpen { get; }
     public Gauge GcCommitted { get; }
+    public Counter LiveNotRelayed { get; }
 
     /// <summary>The model label for a name from a request: known models only, so made-up names cannot grow the series.</summary>
     public string ModelLabel(string? name) => name is not null && _store.GetStatus(name) is not null ? name : "";
@@ -106,6 +110,7 @@ public sealed class ServiceMetrics : IDisposable
         _listener.RecordObservableInstruments(); // cumulative load counts
         OnnxSessionsOpen.Set(OnnxSession.OpenSessions);
         GcCommitted.Set(GC.GetGCMemoryInfo().TotalCommittedBytes);
+        if (_services.GetService<PostgresLiveRelay>() is { } relay) LiveNotRelayed.IncTo(relay.NotRelayed);
         foreach (var labels in ModelLoaded.GetAllLabelValues()) ModelLoaded.RemoveLabelled(labels);
         foreach (var status in _store.GetStatuses())
             if (status.ServingVersion is { } version) ModelLoaded.WithLabels(status.Name, version).Set(1);
