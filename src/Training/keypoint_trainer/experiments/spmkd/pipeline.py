@@ -206,6 +206,7 @@ def _evaluate_spmkd(name: str, rdir: Path, e: dict[str, Any], objects: dict[str,
     from ...models.efd import EncoderExport
     from ...models.joint_head import apply_linear_head
     from .evaluate import evaluate_keypoints, infer
+    from .probe import head_capacity, read_probes
     from .train import load_trained
 
     keep = {"test": [0, 1, 2, 3], "unf_test": [0, 1, 2, 3]}
@@ -227,7 +228,11 @@ def _evaluate_spmkd(name: str, rdir: Path, e: dict[str, Any], objects: dict[str,
     ev["complexity"] = {"encoder": describe(EncoderExport(model), (1, 1, 256, 256)),
                         "decoder_params": count_params(model.decoder), "efd_params": count_params(model)}
     head, clf = ev.pop("_head"), ev.pop("_classifier")
+    ev["probes"] = read_probes(rdir)  # the joint error along stage 2 (spmkd probe), if any were taken
     if name == "main":
+        # the linear head given every training label: a label shortage vs a representation limit
+        kp_all = {"train": infer(model, e["data"]["train"]["pressure"])["keypoints"], "test": outs["test"]["keypoints"]}
+        ev["head_capacity"] = head_capacity(kp_all, e["data"], info)
         objects["main"] = {"model": model, "head": head, "classifier": clf, "outs": outs}
         ev["robustness"] = _robustness(lambda m: apply_linear_head(head, infer(model, m)["keypoints"]), e["data"],
                                        info, None)

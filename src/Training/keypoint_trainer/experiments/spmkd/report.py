@@ -226,9 +226,7 @@ def _s_keypoints(c: Ctx) -> list[str]:
                          r, "x"))
         a("")
     if main:
-        from ...core.keypoints import get_skeleton
-
-        names = get_skeleton("slp14").keypoints
+        names = _joint_names()
         a("Per-joint mean error (cm), SLP test:")
         a("")
         a("| joint | " + " | ".join(names) + " |")
@@ -238,6 +236,43 @@ def _s_keypoints(c: Ctx) -> list[str]:
                 a(f"| {n} | " + " | ".join(f"{v:.1f}" for v in runs[n]["splits"]["test"]["joints"]["per_joint_err_cm"]) + " |")
         a("")
     return L
+
+
+def _s_goal_limits(c: Ctx) -> list[str]:
+    """Section 2b: the joint error along stage 2 (probes) and what the linear head can do with every label."""
+    main = c.main
+    if not main or not (main.get("probes") or main.get("head_capacity")):
+        return []
+    L = heading("2b. Where the joint error comes from")
+    a = L.append
+    cap = main.get("head_capacity")
+    if cap:
+        a(f"The same linear head fitted on all {cap['all_labels']} training maps' joints instead of "
+          f"{c.res['labelled']}: {_f(cap['joints_mean_error_cm_all_labels'], 1)} cm on the held-out SLP people, and "
+          f"{_f(cap['joints_fit_error_cm_all_labels'], 1)} cm on its own training maps (the floor of any linear map of "
+          "these keypoints, however many labels). Per joint with all labels (cm): " +
+          ", ".join(f"{n} {v:.1f}" for n, v in zip(_joint_names(), cap["per_joint_error_cm_all_labels"])) + ".")
+        a("")
+    probes = main.get("probes") or []
+    if probes:
+        a("Probes of the main run's stage-2 checkpoints while it trained (`spmkd probe`; the same head and "
+          "posture classifier as above):")
+        a("")
+        a("| stage-2 step | test L2 | joints (cm) | unfamiliar (cm) | PCK@0.2 torso | posture SLP | posture unfamiliar | all labels (cm) | fit (cm) |")
+        a("|---|---|---|---|---|---|---|---|---|")
+        for r in probes:
+            a(f"| {r['stage2_step']} | {_f(r['test_l2'], 5)} | {_f(r['joints_mean_error_cm'], 1)} | "
+              f"{_f(r['joints_mean_error_cm_unfamiliar'], 1)} | {_f(r['joints_pck_torso@0.2'], pct=True)} | "
+              f"{_f(r['posture_accuracy'], pct=True)} | {_f(r['posture_accuracy_unfamiliar'], pct=True)} | "
+              f"{_f(r.get('joints_mean_error_cm_all_labels'), 1)} | {_f(r.get('joints_fit_error_cm_all_labels'), 1)} |")
+        a("")
+    return L
+
+
+def _joint_names() -> tuple[str, ...]:
+    from ...core.keypoints import get_skeleton
+
+    return get_skeleton("slp14").keypoints
 
 
 def _s_posture(c: Ctx) -> list[str]:
@@ -440,7 +475,7 @@ def _s_export(c: Ctx) -> list[str]:
     return L
 
 
-SECTIONS = [_s_title, _s_key_numbers, _s_findings, _s_run, _s_data, _s_reconstruction, _s_keypoints, _s_posture,
+SECTIONS = [_s_title, _s_key_numbers, _s_findings, _s_run, _s_data, _s_reconstruction, _s_keypoints, _s_goal_limits, _s_posture,
             _s_crwt, _s_fuser_and_k, _s_complexity, _s_open_questions, _s_figures, _s_export]
 
 

@@ -1,0 +1,27 @@
+"""The whole SPMKD chain on the quick profile: train, evaluate, export and the report, as the long runs
+end (a report that fails after hours of training is found here in a minute)."""
+import json
+
+from keypoint_trainer.cli import main
+
+
+def test_quick_run_trains_evaluates_exports_and_reports(tmp_path):
+    run_root, report = tmp_path / "runs", tmp_path / "report" / "spmkd.md"
+    common = ["--profile", "quick", "--data-root", str(tmp_path / "data"), "--run-root", str(run_root), "--threads", "1"]
+    assert main(["spmkd", "train", *common, "--only", "main", "--only", "baseline"]) == 0
+    assert main(["spmkd", "probe", *common]) == 0
+    assert main(["spmkd", "report", *common, "--report", str(report)]) == 0
+    res = json.loads((run_root / "results.json").read_text())
+    main_run = res["runs"]["main"]
+    assert set(res["runs"]) == {"main", "baseline"}
+    assert [p["stage2_step"] for p in main_run["probes"]] == [3]
+    cap = main_run["head_capacity"]
+    assert cap["all_labels"] == 48 and len(cap["per_joint_error_cm_all_labels"]) == 14
+    assert (run_root / "export" / "manifest.json").is_file()
+    text = report.read_text()
+    for part in ("## 2b. Where the joint error comes from", "| 3 |", "supervised HeatmapNet (all labels)"):
+        assert part in text, part
+    # re-rendering from results.json alone gives the same report
+    again = tmp_path / "again.md"
+    assert main(["spmkd", "report", *common, "--render-only", "--report", str(again)]) == 0
+    assert "## 2b. Where the joint error comes from" in again.read_text()
