@@ -21,7 +21,7 @@ def test_probe_appends_the_goals_of_the_current_checkpoint(tmp_path, capsys):
     for key in ("joints_mean_error_cm", "joints_mean_error_cm_unfamiliar", "joints_mean_error_cm_all_labels",
                 "joints_fit_error_cm_all_labels"):
         assert 0 < row[key] < 200, key
-    for key in ("joints_pck_torso@0.2", "posture_accuracy", "posture_accuracy_unfamiliar"):
+    for key in ("joints_pck_torso@0.2", "posture_accuracy", "posture_accuracy_unfamiliar", "posture_accuracy_unfamiliar_refit"):
         assert 0 <= row[key] <= 1, key
     assert row["labelled"] == 24 and row["all_labels"] == 48
     assert len(row["per_joint_error_cm"]) == len(row["per_joint_error_cm_all_labels"]) == 14

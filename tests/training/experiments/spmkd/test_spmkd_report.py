@@ -17,9 +17,12 @@ def test_quick_run_trains_evaluates_exports_and_reports(tmp_path):
     assert [p["stage2_step"] for p in main_run["probes"]] == [3]
     cap = main_run["head_capacity"]
     assert cap["all_labels"] == 48 and len(cap["per_joint_error_cm_all_labels"]) == 14
+    refit = main_run["splits"]["unf_test_refit"]
+    assert 0 <= refit["posture"]["accuracy"] <= 1 and 0 <= refit["posture_slp"]["accuracy"] <= 1
     assert (run_root / "export" / "manifest.json").is_file()
     text = report.read_text()
-    for part in ("## 2b. Where the joint error comes from", "| 3 |", "supervised HeatmapNet (all labels)"):
+    for part in ("## 2b. Where the joint error comes from", "| 3 |", "supervised HeatmapNet (all labels)",
+                 "classifier also given the 12 labelled maps of the unfamiliar mat"):
         assert part in text, part
     # re-rendering from results.json alone gives the same report
     again = tmp_path / "again.md"

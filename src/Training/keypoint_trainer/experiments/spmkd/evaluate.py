@@ -86,9 +86,15 @@ def evaluate_keypoints(kp: dict[str, np.ndarray], data: dict[str, dict], info: d
         h2 = fit_linear_head(kp[refit_split], joints_to_norm(data[refit_split]["joints"], r, c), seed=seed)
         r2, c2 = mat_shape(info["unf_test"])
         pred = norm_to_cells(apply_linear_head(h2, kp["unf_test"]), r2, c2)
+        # posture likewise: the classifier given the unfamiliar mat's labelled maps beside the SLP ones
+        both = PostureClassifier(seed=seed).fit(np.concatenate([kp["train"][posture_idx], kp[refit_split]]),
+                                                np.concatenate([data["train"]["posture"][posture_idx],
+                                                                data[refit_split]["posture"]]))
         out["splits"]["unf_test_refit"] = {"joints": joint_metrics(pred, data["unf_test"]["joints"],
                                                                    mat_pitch_cm(info["unf_test"])),
-                                           "head_n": h2["n"]}
+                                           "head_n": h2["n"],
+                                           "posture": posture_metrics(both.predict(kp["unf_test"]), data["unf_test"]["posture"]),
+                                           "posture_slp": posture_metrics(both.predict(kp["test"]), data["test"]["posture"])}
     out["_head"] = head
     out["_classifier"] = clf
     return out
