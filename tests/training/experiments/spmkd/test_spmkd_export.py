@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import onnx
+import pytest
 import torch
 
 from keypoint_trainer.core.manifest import validate_manifest
@@ -76,3 +77,23 @@ def test_manifest_metrics_carry_the_named_figures():
     m = manifest_metrics(res, 128)
     assert (m["joints_mean_error_cm"], m["joints_pck_torso@0.2"], m["posture_accuracy"]) == (7.5, 0.6, 0.97)
     assert (m["posture_accuracy_unfamiliar"], m["encoder_params"], m["keypoints"]) == (0.9, 70000, 128)
+    assert m["posture_classifier_mats"] == "slp"
+    # serving the classifier that has also seen the unfamiliar mat: the manifest carries its accuracies
+    res["runs"]["main"]["splits"]["unf_test_refit"] = {"head_n": 100, "posture": {"accuracy": 0.96},
+                                                       "posture_slp": {"accuracy": 0.99}}
+    both = manifest_metrics(res, 128, posture_mats="both")
+    assert (both["posture_accuracy"], both["posture_accuracy_unfamiliar"], both["posture_classifier_mats"]) == (0.99, 0.96, "both")
+    assert both["joints_mean_error_cm"] == 7.5  # the joint head is the same
+
+
+def test_posture_mats_is_slp_or_both():
+    from keypoint_trainer.core.config import load_config
+    from keypoint_trainer.experiments.spmkd.pipeline import Profile
+
+    cfg = load_config("quick", [], family="spmkd")
+    assert Profile.from_config(cfg).posture_mats == "slp"
+    cfg["export"]["posture_mats"] = "both"
+    assert Profile.from_config(cfg).posture_mats == "both"
+    cfg["export"]["posture_mats"] = "all"
+    with pytest.raises(ValueError, match="posture_mats"):
+        Profile.from_config(cfg)

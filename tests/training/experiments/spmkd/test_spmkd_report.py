@@ -10,7 +10,8 @@ def test_quick_run_trains_evaluates_exports_and_reports(tmp_path):
     common = ["--profile", "quick", "--data-root", str(tmp_path / "data"), "--run-root", str(run_root), "--threads", "1"]
     assert main(["spmkd", "train", *common, "--only", "main", "--only", "baseline"]) == 0
     assert main(["spmkd", "probe", *common]) == 0
-    assert main(["spmkd", "report", *common, "--report", str(report)]) == 0
+    # the export serves the classifier that has also seen the unfamiliar mat
+    assert main(["spmkd", "report", *common, "--set", 'export.posture_mats="both"', "--report", str(report)]) == 0
     res = json.loads((run_root / "results.json").read_text())
     main_run = res["runs"]["main"]
     assert set(res["runs"]) == {"main", "baseline"}
@@ -19,7 +20,10 @@ def test_quick_run_trains_evaluates_exports_and_reports(tmp_path):
     assert cap["all_labels"] == 48 and len(cap["per_joint_error_cm_all_labels"]) == 14
     refit = main_run["splits"]["unf_test_refit"]
     assert 0 <= refit["posture"]["accuracy"] <= 1 and 0 <= refit["posture_slp"]["accuracy"] <= 1
-    assert (run_root / "export" / "manifest.json").is_file()
+    manifest = json.loads((run_root / "export" / "manifest.json").read_text())
+    assert manifest["metrics"]["posture_classifier_mats"] == "both"
+    assert manifest["metrics"]["posture_accuracy_unfamiliar"] == refit["posture"]["accuracy"]
+    assert "and 12 of the unfamiliar mat" in manifest["training"]["labels_used"]
     text = report.read_text()
     for part in ("## 2b. Where the joint error comes from", "| 3 |", "supervised HeatmapNet (all labels)",
                  "classifier also given the 12 labelled maps of the unfamiliar mat"):

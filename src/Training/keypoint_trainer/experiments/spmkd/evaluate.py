@@ -94,7 +94,9 @@ def evaluate_keypoints(kp: dict[str, np.ndarray], data: dict[str, dict], info: d
                                                                    mat_pitch_cm(info["unf_test"])),
                                            "head_n": h2["n"],
                                            "posture": posture_metrics(both.predict(kp["unf_test"]), data["unf_test"]["posture"]),
-                                           "posture_slp": posture_metrics(both.predict(kp["test"]), data["test"]["posture"])}
+                                           "posture_slp": posture_metrics(both.predict(kp["test"]), data["test"]["posture"]),
+                                           "posture_n": int(len(posture_idx) + len(kp[refit_split]))}
+        out["_classifier_both"] = both
     out["_head"] = head
     out["_classifier"] = clf
     return out

@@ -126,9 +126,21 @@ def load_model_dir(model_dir: Path) -> dict[str, Any]:
     return json.loads((Path(model_dir) / "manifest.json").read_text())
 
 
-def manifest_metrics(res: dict, num_keypoints: int) -> dict[str, Any]:
-    """The manifest's ``metrics`` of the main run: reconstruction, joints (linear head), posture, cost."""
+def posture_labels(res: dict, both: bool) -> str:
+    slp = f"{res['posture_labelled']} labelled maps of the SLP-like mat"
+    if not both:
+        return slp
+    return f"{slp} and {res['runs']['main']['splits']['unf_test_refit']['head_n']} of the unfamiliar mat"
+
+
+def manifest_metrics(res: dict, num_keypoints: int, posture_mats: str = "slp") -> dict[str, Any]:
+    """The manifest's ``metrics`` of the main run: reconstruction, joints (linear head), posture (of the
+    classifier the export serves: ``posture_mats``), cost."""
     main = res["runs"]["main"]
+    posture = main["splits"]["test"]["posture"], main["splits"]["unf_test"]["posture"]
+    if posture_mats == "both":
+        refit = main["splits"]["unf_test_refit"]
+        posture = refit["posture_slp"], refit["posture"]
     return {
         "test_split": "simulated SLP-like mat, held-out people",
         "recon_l2": main["recon"]["test"]["l2"], "recon_ssim": main["recon"]["test"]["ssim"],
@@ -140,8 +152,9 @@ def manifest_metrics(res: dict, num_keypoints: int) -> dict[str, Any]:
         "joints_mean_err_cells": main["splits"]["test"]["joints"]["mean_err_cells"],
         "joints_mean_error_cm": main["splits"]["test"]["joints"]["mean_err_cm"],
         "joints_pck_torso@0.2_unfamiliar": main["splits"]["unf_test"]["joints"]["pck_torso@0.2"],
-        "posture_accuracy": main["splits"]["test"]["posture"]["accuracy"],
-        "posture_accuracy_unfamiliar": main["splits"]["unf_test"]["posture"]["accuracy"],
+        "posture_accuracy": posture[0]["accuracy"],
+        "posture_accuracy_unfamiliar": posture[1]["accuracy"],
+        "posture_classifier_mats": posture_mats,
         "encoder_params": main["complexity"]["encoder"]["params"],
         "encoder_macs": main["complexity"]["encoder"]["macs"],
         "keypoints": num_keypoints,
@@ -161,16 +174,19 @@ def export_main(res: dict, mo: dict, paths: dict[str, Path], p, spec, export_dir
     golden = [("slp-test-0000", tst["pressure"][0]), ("slp-test-0001", tst["pressure"][1]),
               ("unfamiliar-test-0000", unf["pressure"][0])][:p.golden]
     main = res["runs"]["main"]
-    metrics = manifest_metrics(res, mo["model"].cfg.num_keypoints)
+    both = p.posture_mats == "both"
+    if both and mo.get("classifier_both") is None:
+        raise ValueError("export.posture_mats = 'both' needs the unfamiliar mat's labelled split (unf_labelled)")
+    metrics = manifest_metrics(res, mo["model"].cfg.num_keypoints, posture_mats=p.posture_mats)
     s2 = main["summary"]["stage2"]
     training = {"command": command, "profile": p.to_dict(), "seed": 0, "data": spec.to_dict(),
                 "stage1_steps": p.stage1_steps, "stage2_steps": p.stage2_steps, "batch_size": p.batch_size,
                 "epochs_stage1": (main["summary"]["stage1"] or {}).get("epochs"), "epochs_stage2": s2["epochs"],
                 "wall_time_s": main["summary"]["wall_s"], "versions": versions(), "machine": machine_info(),
                 "git_commit": git_commit(), "labels_used": "none for the network; joints only for the linear "
-                f"head ({res['labelled']} labelled maps)"}
+                f"head ({res['labelled']} labelled maps); postures for the classifier ({posture_labels(res, both)})"}
     manifest = write_model_dir(mo["model"], export_dir, head=mo["head"], golden_maps=golden, metrics=metrics,
-                               training=training, posture=posture_block(mo["classifier"]))
+                               training=training, posture=posture_block(mo["classifier_both"] if both else mo["classifier"]))
     (export_dir / "metrics.json").write_text(json.dumps(compact_results(res), indent=1, default=json_default))
     final_dir = export_dir
     if publish:  # atomic publish into {store}/{name}/{version} (engine/publish.py)

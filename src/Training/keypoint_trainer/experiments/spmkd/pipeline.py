@@ -51,6 +51,9 @@ class Profile:
     lr2: float = 1e-3
     plateau_patience: int = 0     # > 0: stages and baseline train to their validation plateau
     plateau_drops: int = 2
+    # the posture classifier the export serves: "slp" (fitted on the SLP-like mat's labelled maps only) or
+    # "both" (those plus the unfamiliar mat's labelled maps; its manifest metrics are that classifier's)
+    posture_mats: str = "slp"
 
     def to_dict(self):
         return asdict(self)
@@ -58,7 +61,11 @@ class Profile:
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> "Profile":
         name = cfg["run"]["name"]
-        return cls(name=name, data=name, golden=int(cfg.get("export", {}).get("golden", 3)), **cfg["train"])
+        export = cfg.get("export", {})
+        mats = str(export.get("posture_mats", "slp"))
+        if mats not in ("slp", "both"):
+            raise ValueError(f"export.posture_mats must be 'slp' or 'both', got {mats!r}")
+        return cls(name=name, data=name, golden=int(export.get("golden", 3)), posture_mats=mats, **cfg["train"])
 
 
 def get_profile(name: str, overrides: Optional[dict] = None, settings: Sequence[str] = ()) -> Profile:
@@ -227,13 +234,13 @@ def _evaluate_spmkd(name: str, rdir: Path, e: dict[str, Any], objects: dict[str,
     ev["curves"] = _curves(rdir)
     ev["complexity"] = {"encoder": describe(EncoderExport(model), (1, 1, 256, 256)),
                         "decoder_params": count_params(model.decoder), "efd_params": count_params(model)}
-    head, clf = ev.pop("_head"), ev.pop("_classifier")
+    head, clf, clf_both = ev.pop("_head"), ev.pop("_classifier"), ev.pop("_classifier_both", None)
     ev["probes"] = read_probes(rdir)  # the joint error along stage 2 (spmkd probe), if any were taken
     if name == "main":
         # the linear head given every training label: a label shortage vs a representation limit
         kp_all = {"train": infer(model, e["data"]["train"]["pressure"])["keypoints"], "test": outs["test"]["keypoints"]}
         ev["head_capacity"] = head_capacity(kp_all, e["data"], info)
-        objects["main"] = {"model": model, "head": head, "classifier": clf, "outs": outs}
+        objects["main"] = {"model": model, "head": head, "classifier": clf, "classifier_both": clf_both, "outs": outs}
         ev["robustness"] = _robustness(lambda m: apply_linear_head(head, infer(model, m)["keypoints"]), e["data"],
                                        info, None)
         ev["latency_ms"] = _latency(model)
