@@ -83,6 +83,29 @@ public sealed class PostgresLiveRelayTests : IAsyncDisposable
         Assert.False(onB.Queue.Reader.TryRead(out _));
     }
 
+    [Fact]
+    public async Task A_listener_whose_connection_is_killed_listens_again()
+    {
+        var database = PostgresTestDatabase.Create();
+        var (a, _) = await ReplicaAsync(database);
+        var (_, hubB) = await ReplicaAsync(new Npgsql.NpgsqlConnectionStringBuilder(database) { ApplicationName = "replica-b" }.ConnectionString);
+        var onB = new LiveConnection("bed-r", 64, wantsFrames: true);
+        using var subscription = hubB.Subscribe(onB);
+        await using (var admin = new Npgsql.NpgsqlConnection(database))
+        {
+            await admin.OpenAsync(_guard.Token);
+            await using var kill = new Npgsql.NpgsqlCommand(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'replica-b'", admin);
+            Assert.Equal(1L, await kill.ExecuteScalarAsync(_guard.Token)); // B's only connection: its listener
+        }
+        // pushes sent while a listener reconnects are lost (documented); keep sending until one arrives
+        for (var id = 100L; !onB.Queue.Reader.TryRead(out _); id++)
+        {
+            a.Relay("bed-r", [Event(id, "after_kill")]);
+            await Task.Delay(200, _guard.Token);
+        }
+    }
+
     private sealed class CompositeDisposable(params IDisposable[] items) : IDisposable
     {
         public void Dispose() { foreach (var item in items) item.Dispose(); }

@@ -83,7 +83,14 @@ public sealed class PostgresLiveRelay(PostgresDialect database, BedLiveHub hub, 
                 connection.Notification += (_, n) => Deliver(n.Payload);
                 await using (var listen = new NpgsqlCommand($"LISTEN {ChannelName}", connection)) await listen.ExecuteNonQueryAsync(stoppingToken);
                 _listening.TrySetResult();
-                while (true) await connection.WaitAsync(stoppingToken);
+                while (true)
+                {
+                    // a connection that died without a word (a dropped network path) would wait forever:
+                    // after 30 s without a notification, a round trip proves it alive or throws
+                    if (await connection.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken)) continue;
+                    await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                    await ping.ExecuteScalarAsync(stoppingToken);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
             catch (Exception e)
