@@ -26,3 +26,13 @@ def test_probe_appends_the_goals_of_the_current_checkpoint(tmp_path, capsys):
     assert row["labelled"] == 24 and row["all_labels"] == 48
     assert len(row["per_joint_error_cm"]) == len(row["per_joint_error_cm_all_labels"]) == 14
     assert "[probe] stage-2 step 3" in capsys.readouterr().out
+    # the supervised baseline, probed the same way: what a model given every label reads from the maps
+    assert main(["spmkd", "train", *common, "--only", "baseline"]) == 0
+    assert main(["spmkd", "probe", *common, "--only", "baseline"]) == 0
+    base = read_probes_of(tmp_path / "runs" / "baseline")
+    assert base["final"] and base["step"] == 3 and len(base["per_joint_error_cm"]) == 14
+    assert 0 < base["joints_mean_error_cm"] < 200 and 0 <= base["posture_accuracy_unfamiliar"] <= 1
+
+
+def read_probes_of(run):
+    return json.loads((run / "probe.jsonl").read_text().splitlines()[-1])

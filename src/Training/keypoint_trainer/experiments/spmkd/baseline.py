@@ -149,9 +149,11 @@ def train_baseline(run_dir: Path, cfg: BaselineConfig, maps: np.ndarray, joints_
     return summary
 
 
-def load_baseline(run_dir: Path, cfg: BaselineConfig):
+def load_baseline(run_dir: Path, cfg: BaselineConfig, checkpoint: Optional[Path] = None):
+    """The finished baseline, or the weights of one of its fit checkpoints (``last.pth``: still training)."""
     model = build_baseline(cfg)
-    model.load_state_dict(torch.load(Path(run_dir) / "final.pth", map_location="cpu"))
+    model.load_state_dict(torch.load(checkpoint, map_location="cpu")["model"] if checkpoint else
+                          torch.load(Path(run_dir) / "final.pth", map_location="cpu"))
     model.eval()
     return model
 

@@ -97,10 +97,15 @@ def _run(args: argparse.Namespace) -> int:
         print(write_report(res, args.report or Path("docs/results/spmkd-posture.md"), command))
         return 0
     if args.action == "probe":
-        from .probe import probe
+        from .pipeline import _baseline_cfg
+        from .probe import probe, probe_baseline
 
+        paths, spec = build_datasets(data_root, data_spec(cfg)), data_spec(cfg)
         for name in args.only or ["main"]:
-            probe(run_root / name, build_datasets(data_root, data_spec(cfg)), data_spec(cfg))
+            if name == "baseline":
+                probe_baseline(run_root / name, paths, spec, _baseline_cfg(prof))
+            else:
+                probe(run_root / name, paths, spec)
         return 0
     if args.action == "report" and args.render_only:
         from .report import render_from_results

@@ -1,4 +1,5 @@
-"""``spmkd probe``: where a stage-2 run stands against the joint and posture goals while it trains.
+"""``spmkd probe``: where a stage-2 run (or the supervised baseline) stands against the joint and
+posture goals while it trains.
 
 The plateau rule watches reconstruction; the goals are about joints and posture. A probe loads the
 run's current checkpoint (``stage2/last.pth``), fits the linear joint head on the labelled training
@@ -59,6 +60,38 @@ def probe(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, log=print)
         f"{row['posture_accuracy']:.3f} / {row['posture_accuracy_unfamiliar']:.3f} (with the unfamiliar mat's labels "
         f"{row['posture_accuracy_unfamiliar_refit']:.3f}), L2 {row['test_l2']:.5f} "
         f"({row['probe_s']} s)")
+    return row
+
+
+def probe_baseline(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, baseline_cfg, log=print) -> dict[str, Any]:
+    """The supervised baseline's joints and posture at its last checkpoint (or final model), per joint:
+    what a model trained with every label reads from the same maps. One row in ``<run>/probe.jsonl``."""
+    from .baseline import load_baseline, predict_baseline
+    from .evaluate import evaluate_joint_predictions
+    from .pipeline import _evaluation_data
+
+    run_dir = Path(run_dir)
+    final, checkpoint = run_dir / "final.pth", run_dir / "last.pth"
+    if not final.is_file() and not checkpoint.is_file():
+        raise FileNotFoundError(2, "no baseline checkpoint yet", str(checkpoint))
+    step = int(torch.load(checkpoint, map_location="cpu")["state"]["step"])
+    t0 = time.monotonic()
+    e = _evaluation_data(data_paths, spec)
+    model = load_baseline(run_dir, baseline_cfg, None if final.is_file() else checkpoint)
+    pred = {s: predict_baseline(model, e["dsub"][s]["pressure"], baseline_cfg) for s in ("train", "test", "unf_test")}
+    ev = evaluate_joint_predictions(pred, e["dsub"], e["info"], e["pos_local"])
+    row: dict[str, Any] = {"step": step, "final": final.is_file()}
+    for split, suffix in (("test", ""), ("unf_test", "_unfamiliar")):
+        j, p = ev["splits"][split]["joints"], ev["splits"][split]["posture"]
+        row.update({f"joints_mean_error_cm{suffix}": j["mean_err_cm"], f"joints_pck_torso@0.2{suffix}": j["pck_torso@0.2"],
+                    f"posture_accuracy{suffix}": p["accuracy"]})
+    row["per_joint_error_cm"] = [round(v, 2) for v in ev["splits"]["test"]["joints"]["per_joint_err_cm"]]
+    row["probe_s"] = round(time.monotonic() - t0, 1)
+    with open(run_dir / "probe.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+    log(f"[probe] baseline step {step}: joints {row['joints_mean_error_cm']:.1f} cm (unfamiliar "
+        f"{row['joints_mean_error_cm_unfamiliar']:.1f}), PCK@0.2 torso {row['joints_pck_torso@0.2']:.3f}, posture "
+        f"{row['posture_accuracy']:.3f} / {row['posture_accuracy_unfamiliar']:.3f} ({row['probe_s']} s)")
     return row
 
 
