@@ -97,16 +97,7 @@ def _run(args: argparse.Namespace) -> int:
         print(write_report(res, args.report or Path("docs/results/spmkd-posture.md"), command))
         return 0
     if args.action == "probe":
-        from .pipeline import _baseline_cfg
-        from .probe import probe, probe_baseline
-
-        paths, spec = build_datasets(data_root, data_spec(cfg)), data_spec(cfg)
-        for name in args.only or ["main"]:
-            if name == "baseline":
-                probe_baseline(run_root / name, paths, spec, _baseline_cfg(prof))
-            else:
-                probe(run_root / name, paths, spec)
-        return 0
+        return _probe(cfg, prof, data_root, run_root, args.only or ["main"])
     if args.action == "report" and args.render_only:
         from .report import render_from_results
 
@@ -114,6 +105,21 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     run_pipeline(args.profile, data_root=data_root, run_root=run_root, publish=args.publish, report=args.report,
                  only=args.only, skip_train=args.action == "report", command=command, settings=args.overrides)
+    return 0
+
+
+def _probe(cfg, prof, data_root: Path, run_root: Path, names: list[str]) -> int:
+    """``probe``: the named runs' current checkpoints against the goals (experiments/spmkd/probe.py)."""
+    from ...data.pressure.splits import build_datasets, data_spec
+    from .pipeline import _baseline_cfg
+    from .probe import probe, probe_baseline
+
+    paths, spec = build_datasets(data_root, data_spec(cfg)), data_spec(cfg)
+    for name in names:
+        if name == "baseline":
+            probe_baseline(run_root / name, paths, spec, _baseline_cfg(prof))
+        else:
+            probe(run_root / name, paths, spec)
     return 0
 
 

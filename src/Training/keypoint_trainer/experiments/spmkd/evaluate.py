@@ -16,17 +16,36 @@
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 import torch
 
-from ...data.pressure.splits import SPMKD_INPUT, joints_to_norm, norm_to_cells, to_model_input
+from ...data.pressure import load_dataset
+from ...data.pressure.splits import DataSpec, SPMKD_INPUT, joints_to_norm, norm_to_cells, to_model_input
 from ...metrics.joints import joint_metrics, posture_metrics
 from ...metrics.ssim import ssim
 from ...models.efd import EFD
 from ...models.joint_head import apply_linear_head, fit_linear_head
 from ...models.posture import PostureClassifier
+
+
+def evaluation_data(data_paths: dict[str, Path], spec: DataSpec) -> dict[str, Any]:
+    """The labelled splits, and the training maps reduced to the labelled subsets (joint head, posture)."""
+    data, info = {}, {}
+    for split in ("train", "test", "unf_labelled", "unf_test"):
+        data[split], info[split] = load_dataset(data_paths[split])
+    lab_perm = np.random.default_rng(7).permutation(len(data["train"]["pressure"]))
+    labelled = np.sort(lab_perm[:spec.labelled])
+    posture = np.sort(lab_perm[:spec.posture_labelled])
+    sub = np.sort(np.union1d(labelled, posture))
+    pos_in_sub = {int(v): i for i, v in enumerate(sub)}
+    dsub = dict(data)
+    dsub["train"] = {k: v[sub] for k, v in data["train"].items()}
+    return {"data": data, "info": info, "dsub": dsub, "labelled": labelled, "posture": posture,
+            "lab_local": np.array([pos_in_sub[int(v)] for v in labelled]),
+            "pos_local": np.array([pos_in_sub[int(v)] for v in posture])}
 
 
 @torch.no_grad()

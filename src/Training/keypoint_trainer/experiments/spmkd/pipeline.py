@@ -28,6 +28,7 @@ from ...core.config import load_config
 from ...core.provenance import git_commit, machine_info, versions
 from ...data.pressure import load_dataset, load_pressure_only
 from ...data.pressure.splits import DataSpec, build_datasets, data_spec
+from .evaluate import evaluation_data
 
 
 @dataclass
@@ -169,23 +170,6 @@ def _curves(run_dir: Path) -> dict[str, Any]:
     return c
 
 
-def _evaluation_data(data_paths: dict[str, Path], spec: DataSpec) -> dict[str, Any]:
-    """The labelled splits, and the training maps reduced to the labelled subsets (joint head, posture)."""
-    data, info = {}, {}
-    for split in ("train", "test", "unf_labelled", "unf_test"):
-        data[split], info[split] = load_dataset(data_paths[split])
-    lab_perm = np.random.default_rng(7).permutation(len(data["train"]["pressure"]))
-    labelled = np.sort(lab_perm[:spec.labelled])
-    posture = np.sort(lab_perm[:spec.posture_labelled])
-    sub = np.sort(np.union1d(labelled, posture))
-    pos_in_sub = {int(v): i for i, v in enumerate(sub)}
-    dsub = dict(data)
-    dsub["train"] = {k: v[sub] for k, v in data["train"].items()}
-    return {"data": data, "info": info, "dsub": dsub, "labelled": labelled, "posture": posture,
-            "lab_local": np.array([pos_in_sub[int(v)] for v in labelled]),
-            "pos_local": np.array([pos_in_sub[int(v)] for v in posture])}
-
-
 def _evaluate_baseline(p: Profile, rdir: Path, e: dict[str, Any]) -> dict[str, Any]:
     """The supervised baseline: its 14 joints directly, posture from them, cost and robustness."""
     from ...metrics.flops import describe
@@ -250,7 +234,7 @@ def _evaluate_spmkd(name: str, rdir: Path, e: dict[str, Any], objects: dict[str,
 
 def evaluate_all(p: Profile, run_root: Path, data_paths: dict[str, Path], spec: DataSpec, log=print) -> dict[str, Any]:
     """Evaluate every finished run. Returns the results dict (JSON-able, except ``_objects``)."""
-    e = _evaluation_data(data_paths, spec)
+    e = evaluation_data(data_paths, spec)
     res: dict[str, Any] = {"runs": {}, "labelled": int(len(e["labelled"])), "posture_labelled": int(len(e["posture"]))}
     objects: dict[str, Any] = {}
     for name in run_names(p):

@@ -24,8 +24,7 @@ from ...models.joint_head import apply_linear_head, fit_linear_head
 
 
 def probe(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, log=print) -> dict[str, Any]:
-    from .evaluate import evaluate_keypoints, infer
-    from .pipeline import _evaluation_data
+    from .evaluate import evaluate_keypoints, evaluation_data, infer
     from .train import load_trained
 
     checkpoint = Path(run_dir) / "stage2" / "last.pth"
@@ -33,7 +32,7 @@ def probe(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, log=print)
         raise FileNotFoundError(2, "no stage-2 checkpoint yet (the run has not reached stage 2)", str(checkpoint))
     step = int(torch.load(checkpoint, map_location="cpu")["state"]["step"])
     t0 = time.monotonic()
-    e = _evaluation_data(data_paths, spec)
+    e = evaluation_data(data_paths, spec)
     model = load_trained(run_dir, checkpoint)
     outs = {s: infer(model, e["data"][s]["pressure"]) for s in ("train", "test", "unf_labelled", "unf_test")}
     kp = {s: o["keypoints"] for s, o in outs.items()}
@@ -67,8 +66,7 @@ def probe_baseline(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, b
     """The supervised baseline's joints and posture at its last checkpoint (or final model), per joint:
     what a model trained with every label reads from the same maps. One row in ``<run>/probe.jsonl``."""
     from .baseline import load_baseline, predict_baseline
-    from .evaluate import evaluate_joint_predictions
-    from .pipeline import _evaluation_data
+    from .evaluate import evaluate_joint_predictions, evaluation_data
 
     run_dir = Path(run_dir)
     final, checkpoint = run_dir / "final.pth", run_dir / "last.pth"
@@ -76,7 +74,7 @@ def probe_baseline(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, b
         raise FileNotFoundError(2, "no baseline checkpoint yet", str(checkpoint))
     step = int(torch.load(checkpoint, map_location="cpu")["state"]["step"])
     t0 = time.monotonic()
-    e = _evaluation_data(data_paths, spec)
+    e = evaluation_data(data_paths, spec)
     model = load_baseline(run_dir, baseline_cfg, None if final.is_file() else checkpoint)
     pred = {s: predict_baseline(model, e["dsub"][s]["pressure"], baseline_cfg) for s in ("train", "test", "unf_test")}
     ev = evaluate_joint_predictions(pred, e["dsub"], e["info"], e["pos_local"])
