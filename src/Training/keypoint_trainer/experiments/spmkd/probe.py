@@ -41,18 +41,12 @@ def probe(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, log=print)
                             refit_split="unf_labelled")
     row = {"stage2_step": step, "test_l2": float(outs["test"]["l2"].mean()),
            "test_ssim": float(outs["test"]["ssim"].mean()), "labelled": int(len(e["labelled"]))}
-    for split, suffix in (("test", ""), ("unf_test", "_unfamiliar")):
-        j, p = ev["splits"][split]["joints"], ev["splits"][split]["posture"]
-        row.update({f"joints_mean_error_cm{suffix}": j["mean_err_cm"], f"joints_pck_torso@0.2{suffix}": j["pck_torso@0.2"],
-                    f"posture_accuracy{suffix}": p["accuracy"]})
-    row["per_joint_error_cm"] = [round(v, 2) for v in ev["splits"]["test"]["joints"]["per_joint_err_cm"]]
+    row.update(goal_columns(ev))
     refit = ev["splits"]["unf_test_refit"]  # the unfamiliar mat's labelled maps given to the head and classifier
     row.update({"joints_mean_error_cm_unfamiliar_refit": refit["joints"]["mean_err_cm"],
                 "posture_accuracy_unfamiliar_refit": refit["posture"]["accuracy"]})
     row.update(head_capacity(kp, e["data"], e["info"]))
-    row["probe_s"] = round(time.monotonic() - t0, 1)
-    with open(Path(run_dir) / "probe.jsonl", "a", encoding="utf-8") as f:
-        f.write(json.dumps(row) + "\n")
+    append_row(run_dir, row, t0)
     log(f"[probe] stage-2 step {step}: joints {row['joints_mean_error_cm']:.1f} cm (unfamiliar "
         f"{row['joints_mean_error_cm_unfamiliar']:.1f}; head on all {row['all_labels']} labels "
         f"{row['joints_mean_error_cm_all_labels']:.1f}, its fit {row['joints_fit_error_cm_all_labels']:.1f}), PCK@0.2 torso {row['joints_pck_torso@0.2']:.3f}, posture "
@@ -79,18 +73,29 @@ def probe_baseline(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, b
     pred = {s: predict_baseline(model, e["dsub"][s]["pressure"], baseline_cfg) for s in ("train", "test", "unf_test")}
     ev = evaluate_joint_predictions(pred, e["dsub"], e["info"], e["pos_local"])
     row: dict[str, Any] = {"step": step, "final": final.is_file()}
+    row.update(goal_columns(ev))
+    append_row(run_dir, row, t0)
+    log(f"[probe] baseline step {step}: joints {row['joints_mean_error_cm']:.1f} cm (unfamiliar "
+        f"{row['joints_mean_error_cm_unfamiliar']:.1f}), PCK@0.2 torso {row['joints_pck_torso@0.2']:.3f}, posture "
+        f"{row['posture_accuracy']:.3f} / {row['posture_accuracy_unfamiliar']:.3f} ({row['probe_s']} s)")
+    return row
+
+
+def goal_columns(ev: dict[str, Any]) -> dict[str, Any]:
+    """The goal's figures of an evaluation (joints, PCK, posture on both mats; per-joint errors on the SLP mat)."""
+    row: dict[str, Any] = {}
     for split, suffix in (("test", ""), ("unf_test", "_unfamiliar")):
         j, p = ev["splits"][split]["joints"], ev["splits"][split]["posture"]
         row.update({f"joints_mean_error_cm{suffix}": j["mean_err_cm"], f"joints_pck_torso@0.2{suffix}": j["pck_torso@0.2"],
                     f"posture_accuracy{suffix}": p["accuracy"]})
     row["per_joint_error_cm"] = [round(v, 2) for v in ev["splits"]["test"]["joints"]["per_joint_err_cm"]]
-    row["probe_s"] = round(time.monotonic() - t0, 1)
-    with open(run_dir / "probe.jsonl", "a", encoding="utf-8") as f:
-        f.write(json.dumps(row) + "\n")
-    log(f"[probe] baseline step {step}: joints {row['joints_mean_error_cm']:.1f} cm (unfamiliar "
-        f"{row['joints_mean_error_cm_unfamiliar']:.1f}), PCK@0.2 torso {row['joints_pck_torso@0.2']:.3f}, posture "
-        f"{row['posture_accuracy']:.3f} / {row['posture_accuracy_unfamiliar']:.3f} ({row['probe_s']} s)")
     return row
+
+
+def append_row(run_dir: Path, row: dict[str, Any], t0: float) -> None:
+    row["probe_s"] = round(time.monotonic() - t0, 1)
+    with open(Path(run_dir) / "probe.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
 
 
 def head_capacity(kp: dict[str, np.ndarray], data: dict[str, dict], info: dict[str, dict]) -> dict[str, float]:
