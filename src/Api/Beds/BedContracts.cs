@@ -68,7 +68,7 @@ public sealed record BedAlertDto(bool Active, string? RaisedAt, string? DueAt);
 /// <param name="Id">Increasing id: resume with <c>after_id</c> or SSE's Last-Event-ID.</param>
 /// <param name="BedId">The bed.</param>
 /// <param name="Type">posture_changed | alert_raised | alert_cleared | sensor_gap | sensor_offline | sensor_online.</param>
-/// <param name="At">Time of the frame that caused it (the bed's own clock; for sensor_offline its last frame plus the silence).</param>
+/// <param name="At">Time of the frame that caused it (the bed's own clock; for the bed watch's sensor_offline and alert_raised its last frame plus the server time since).</param>
 /// <param name="Data">Type-specific details (docs/beds.md).</param>
 public sealed record BedEventDto(long Id, string BedId, string Type, string At, JsonElement Data);
 

@@ -8,9 +8,10 @@ public static class BedDocs
         "`timestamp` (RFC 3339 with a time zone, or Unix milliseconds) as a query parameter or, for JSON bodies, a field beside `data`; " +
         "optional `frame_id` likewise. The first frame of an unknown bed starts monitoring it.\n\n" +
         "Rules (configurable under `Beds`): a new posture counts once it has held for `DwellSeconds` (30); a repositioning alert when the " +
-        "current posture has lasted longer than the bed's limit (`RepositionLimitMinutes`, 120, per bed with PUT), cleared by a held change; " +
+        "current posture has lasted longer than the bed's limit (`RepositionLimitMinutes`, 120, per bed with PUT), cleared by a held change, and raised by " +
+        "the bed watch when it comes due between frames; " +
         "joints smoothed with a One Euro filter; a gap over `SensorTimeoutSeconds` (60) is a `sensor_gap` event; a bed that sends nothing for that long is reported " +
-        "`sensor_offline` by the sensor watch (every `SensorWatchSeconds`, 10) and `sensor_online` by its next frame. " +
+        "`sensor_offline` by the bed watch (every `SensorWatchSeconds`, 10) and `sensor_online` by its next frame. " +
         "State, events and the answer are stored before the response.\n\n" +
         "400: bad input or timestamp; 409: frame not newer than the bed's last accepted frame; 413: body over the limit; " +
         "a repeated `frame_id` gets its first answer again (header `Idempotent-Replayed: true`) and counts once.";

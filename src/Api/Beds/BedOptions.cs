@@ -19,7 +19,7 @@ public sealed class BedOptions
     public double RepositionLimitMinutes { get; set; } = 120;
     /// <summary>A gap between frames longer than this is a sensor_gap event; a bed silent this long (server time) is reported sensor_offline.</summary>
     public double SensorTimeoutSeconds { get; set; } = 60;
-    /// <summary>How often the sensor watch looks for beds whose frames have stopped; 0 turns it off.</summary>
+    /// <summary>How often the bed watch looks for beds whose frames have stopped and alerts come due between frames; 0 turns it off (alerts then wait for the next frame).</summary>
     public double SensorWatchSeconds { get; set; } = 10;
     /// <summary>Events (and remembered frame ids) older than this are deleted; 0 keeps them.</summary>
     public double EventRetentionDays { get; set; } = 30;

@@ -99,20 +99,21 @@ public sealed partial class BedService(ModelStore models, InferenceScheduler sch
     }
 
     /// <summary>
-    /// The sensor watch: every bed whose frames have stopped for longer than the sensor timeout gets its
-    /// <c>sensor_offline</c> event, once, stored and pushed. Judged again under each bed's lock (a frame may
-    /// have arrived, another replica may have reported it); returns how many beds were reported.
+    /// The bed watch (<see cref="BedMonitor.Watch"/>): every bed whose frames have stopped for longer than the
+    /// sensor timeout gets its <c>sensor_offline</c> event, and every bed whose repositioning alert came due
+    /// since its last frame its <c>alert_raised</c>, once, stored and pushed. Judged again under each bed's
+    /// lock (a frame may have arrived, another replica may have reported it); returns the events reported.
     /// </summary>
-    public async Task<int> ReportSilentBedsAsync(CancellationToken cancellation)
+    public async Task<IReadOnlyList<StoredEvent>> WatchBedsAsync(CancellationToken cancellation)
     {
-        var reported = 0;
+        var reported = new List<StoredEvent>();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        foreach (var bed in (await store.ListAsync(cancellation)).Where(b => BedMonitor.Silent(b, Options, now)))
+        foreach (var bed in (await store.ListAsync(cancellation)).Where(b => BedMonitor.NeedsWatch(b, Options, now)))
         {
-            var updated = await store.UpdateAsync(bed.BedId, current => BedMonitor.CheckSensor(current, Options, now), cancellation);
+            var updated = await store.UpdateAsync(bed.BedId, current => BedMonitor.Watch(current, Options, now), cancellation);
             if (updated is null) continue;
             PushEvents(bed.BedId, updated.Events);
-            reported++;
+            reported.AddRange(updated.Events);
         }
         return reported;
     }

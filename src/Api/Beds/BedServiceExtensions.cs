@@ -1,5 +1,6 @@
 using KeypointService.Api.Apis;
 using KeypointService.Api.Beds.Live;
+using KeypointService.Api.Beds.Monitoring;
 using KeypointService.Api.Beds.Storage;
 using KeypointService.Api.Security;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -40,11 +41,11 @@ public static class BedServiceExtensions
         services.AddSingleton<BedLiveHub>();
         services.AddSingleton<BedService>();
         services.AddHostedService<BedStoreHost>();
-        services.AddHostedService<SensorWatch>();
+        services.AddHostedService<BedWatch>();
     }
 
-    /// <summary>Reports beds whose frames have stopped (<see cref="BedService.ReportSilentBedsAsync"/>) every Beds:SensorWatchSeconds.</summary>
-    private sealed class SensorWatch(BedService beds, TimeProvider clock, ILogger<SensorWatch> logger) : BackgroundService
+    /// <summary>Reports silent sensors and alerts come due between frames (<see cref="BedService.WatchBedsAsync"/>) every Beds:SensorWatchSeconds.</summary>
+    private sealed class BedWatch(BedService beds, TimeProvider clock, ILogger<BedWatch> logger) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
@@ -54,12 +55,12 @@ public static class BedServiceExtensions
             {
                 try
                 {
-                    if (await beds.ReportSilentBedsAsync(stoppingToken) is > 0 and var n)
-                        logger.LogWarning("Sensor watch: {Beds} bed(s) sent no frame for more than {Seconds} s", n, beds.Options.SensorTimeoutSeconds);
+                    foreach (var e in await beds.WatchBedsAsync(stoppingToken))
+                        logger.LogWarning("Bed watch: bed {Bed} {Event} at {At}", e.BedId, e.Type, Times.Format(e.AtMs));
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    logger.LogWarning(e, "Sensor watch failed; retrying at the next tick");
+                    logger.LogWarning(e, "Bed watch failed; retrying at the next tick");
                 }
             }
         }

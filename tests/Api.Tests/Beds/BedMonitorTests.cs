@@ -137,17 +137,17 @@ public class BedMonitorTests
         const long received = T0 + 5_000; // server time the frames arrived (Run passes T0 as now)
         var (bed, _) = Run(Options, Every(0, 30, 10, "supine"));
         bed = bed with { LastReceivedMs = received };
-        Assert.False(BedMonitor.Silent(bed, Options, received + 60_000)); // exactly the timeout: not yet
-        Assert.Null(BedMonitor.CheckSensor(bed, Options, received + 60_000));
-        Assert.Null(BedMonitor.CheckSensor(null, Options, received + 600_000)); // deleted meanwhile
+        Assert.False(BedMonitor.NeedsWatch(bed, Options, received + 60_000)); // exactly the timeout: not yet
+        Assert.Null(BedMonitor.Watch(bed, Options, received + 60_000));
+        Assert.Null(BedMonitor.Watch(null, Options, received + 600_000)); // deleted meanwhile
 
-        var offline = BedMonitor.CheckSensor(bed, Options, received + 90_000)!;
+        var offline = BedMonitor.Watch(bed, Options, received + 90_000)!;
         Assert.Equal(received + 90_000, offline.Next.OfflineSinceMs);
         var e = Assert.Single(offline.Events);
         Assert.Equal((BedEventTypes.SensorOffline, T0 + 30_000 + 90_000), (e.Type, e.AtMs)); // on the bed's clock
         Assert.Equal((90.0, Times.Format(T0 + 30_000)), (e.Data["silent_seconds"], e.Data["last_frame_at"]));
-        Assert.False(BedMonitor.Silent(offline.Next, Options, received + 900_000)); // reported once
-        Assert.Null(BedMonitor.CheckSensor(offline.Next, Options, received + 900_000));
+        Assert.False(BedMonitor.NeedsWatch(offline.Next, Options, received + 900_000)); // reported once
+        Assert.Null(BedMonitor.Watch(offline.Next, Options, received + 900_000));
 
         var back = Assert.IsType<FrameAccepted>(BedMonitor.Apply(offline.Next, "bed-1", Frame(300, "supine"), Options, received + 200_000));
         Assert.Null(back.Next.OfflineSinceMs);
@@ -155,6 +155,33 @@ public class BedMonitorTests
         var online = back.Events.First();
         Assert.Equal((BedEventTypes.SensorOnline, T0 + 300_000, 200.0), (online.Type, online.AtMs, online.Data["silent_seconds"]));
         Assert.Contains(back.Events, x => x.Type == BedEventTypes.SensorGap); // the frames' own gap, as before
+    }
+
+    [Fact]
+    public void An_alert_due_between_frames_is_raised_by_the_watch_when_it_comes_due_and_once()
+    {
+        var options = new BedOptions { DwellSeconds = 30, RepositionLimitMinutes = 2, SensorTimeoutSeconds = 600 };
+        const long received = T0 + 7_000; // server time the last frame arrived
+        var (bed, _) = Run(options, Every(0, 60, 10, "supine")); // posture since T0, last frame at T0 + 60 s
+        bed = bed with { LastReceivedMs = received };
+        Assert.Null(BedMonitor.Watch(bed, options, received + 60_000)); // 120 s in posture on the bed's clock: exactly the limit
+
+        var due = BedMonitor.Watch(bed, options, received + 61_000)!;
+        Assert.True(due.Next.AlertActive);
+        Assert.Equal(T0 + 121_000, due.Next.AlertRaisedMs);
+        Assert.Null(due.Next.OfflineSinceMs); // silent 61 s, within the 600 s timeout
+        var raised = Assert.Single(due.Events);
+        Assert.Equal((BedEventTypes.AlertRaised, T0 + 121_000), (raised.Type, raised.AtMs));
+        Assert.Equal((Times.Format(T0 + 120_000), Times.Format(T0 + 60_000)), (raised.Data["due_at"], raised.Data["last_frame_at"]));
+        Assert.Null(BedMonitor.Watch(due.Next, options, received + 300_000)); // raised once
+
+        var next = Assert.IsType<FrameAccepted>(BedMonitor.Apply(due.Next, "bed-1", Frame(130, "supine"), options, received + 70_000));
+        Assert.DoesNotContain(next.Events, e => e.Type == BedEventTypes.AlertRaised); // the next frame does not raise it again
+        Assert.True(next.Next.AlertActive);
+
+        var silentAndDue = BedMonitor.Watch(bed, new BedOptions { DwellSeconds = 30, RepositionLimitMinutes = 2, SensorTimeoutSeconds = 60 }, received + 90_000)!;
+        Assert.Equal([BedEventTypes.SensorOffline, BedEventTypes.AlertRaised], silentAndDue.Events.Select(e => e.Type));
+        Assert.True(silentAndDue.Next.AlertActive && silentAndDue.Next.OfflineSinceMs == received + 90_000);
     }
 
     [Fact]

@@ -170,4 +170,28 @@ public sealed class BedsApiTests : IDisposable
         var events = JsonNode.Parse(await host.Client.GetStringAsync("/v1/beds/bed-quiet/events"))!["events"]!.AsArray();
         Assert.Single(events, e => e!["type"]!.GetValue<string>() == "sensor_offline"); // reported once while silent
     }
+
+    [Fact]
+    public async Task An_alert_that_comes_due_between_frames_is_pushed_live_without_waiting_for_a_frame()
+    {
+        using var host = new BedTestHost(new Dictionary<string, string?> { ["Beds:RepositionLimitMinutes"] = "0.02", ["Beds:SensorWatchSeconds"] = "0.2" });
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(60)); // a hung test, not a timing assertion
+        var first = await ReadJson(await host.PostCsv("bed-rare", $"?timestamp={T0}"), HttpStatusCode.OK);
+        Assert.False(first["state"]!["alert"]!["active"]!.GetValue<bool>());
+        using var response = await host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/v1/beds/bed-rare/events/stream"),
+            HttpCompletionOption.ResponseHeadersRead, guard.Token);
+        using var stream = new StreamReader(await response.Content.ReadAsStreamAsync(guard.Token));
+        JsonNode? raised = null;
+        while (raised is null && await stream.ReadLineAsync(guard.Token) is { } line)
+            if (line.StartsWith("data: ", StringComparison.Ordinal) && JsonNode.Parse(line[6..]) is { } e && e["type"]!.GetValue<string>() == "alert_raised")
+                raised = e;
+        Assert.Equal("2027-01-15T08:00:00.000Z", raised!["data"]!["last_frame_at"]!.GetValue<string>());
+        Assert.True(raised["data"]!["time_in_posture_seconds"]!.GetValue<double>() > 1.2);
+        Assert.True((await ReadJson(await host.Client.GetAsync("/v1/beds/bed-rare"), HttpStatusCode.OK))["alert"]!["active"]!.GetValue<bool>());
+
+        var next = await ReadJson(await host.PostCsv("bed-rare", $"?timestamp={T0 + 5_000}"), HttpStatusCode.OK);
+        Assert.DoesNotContain(next["events"]!.AsArray(), e => e!["type"]!.GetValue<string>() == "alert_raised"); // raised once
+        var events = JsonNode.Parse(await host.Client.GetStringAsync("/v1/beds/bed-rare/events"))!["events"]!.AsArray();
+        Assert.Single(events, e => e!["type"]!.GetValue<string>() == "alert_raised");
+    }
 }

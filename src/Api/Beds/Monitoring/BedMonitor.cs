@@ -74,7 +74,7 @@ public static class BedMonitor
             }
         }
 
-        var limitMinutes = bed.LimitMinutes ?? options.RepositionLimitMinutes;
+        var limitMinutes = Limit(bed, options);
         if (!alert && posture is not null && Overdue(t, since!.Value, limitMinutes))
         {
             events.Add(Raised(t, posture, since.Value, limitMinutes));
@@ -116,28 +116,57 @@ public static class BedMonitor
         return new BedChange(bed, []);
     }
 
-    /// <summary>True when the sensor watch should look at this bed: frames have stopped for longer than the sensor timeout and it has not been reported.</summary>
-    public static bool Silent(BedState bed, BedOptions options, long nowMs) =>
-        bed.OfflineSinceMs is null && bed.LastReceivedMs is { } received && nowMs - received > options.SensorTimeout.TotalMilliseconds;
+    /// <summary>True when the bed watch has something to report: a sensor silent past its timeout, or an alert come due.</summary>
+    public static bool NeedsWatch(BedState bed, BedOptions options, long nowMs) => Silent(bed, options, nowMs) || AlertDue(bed, options, nowMs);
 
     /// <summary>
-    /// The sensor watch's step: a bed whose frames stopped arriving (server time) for longer than the sensor
-    /// timeout is reported once, <c>sensor_offline</c>, dated on the bed's own clock (last frame time plus the
-    /// silence); its next frame reports <c>sensor_online</c>. Frames that arrive late are not lost meanwhile.
+    /// The bed watch's step, judged under the bed's lock between frames:
+    /// <list type="bullet">
+    /// <item>a bed whose frames stopped arriving (server time) for longer than the sensor timeout is reported
+    /// once, <c>sensor_offline</c>; its next frame reports <c>sensor_online</c>;</item>
+    /// <item>a repositioning alert that comes due between two frames is raised when it comes due, not by the
+    /// next frame (a bed may send every few minutes, or have stopped sending): the posture is assumed held
+    /// since the last frame, which the event names.</item>
+    /// </list>
+    /// Both are dated on the bed's own clock: its last frame time plus the server time since that frame arrived.
+    /// Null when there is nothing to report (the bed was deleted, or a frame came in meanwhile).
     /// </summary>
-    public static BedChange? CheckSensor(BedState? stored, BedOptions options, long nowMs)
+    public static BedChange? Watch(BedState? stored, BedOptions options, long nowMs)
     {
-        if (stored is null || !Silent(stored, options, nowMs)) return null; // deleted, or a frame came in meanwhile
-        var silence = nowMs - stored.LastReceivedMs!.Value;
-        return new BedChange(stored with { OfflineSinceMs = nowMs },
-        [
-            new EventDraft(BedEventTypes.SensorOffline, stored.LastFrameMs!.Value + silence, new Dictionary<string, object?>
+        if (stored is null) return null;
+        var events = new List<EventDraft>();
+        var next = stored;
+        if (Silent(stored, options, nowMs))
+        {
+            var silence = nowMs - stored.LastReceivedMs!.Value;
+            events.Add(new EventDraft(BedEventTypes.SensorOffline, BedClock(stored, nowMs), new Dictionary<string, object?>
             {
                 ["last_frame_at"] = Times.Format(stored.LastFrameMs), ["silent_seconds"] = silence / 1000.0,
                 ["timeout_seconds"] = options.SensorTimeoutSeconds,
-            }),
-        ]);
+            }));
+            next = next with { OfflineSinceMs = nowMs };
+        }
+        if (AlertDue(stored, options, nowMs))
+        {
+            var at = BedClock(stored, nowMs);
+            var raised = Raised(at, stored.Posture!, stored.PostureSinceMs!.Value, Limit(stored, options));
+            events.Add(raised with { Data = new Dictionary<string, object?>(raised.Data) { ["last_frame_at"] = Times.Format(stored.LastFrameMs) } });
+            next = next with { AlertActive = true, AlertRaisedMs = at };
+        }
+        return events.Count == 0 ? null : new BedChange(next, events);
     }
+
+    private static bool Silent(BedState bed, BedOptions options, long nowMs) =>
+        bed.OfflineSinceMs is null && bed.LastReceivedMs is { } received && nowMs - received > options.SensorTimeout.TotalMilliseconds;
+
+    private static bool AlertDue(BedState bed, BedOptions options, long nowMs) =>
+        !bed.AlertActive && bed.Posture is not null && bed.PostureSinceMs is { } since && bed.LastReceivedMs is not null
+        && Overdue(BedClock(bed, nowMs), since, Limit(bed, options));
+
+    /// <summary>Server time <paramref name="nowMs"/> on the bed's clock: its last frame time plus the time since that frame arrived.</summary>
+    private static long BedClock(BedState bed, long nowMs) => bed.LastFrameMs!.Value + Math.Max(0, nowMs - bed.LastReceivedMs!.Value);
+
+    private static double Limit(BedState bed, BedOptions options) => bed.LimitMinutes ?? options.RepositionLimitMinutes;
 
     private static bool Overdue(long t, long since, double limitMinutes) => t - since > limitMinutes * 60_000;
 
