@@ -66,3 +66,27 @@ def test_ablation_run_and_report_on_the_quick_profile(quick_cfg, tmp_path):
     assert "NOT met" in text  # one epoch on 32 images is far from 90 %
     assert "| `hm_sigma1` | sigma 1 | not run |" in text
     assert "| `heatmap_seed2` |" in text and "epoch 1" in text
+
+
+def test_in_a_group_only_rank_zero_evaluates_and_writes_the_results(quick_cfg, tmp_path, monkeypatch):
+    from keypoint_trainer.experiments.stick import ablate
+
+    trained = []
+
+    def train(cfg, name, **kwargs):  # the training itself is the engine's (tested there); here: who writes what
+        trained.append(name)
+        return {"spec": {}, "best_epoch": 1, "best_val_loss": 0.1, "wall_time_s": 1.0, "seconds_per_step": 0.1,
+                "history": [{"train_loss": 0.2}]}
+
+    monkeypatch.setattr(ablate, "train_experiment", train)
+    monkeypatch.setattr(ablate, "evaluate_experiment", lambda *a, **k: ({}, None))
+    cfg = copy.deepcopy(quick_cfg)
+    cfg["ablate"].update(out_dir=str(tmp_path / "ablate"), experiments=["heatmap"])
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    ablate.run_ablations(cfg, log=lambda *a: None)
+    assert trained == ["heatmap"] and not (tmp_path / "ablate" / "results.json").exists()
+    monkeypatch.setenv("RANK", "0")
+    results = ablate.run_ablations(cfg, log=lambda *a: None)
+    assert trained == ["heatmap", "heatmap"] and "heatmap" in results["experiments"]
+    assert (tmp_path / "ablate" / "results.json").exists()

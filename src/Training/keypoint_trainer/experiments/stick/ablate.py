@@ -5,7 +5,8 @@ Budget: ``[ablate] epochs`` epochs on the first ``[ablate] train_subset`` traini
 same reduced budget (experiments ``heatmap`` and ``regression`` inside the ablation
 directory), so every row of the ablation tables is comparable with its own baseline.
 Results accumulate in ``{ablate.out_dir}/results.json``; finished experiments are skipped
-when the command is run again (delete the experiment's directory to redo it).
+when the command is run again (delete the experiment's directory to redo it). In a data-parallel
+group every rank trains its share and rank 0 alone evaluates and writes ``results.json``.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any, Optional, Sequence
 
 from ...core.manifest import write_json
 from ...data.stick.dataset import load_split
+from ...engine.distributed import environment_rank
 from .evaluate import evaluate_experiment
 from .train import train_experiment
 
@@ -59,6 +61,8 @@ def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log
         log(f"ablate {i + 1}/{len(names)} {name} (elapsed {time.monotonic() - t_all:.0f}s)")
         tlog = train_experiment(cfg, name, out_dir=exp_dir, train_subset=int(a["train_subset"]),
                                 epochs=int(a["epochs"]), resume=True, log=log)
+        if environment_rank():
+            continue  # evaluation and results belong to rank 0
         metrics, _ = evaluate_experiment(cfg, name, x, gt, out_dir=exp_dir)
         entry = {"spec": tlog["spec"], "metrics": metrics,
                  "best_epoch": tlog["best_epoch"], "best_val_loss": tlog["best_val_loss"],
@@ -74,6 +78,8 @@ def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log
         for label, m in metrics.items():
             log(f"  {label}: PCK@0.05 bbox {m['pck_bbox']['0.05'] * 100:.1f}% AUC {m['auc_bbox']:.3f} "
                 f"mean err {m['mean_pixel_error']:.2f}px")
+    if environment_rank():
+        return results
     if res_path.is_file():
         results["experiments"] = {**json.loads(res_path.read_text()).get("experiments", {}),
                                   **results["experiments"]}
