@@ -154,14 +154,8 @@ public sealed class BedsApiTests : IDisposable
         using var host = new BedTestHost(new Dictionary<string, string?> { ["Beds:SensorTimeoutSeconds"] = "1", ["Beds:SensorWatchSeconds"] = "0.2" });
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(60)); // a hung test, not a timing assertion
         await ReadJson(await host.PostCsv("bed-quiet", $"?timestamp={T0}"), HttpStatusCode.OK);
-        using var response = await host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/v1/beds/bed-quiet/events/stream"),
-            HttpCompletionOption.ResponseHeadersRead, guard.Token);
-        using var stream = new StreamReader(await response.Content.ReadAsStreamAsync(guard.Token));
-        JsonNode? offline = null;
-        while (offline is null && await stream.ReadLineAsync(guard.Token) is { } line)
-            if (line.StartsWith("data: ", StringComparison.Ordinal) && JsonNode.Parse(line[6..]) is { } e && e["type"]!.GetValue<string>() == "sensor_offline")
-                offline = e;
-        Assert.True(offline!["data"]!["silent_seconds"]!.GetValue<double>() > 1);
+        var offline = await FirstLiveEvent(host, "bed-quiet", "sensor_offline", guard.Token);
+        Assert.True(offline["data"]!["silent_seconds"]!.GetValue<double>() > 1);
         Assert.True((await ReadJson(await host.Client.GetAsync("/v1/beds/bed-quiet"), HttpStatusCode.OK))["sensor_offline"]!.GetValue<bool>());
 
         var back = await ReadJson(await host.PostCsv("bed-quiet", $"?timestamp={T0 + 10_000}"), HttpStatusCode.OK);
@@ -178,14 +172,8 @@ public sealed class BedsApiTests : IDisposable
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(60)); // a hung test, not a timing assertion
         var first = await ReadJson(await host.PostCsv("bed-rare", $"?timestamp={T0}"), HttpStatusCode.OK);
         Assert.False(first["state"]!["alert"]!["active"]!.GetValue<bool>());
-        using var response = await host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/v1/beds/bed-rare/events/stream"),
-            HttpCompletionOption.ResponseHeadersRead, guard.Token);
-        using var stream = new StreamReader(await response.Content.ReadAsStreamAsync(guard.Token));
-        JsonNode? raised = null;
-        while (raised is null && await stream.ReadLineAsync(guard.Token) is { } line)
-            if (line.StartsWith("data: ", StringComparison.Ordinal) && JsonNode.Parse(line[6..]) is { } e && e["type"]!.GetValue<string>() == "alert_raised")
-                raised = e;
-        Assert.Equal("2027-01-15T08:00:00.000Z", raised!["data"]!["last_frame_at"]!.GetValue<string>());
+        var raised = await FirstLiveEvent(host, "bed-rare", "alert_raised", guard.Token);
+        Assert.Equal("2027-01-15T08:00:00.000Z", raised["data"]!["last_frame_at"]!.GetValue<string>());
         Assert.True(raised["data"]!["time_in_posture_seconds"]!.GetValue<double>() > 1.2);
         Assert.True((await ReadJson(await host.Client.GetAsync("/v1/beds/bed-rare"), HttpStatusCode.OK))["alert"]!["active"]!.GetValue<bool>());
 
@@ -193,5 +181,17 @@ public sealed class BedsApiTests : IDisposable
         Assert.DoesNotContain(next["events"]!.AsArray(), e => e!["type"]!.GetValue<string>() == "alert_raised"); // raised once
         var events = JsonNode.Parse(await host.Client.GetStringAsync("/v1/beds/bed-rare/events"))!["events"]!.AsArray();
         Assert.Single(events, e => e!["type"]!.GetValue<string>() == "alert_raised");
+    }
+
+    /// <summary>Follows a bed's event stream until the first event of <paramref name="type"/>.</summary>
+    private static async Task<JsonNode> FirstLiveEvent(BedTestHost host, string bedId, string type, CancellationToken cancellation)
+    {
+        using var response = await host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/v1/beds/{bedId}/events/stream"),
+            HttpCompletionOption.ResponseHeadersRead, cancellation);
+        using var stream = new StreamReader(await response.Content.ReadAsStreamAsync(cancellation));
+        while (await stream.ReadLineAsync(cancellation) is { } line)
+            if (line.StartsWith("data: ", StringComparison.Ordinal) && JsonNode.Parse(line[6..]) is { } e && e["type"]!.GetValue<string>() == type)
+                return e;
+        throw new InvalidOperationException($"the stream of {bedId} ended before a {type} event");
     }
 }
