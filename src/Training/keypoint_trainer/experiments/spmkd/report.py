@@ -171,15 +171,39 @@ def _s_data(c: Ctx) -> list[str]:
       f"**{res['posture_labelled']} maps** (a superset) for the posture classifiers. The supervised baseline "
       f"is trained on all {n_train} training maps with their joints.")
     a("")
-    a(f"Schedule: batch {p['batch_size']}; CRWT stage 1 {p['stage1_steps']} steps "
-      f"({p['stage1_steps'] * p['batch_size'] / n_train:.2f} epochs), stage 2 {p['stage2_steps']} steps "
+    most = "at most " if p.get("plateau_patience") else ""
+    a(f"Schedule: batch {p['batch_size']}; CRWT stage 1 {most}{p['stage1_steps']} steps "
+      f"({p['stage1_steps'] * p['batch_size'] / n_train:.2f} epochs), stage 2 {most}{p['stage2_steps']} steps "
       f"({p['stage2_steps'] * p['batch_size'] / n_train:.2f} epochs); from-scratch ablation: stage 2 only, "
       f"{p['stage2_steps']} steps; hard-argmax ablation: {p['hard_steps']} stage-2 steps from the main run's stage 1; "
-      f"K ablation: same schedule as main; baseline: {p['baseline_steps']} steps. Loss weights alpha = {p['alpha']} "
+      f"K ablation: same schedule as main; baseline: {most}{p['baseline_steps']} steps. Loss weights alpha = {p['alpha']} "
       f"(L2), beta = {p['beta']} (1 - SSIM). Adam (stage 1 lr {p.get('lr1')}, stage 2 lr {p.get('lr2')}), "
-      "warm-up + cosine decay, seed 0.")
+      + ("warm-up, then a constant rate dropped x0.1 at each plateau" if most else "warm-up + cosine decay") + ", seed 0.")
+    a("")
+    if p.get("plateau_patience"):
+        a(f"Runs stop at their validation plateau: learning rate x0.1 after {p['plateau_patience']} evaluations (every "
+          f"{p['eval_every']} steps) without a 1 % gain, stop at the next plateau after {p['plateau_drops']} drops. How each run ended:")
+        a("")
+    for name, summary in (("main stage 1", (main or {}).get("summary", {}).get("stage1")),
+                          ("main stage 2", (main or {}).get("summary", {}).get("stage2")),
+                          ("baseline", (c.b or {}).get("summary"))):
+        if summary:
+            a(f"- {name}: {_how_it_ended(summary)}")
     a("")
     return L
+
+
+def _how_it_ended(summary: dict) -> str:
+    """The steps a run took and why it stopped, from its training summary."""
+    steps, most = summary.get("steps"), summary.get("max_steps")
+    epochs = f" ({summary['epochs']:.1f} epochs)" if summary.get("epochs") is not None else ""
+    if summary.get("stop_reason"):
+        return f"stopped at step {steps} of at most {most}{epochs}: {summary['stop_reason']}"
+    return f"ran all its {steps} steps{epochs}; no plateau before the end of its schedule"
+
+
+def _converged(summary: Optional[dict]) -> bool:
+    return bool(summary and summary.get("stop_reason"))
 
 
 def _s_reconstruction(c: Ctx) -> list[str]:
@@ -310,15 +334,15 @@ def _s_crwt(c: Ctx) -> list[str]:
     figs, fig_rel, runs, p = c.figs, c.fig_rel, c.runs, c.p
     L = heading("4. Ablations")
     a = L.append
-    a("**CRWT vs from scratch** (stage 2 of both has the same steps and schedule; CRWT additionally "
-      f"ran {p['stage1_steps']} stage-1 steps):")
-    a("")
-    a("| stage-2 step | " + " | ".join(n for n in ("main", "scratch", "hard") if n in runs and "curves" in runs[n])
-      + " |  (validation L2 / SSIM)")
     cols = [n for n in ("main", "scratch", "hard") if n in runs and "curves" in runs[n]]
+    a("**CRWT vs from scratch** (stage 2 of both has the same steps and schedule; CRWT additionally "
+      f"ran {p['stage1_steps']} stage-1 steps)" + ("" if "scratch" in cols else "; the from-scratch run is not part of this "
+                                                   "profile, so only the main run's curve is shown") + ":")
+    a("")
+    a("| stage-2 step | " + " | ".join(cols) + " |  (validation L2 / SSIM)")
     a("|---|" + "---|" * len(cols))
     if cols:
-        steps = sorted({e["step"] for n in cols for e in runs[n]["curves"]["stage2"]["val"]})
+        steps = _every_few(sorted({e["step"] for n in cols for e in runs[n]["curves"]["stage2"]["val"]}))
         for st in steps:
             cells = []
             for n in cols:
@@ -330,6 +354,14 @@ def _s_crwt(c: Ctx) -> list[str]:
         a(f"![curves]({fig_rel}/{figs['curves']})")
         a("")
     return L
+
+
+def _every_few(steps: list[int], rows: int = 25) -> list[int]:
+    """At most about ``rows`` evenly spaced steps of a long curve, always with its first and last."""
+    if len(steps) <= rows:
+        return steps
+    stride = -(-len(steps) // rows)
+    return sorted(set(steps[::stride]) | {steps[-1]})
 
 
 def _s_fuser_and_k(c: Ctx) -> list[str]:
@@ -516,13 +548,7 @@ def _findings_baseline(res: dict, m: dict, b: dict) -> list[str]:
                 "errors (higher mean error; see the per-joint table)."
                 if J(b, 'test', 'pck_torso@0.1') > J(m, 'test', 'pck_torso@0.1')
                 and J(b, 'test', 'mean_err_cm') > J(m, 'test', 'mean_err_cm') else "")
-             + f" Both were trained for a short schedule ({res['profile']['baseline_steps']} steps of batch "
-             f"{res['profile']['batch_size']} for the baseline, the same for SPMKD's stage 2)"
-             + (f"; mean training loss over the last 100 steps vs the 100 before: baseline "
-                f"{b['loss_trend']['previous']:.3f} -> {b['loss_trend']['last']:.3f}, SPMKD "
-                f"{m['loss_trend']['previous']:.4f} -> {m['loss_trend']['last']:.4f}"
-                if b.get("loss_trend") and m.get("loss_trend") else "")
-             + ", so this comparison describes a short CPU schedule, not converged models.")
+             + _schedule_finding(res, m, b))
     dm = J(m, "test", "pck_torso@0.2") - J(m, "unf_test", "pck_torso@0.2")
     db = J(b, "test", "pck_torso@0.2") - J(b, "unf_test", "pck_torso@0.2")
     L.append(f"- **Across mats** (no re-training): PCK@0.2 torso drops by {100 * dm:.1f} points for SPMKD and "
@@ -531,6 +557,22 @@ def _findings_baseline(res: dict, m: dict, b: dict) -> list[str]:
              + "; ".join(f"{nm}: {_top_confusion(r['splits']['unf_test']['posture']['confusion'])}"
                          for nm, r in (("SPMKD", m), ("baseline", b))) + ".")
     return L
+
+
+def _schedule_finding(res: dict, m: dict, b: dict) -> str:
+    """Whether the comparison is between converged models: how each run ended, and its training loss trend."""
+    trend = (f"; mean training loss over the last 100 steps vs the 100 before: baseline "
+             f"{b['loss_trend']['previous']:.3f} -> {b['loss_trend']['last']:.3f}, SPMKD "
+             f"{m['loss_trend']['previous']:.4f} -> {m['loss_trend']['last']:.4f}"
+             if b.get("loss_trend") and m.get("loss_trend") else "")
+    stage2, base = m.get("summary", {}).get("stage2"), b.get("summary")
+    if _converged(stage2) and _converged(base):
+        return (f" Both were trained to their validation plateau (SPMKD stage 2: step {stage2['steps']} of at most "
+                f"{stage2['max_steps']}; baseline: step {base['steps']} of at most {base['max_steps']}){trend}, so "
+                "this compares converged models at this data size.")
+    return (f" Both were trained for a short schedule ({res['profile']['baseline_steps']} steps of batch "
+            f"{res['profile']['batch_size']} for the baseline, the same for SPMKD's stage 2){trend}, so this "
+            "comparison describes a short CPU schedule, not converged models.")
 
 
 def _findings(res: dict) -> str:
@@ -567,11 +609,15 @@ def _findings(res: dict) -> str:
                  + ", ".join(pct(J(r, 'unf_test', 'pck_torso@0.2')) for _, r in ks) + ".")
     sd = m.get("curves", {}).get("stage2", {}).get("val", [{}])[-1].get("heatmap_sd")
     if sd is not None:
-        L.append(f"- **What the keypoints are.** After {res['profile']['stage2_steps']} stage-2 steps the heatmaps are "
-                 f"still broad (rms spread {sd:.2f} of the map per axis; a uniform map has 0.29) and most keypoints sit "
-                 "on the trunk (figure below): they encode the body's position, orientation and posture well enough for "
-                 "a linear head and the posture classifier, but they are not yet sharp part detectors. The paper trains "
-                 "far longer; this run is ~4 epochs on CPU.")
+        stage2 = m.get("summary", {}).get("stage2") or {}
+        steps = stage2.get("steps", res["profile"]["stage2_steps"])
+        epochs = f" ({stage2['epochs']:.0f} epochs)" if stage2.get("epochs") is not None else ""
+        ended = ", stopped at the validation plateau," if _converged(stage2) else ""
+        L.append(f"- **What the keypoints are.** After {steps} stage-2 steps{epochs}{ended} the heatmaps are "
+                 f"{'still ' if sd > 0.15 else ''}{'broad' if sd > 0.15 else 'compact'} (rms spread {sd:.2f} of the map "
+                 "per axis; a uniform map has 0.29; the heatmap figure below shows them): they encode the body's position, "
+                 "orientation and posture well enough for a linear head and the posture classifier, but not the "
+                 "limbs' ends (section 2b).")
     if b:
         ce, cb = m["complexity"]["encoder"], b["complexity"]["128"]
         L.append(f"- **Cost.** The encoder has {100 * ce['params'] / cb['params']:.2f} % of the baseline's parameters and "
