@@ -37,6 +37,9 @@ def test_export_manifest_onnx_and_golden(tmp_path):
         g = onnx.load(str(tmp_path / f)).graph
         assert [i.name for i in g.input] == ["pressure"] and [o.name for o in g.output] == outs
     golden = json.loads((tmp_path / "golden.json").read_text())
+    # the first sample carries the heatmaps (K x 64 x 64), the others only the smaller outputs
+    assert [sorted(g["outputs"]) for g in golden["samples"]] == [["heatmaps", "keypoints", "reconstruction"],
+                                                                ["keypoints", "reconstruction"]]
     s = golden["samples"][1]
     assert (s["input"]["height"], s["input"]["width"]) == (64, 32)
     raw = _f32(s["input"]["data_b64"], (64, 32))

@@ -58,15 +58,21 @@ def reference_outputs(model: EFD, raw: np.ndarray) -> dict[str, np.ndarray]:
     return {"model_input": x, "heatmaps": hm.numpy(), "keypoints": kp.numpy(), "reconstruction": rec.numpy()}
 
 
+# Heatmaps are K x 64 x 64 floats (2.8 MB of base64 per sample at K = 128): the first sample carries them,
+# the others check keypoints, reconstruction, joints and posture, so the committed golden file stays small.
+HEATMAP_SAMPLES = 1
+
+
 def golden_samples(model: EFD, maps: list[tuple[str, np.ndarray]], head: Optional[dict],
                    posture: Optional[dict] = None) -> dict[str, Any]:
     samples = []
-    for sid, raw in maps:
+    for i, (sid, raw) in enumerate(maps):
         raw = np.asarray(raw, dtype=np.float32)
         ref = reference_outputs(model, raw)
         h, w = raw.shape
         kp_norm = ref["keypoints"][0].astype(np.float64)
-        s = golden_sample(sid, raw, ref["model_input"], {k: ref[k] for k in ("heatmaps", "keypoints", "reconstruction")})
+        outputs = ("heatmaps", "keypoints", "reconstruction") if i < HEATMAP_SAMPLES else ("keypoints", "reconstruction")
+        s = golden_sample(sid, raw, ref["model_input"], {k: ref[k] for k in outputs})
         s["keypoints"] = keypoints_to_input_pixels(kp_norm, h, w).round(6).tolist()
         if head is not None:
             j = apply_linear_head(head, kp_norm[None])[0]
@@ -77,7 +83,7 @@ def golden_samples(model: EFD, maps: list[tuple[str, np.ndarray]], head: Optiona
     return {"samples": samples,
             "notes": "input: raw pressure values (float32 LE, row-major, height x width); model_input: after "
                      "bilinear resize to 256x256 and max normalisation; outputs: ONNX outputs of model.onnx "
-                     "(heatmaps, keypoints) and reconstruction.onnx (reconstruction); keypoints/joints: in the "
+                     "(heatmaps in the first sample only, keypoints) and reconstruction.onnx (reconstruction); keypoints/joints: in the "
                      "input's pixel (sensor-cell) coordinates, x = x_norm * width, y = y_norm * height; "
                      "posture: the manifest's posture head on the ONNX keypoints."}
 
