@@ -24,12 +24,13 @@ public sealed class ExampleFilesTests(DefaultModelsFactory factory) : IClassFixt
         return result;
     }
 
-    private static void AssertInside(JsonArray points, int width, int height)
+    /// <summary>Every point lies on the input, or within <paramref name="margin"/> (a share of its size) of its edges.</summary>
+    private static void AssertInside(JsonArray points, int width, int height, double margin = 0)
     {
         foreach (var p in points)
         {
-            Assert.InRange(p!["x"]!.GetValue<double>(), 0, width);
-            Assert.InRange(p["y"]!.GetValue<double>(), 0, height);
+            Assert.InRange(p!["x"]!.GetValue<double>(), -margin * width, (1 + margin) * width);
+            Assert.InRange(p["y"]!.GetValue<double>(), -margin * height, (1 + margin) * height);
         }
     }
 
@@ -42,7 +43,9 @@ public sealed class ExampleFilesTests(DefaultModelsFactory factory) : IClassFixt
         var result = await Post("/v1/models/spmkd/predict" + query, file, mediaType);
         Assert.Equal((84, 192), (result["width"]!.GetValue<int>(), result["height"]!.GetValue<int>()));
         AssertInside(result["keypoints"]!.AsArray(), 84, 192);
-        AssertInside(result["joints"]!.AsArray(), 84, 192);
+        // The joints are a linear read-out of the keypoints and may fall past the mat's edge (a wrist is
+        // typically 20-30 cm off, docs/results/spmkd-paper.md), so they are checked for the mat's pixel frame, not clamped.
+        AssertInside(result["joints"]!.AsArray(), 84, 192, margin: 0.25);
         // slp-test-0000 lies on the left side (the simulator's label); the default model's posture head says so.
         Assert.Equal("left_side", result["posture"]!["label"]!.GetValue<string>());
     }
