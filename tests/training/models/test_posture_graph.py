@@ -31,14 +31,18 @@ def test_graph_classifier_learns_shape_and_ignores_translation():
     assert np.array_equal(clf.predict(test_kp), clf.predict(test_kp + 10.0))
 
 
-def test_protocol_report_gives_the_spread_over_seeds(tmp_path):
+def test_protocol_report_gives_the_spread_over_seeds_for_each_label_set(tmp_path):
     from keypoint_trainer.experiments.spmkd.posture_protocol import CLASSIFIERS, write_report
 
     cm = [[1, 0, 0, 0]] * 4
-    rows = [{"classifier": name, "seed": s, "test": {"accuracy": 0.9 + 0.01 * s, "confusion": cm},
-             "unf_test": {"accuracy": 0.8, "confusion": cm}} for name in CLASSIFIERS for s in (0, 1)]
-    res = {"model": "spmkd/2", "keypoints": 16, "labelled_maps": 400, "held_out_maps": {"test": 480, "unf_test": 480},
+    rows = [{"classifier": name, "labels": labels, "seed": s, "test": {"accuracy": 0.9 + 0.01 * s, "confusion": cm},
+             "unf_test": {"accuracy": unf, "confusion": cm}}
+            for labels, unf in (("SLP-like mat", 0.8), ("both mats", 0.95)) for name in CLASSIFIERS for s in (0, 1)]
+    res = {"model": "spmkd/3", "keypoints": 128, "labelled_maps": {"SLP-like mat": 400, "both mats": 500},
+           "served_labels": "both mats", "held_out_maps": {"test": 480, "unf_test": 480},
            "rows": rows, "wall_s": 1.0, "machine": {"cpu": "test"}}
     text = write_report(res, tmp_path / "p.md", "cmd").read_text()
-    assert "90.5 % (90.0–91.0, 2 seeds)" in text and "80.0 % (80.0–80.0, 2 seeds)" in text
+    assert "90.5 % (90.0–91.0, 2 seeds) | 80.0 % (80.0–80.0, 2 seeds)" in text
+    assert "| both mats | 90.5 % (90.0–91.0, 2 seeds) | 95.0 % (95.0–95.0, 2 seeds) |" in text
+    assert "both mats: 500 maps" in text and "served head was fitted on the both mats set" in text
     assert (tmp_path / "p.json").is_file()

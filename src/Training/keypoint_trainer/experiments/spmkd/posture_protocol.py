@@ -5,7 +5,10 @@ mats. Several seeds per classifier, so the spread is visible.
 ``python3 -m keypoint_trainer spmkd posture-protocol --profile full --from models/spmkd/2 --report docs/results/spmkd-posture.md``
 
 The keypoints are the served model's (model.onnx through :mod:`.onnx_eval`, checked against its golden
-samples first), on the same labelled maps as the served posture head (:mod:`.attach_posture`).
+samples first), on the same labelled maps as the served posture head (:mod:`.attach_posture`). A model
+whose served head also saw the unfamiliar mat's labelled maps (manifest metric
+``posture_classifier_mats = "both"``) is judged with both label sets: the SLP-like mat's alone, and
+with the unfamiliar mat's beside them, as served.
 """
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ from ...models.posture_graph import GraphPostureClassifier
 from .attach_posture import check_against_golden, onnx_keypoints
 from .onnx_eval import OnnxGraph
 
-CLASSIFIERS = {"MLP (served head)": PostureClassifier, "graph network (GCN, k-NN graph)": GraphPostureClassifier}
+CLASSIFIERS = {"MLP (the served head's kind)": PostureClassifier, "graph network (GCN, k-NN graph)": GraphPostureClassifier}
 SPLITS = {"test": "SLP-like mat", "unf_test": "unfamiliar mat"}
 
 
@@ -42,44 +45,57 @@ def compare(src: Path, *, profile: str, data_root: Path, seeds=(0, 1, 2), log: C
     paths = build_datasets(data_root, spec, log=log)
     train, _ = load_dataset(paths["train"])
     idx = np.sort(np.random.default_rng(7).permutation(len(train["pressure"]))[:spec.posture_labelled])
-    kp_train = onnx_keypoints(graph, train["pressure"][idx])
+    label_sets = {"SLP-like mat": (onnx_keypoints(graph, train["pressure"][idx]), train["posture"][idx])}
+    if manifest.get("metrics", {}).get("posture_classifier_mats") == "both":
+        unf, _ = load_dataset(paths["unf_labelled"])
+        kp, y = label_sets["SLP-like mat"]
+        label_sets["both mats"] = (np.concatenate([kp, onnx_keypoints(graph, unf["pressure"])]),
+                                   np.concatenate([y, unf["posture"]]))
     held_out = {s: load_dataset(paths[s])[0] for s in SPLITS}
     kps = {s: onnx_keypoints(graph, d["pressure"]) for s, d in held_out.items()}
     rows = []
-    for name, cls in CLASSIFIERS.items():
-        for seed in seeds:
-            clf = cls(seed=seed).fit(kp_train, train["posture"][idx])
-            row = {"classifier": name, "seed": seed}
-            for s, d in held_out.items():
-                row[s] = posture_metrics(clf.predict(kps[s]), d["posture"])
-            rows.append(row)
-            log(f"{name} seed {seed}: " + ", ".join(f"{s} {row[s]['accuracy']:.4f}" for s in SPLITS))
-    return {"model": f"{manifest['name']}/{manifest['version']}", "keypoints": int(kp_train.shape[1]),
-            "labelled_maps": int(len(idx)), "held_out_maps": {s: int(len(d["posture"])) for s, d in held_out.items()},
+    for labels, (kp_train, y_train) in label_sets.items():
+        for name, cls in CLASSIFIERS.items():
+            for seed in seeds:
+                clf = cls(seed=seed).fit(kp_train, y_train)
+                row = {"classifier": name, "labels": labels, "seed": seed}
+                for s, d in held_out.items():
+                    row[s] = posture_metrics(clf.predict(kps[s]), d["posture"])
+                rows.append(row)
+                log(f"{name}, {labels} labels, seed {seed}: " + ", ".join(f"{s} {row[s]['accuracy']:.4f}" for s in SPLITS))
+    return {"model": f"{manifest['name']}/{manifest['version']}", "keypoints": int(kps["test"].shape[1]),
+            "labelled_maps": {k: int(len(y)) for k, (_, y) in label_sets.items()},
+            "served_labels": "both mats" if "both mats" in label_sets else "SLP-like mat",
+            "held_out_maps": {s: int(len(d["posture"])) for s, d in held_out.items()},
             "rows": rows, "wall_s": round(time.monotonic() - t0, 1), "machine": machine_info()}
 
 
 def write_report(res: dict[str, Any], path: Path, command: str) -> Path:
+    labelled = res["labelled_maps"] if isinstance(res["labelled_maps"], dict) else {"SLP-like mat": res["labelled_maps"]}
     L = ["# SPMKD posture protocol: graph network vs MLP", "",
          f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `{command}` "
          f"({res['wall_s']} s on {res['machine'].get('cpu')}). Keypoints: the {res['keypoints']} keypoints of the "
-         f"published `{res['model']}` (its model.onnx); classifiers fitted on {res['labelled_maps']} labelled training "
-         f"maps, judged on held-out people ({', '.join(f'{n} {SPLITS[s]}' for s, n in res['held_out_maps'].items())} "
+         f"published `{res['model']}` (its model.onnx); classifiers fitted on the keypoints of labelled training maps ("
+         + "; ".join(f"{k}: {n} maps" for k, n in labelled.items())
+         + f"; the served head was fitted on the {res.get('served_labels', 'SLP-like mat')} set), judged on held-out people ("
+         f"{', '.join(f'{n} {SPLITS[s]}' for s, n in res['held_out_maps'].items())} "
          "maps). Method: models/posture_graph.py (graph network), models/posture.py (MLP).", "",
-         "| classifier | " + " | ".join(f"{v}: accuracy (mean, min–max over seeds)" for v in SPLITS.values()) + " |",
-         "|---|" + "---|" * len(SPLITS)]
-    for name in CLASSIFIERS:
-        rs = [r for r in res["rows"] if r["classifier"] == name]
-        cells = []
-        for s in SPLITS:
-            acc = np.array([r[s]["accuracy"] for r in rs]) * 100
-            cells.append(f"{acc.mean():.1f} % ({acc.min():.1f}–{acc.max():.1f}, {len(acc)} seeds)")
-        L.append(f"| {name} | " + " | ".join(cells) + " |")
+         "| classifier | labelled maps of | " + " | ".join(f"{v}: accuracy (mean, min–max over seeds)" for v in SPLITS.values()) + " |",
+         "|---|---|" + "---|" * len(SPLITS)]
+    for labels in labelled:
+        for name in CLASSIFIERS:
+            rs = [r for r in res["rows"] if r["classifier"] == name and r.get("labels", "SLP-like mat") == labels]
+            cells = []
+            for s in SPLITS:
+                acc = np.array([r[s]["accuracy"] for r in rs]) * 100
+                cells.append(f"{acc.mean():.1f} % ({acc.min():.1f}–{acc.max():.1f}, {len(acc)} seeds)")
+            L.append(f"| {name} | {labels} | " + " | ".join(cells) + " |")
     L += ["", "Confusion on the unfamiliar mat (rows: truth, columns: predicted; seed 0), in the order "
           f"{', '.join(POSTURE_CLASSES)}:", ""]
-    for name in CLASSIFIERS:
-        r0 = next(r for r in res["rows"] if r["classifier"] == name)
-        L.append(f"* {name}: {r0['unf_test']['confusion']}")
+    for labels in labelled:
+        for name in CLASSIFIERS:
+            r0 = next(r for r in res["rows"] if r["classifier"] == name and r.get("labels", "SLP-like mat") == labels)
+            L.append(f"* {name}, {labels} labels: {r0['unf_test']['confusion']}")
     L.append("")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
