@@ -16,6 +16,9 @@ def test_quick_run_trains_evaluates_exports_and_reports(tmp_path):
     main_run = res["runs"]["main"]
     assert set(res["runs"]) == {"main", "baseline"}
     assert [p["stage2_step"] for p in main_run["probes"]] == [3]
+    probe = main_run["probes"][0]  # the non-linear read-out beside the linear head
+    assert {"joints_mean_error_cm_mlp_labelled", "joints_mean_error_cm_mlp_all_labels",
+            "joints_fit_error_cm_mlp_all_labels"} <= set(probe) and len(probe["per_joint_error_cm_mlp_all_labels"]) == 14
     cap = main_run["head_capacity"]
     assert cap["all_labels"] == 48 and len(cap["per_joint_error_cm_all_labels"]) == 14
     refit = main_run["splits"]["unf_test_refit"]

@@ -5,7 +5,8 @@ The plateau rule watches reconstruction; the goals are about joints and posture.
 run's current checkpoint (``stage2/last.pth``), fits the linear joint head on the labelled training
 maps and the posture MLP exactly as the report does (pipeline.py), scores the held-out people of
 both mats and appends one row to ``<run>/probe.jsonl``; beside it the same head given every
-training label (:func:`head_capacity`). Probes taken along a run are the curve of joint error
+training label (:func:`head_capacity`) and a non-linear (MLP) read-out given the 100 labels and all of
+them (:func:`readout_capacity`). Probes taken along a run are the curve of joint error
 against stage-2 steps; each costs one inference over ~3,400 maps (a few minutes on a core).
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ import torch
 from ...data.pressure.splits import DataSpec, joints_to_norm, mat_pitch_cm, mat_shape, norm_to_cells
 from ...metrics.joints import joint_metrics
 from ...models.joint_head import apply_linear_head, fit_linear_head
+from ...models.joint_readout import MLPJointReadout
 
 
 def probe(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, log=print) -> dict[str, Any]:
@@ -46,10 +48,13 @@ def probe(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, log=print)
     row.update({"joints_mean_error_cm_unfamiliar_refit": refit["joints"]["mean_err_cm"],
                 "posture_accuracy_unfamiliar_refit": refit["posture"]["accuracy"]})
     row.update(head_capacity(kp, e["data"], e["info"]))
+    row.update(readout_capacity(kp, e["data"], e["info"], e["labelled"]))
     append_row(run_dir, row, t0)
     log(f"[probe] stage-2 step {step}: joints {row['joints_mean_error_cm']:.1f} cm (unfamiliar "
         f"{row['joints_mean_error_cm_unfamiliar']:.1f}; head on all {row['all_labels']} labels "
-        f"{row['joints_mean_error_cm_all_labels']:.1f}, its fit {row['joints_fit_error_cm_all_labels']:.1f}), PCK@0.2 torso {row['joints_pck_torso@0.2']:.3f}, posture "
+        f"{row['joints_mean_error_cm_all_labels']:.1f}, its fit {row['joints_fit_error_cm_all_labels']:.1f}; MLP read-out "
+        f"{row['joints_mean_error_cm_mlp_labelled']:.1f} with {row['labelled']} labels, {row['joints_mean_error_cm_mlp_all_labels']:.1f} "
+        f"with all, its fit {row['joints_fit_error_cm_mlp_all_labels']:.1f}), PCK@0.2 torso {row['joints_pck_torso@0.2']:.3f}, posture "
         f"{row['posture_accuracy']:.3f} / {row['posture_accuracy_unfamiliar']:.3f} (with the unfamiliar mat's labels "
         f"{row['posture_accuracy_unfamiliar_refit']:.3f}), L2 {row['test_l2']:.5f} "
         f"({row['probe_s']} s)")
@@ -113,6 +118,28 @@ def head_capacity(kp: dict[str, np.ndarray], data: dict[str, dict], info: dict[s
     return {"all_labels": int(len(kp["train"])), "joints_mean_error_cm_all_labels": err["test"]["mean_err_cm"],
             "joints_fit_error_cm_all_labels": err["train"]["mean_err_cm"],
             "per_joint_error_cm_all_labels": [round(v, 2) for v in err["test"]["per_joint_err_cm"]]}
+
+
+def readout_capacity(kp: dict[str, np.ndarray], data: dict[str, dict], info: dict[str, dict],
+                     labelled: np.ndarray) -> dict[str, Any]:
+    """A non-linear read-out (models/joint_readout.py) instead of the linear head, given the labelled
+    subset and every training label: whether the keypoints carry the joints when the map may bend,
+    i.e. whether the linear head's floor is the head's or the keypoints'."""
+    rows, cols = mat_shape(info["train"])
+    target = joints_to_norm(data["train"]["joints"], rows, cols)
+    out: dict[str, Any] = {}
+    for name, idx in (("labelled", np.asarray(labelled)), ("all_labels", np.arange(len(kp["train"])))):
+        mlp = MLPJointReadout(seed=0).fit(kp["train"][idx], target[idx])
+        for split, key in (("test", "mean"), ("train", "fit")):
+            if split == "train" and name == "labelled":
+                continue
+            r, c = mat_shape(info[split])
+            pred = norm_to_cells(mlp.predict(kp[split]), r, c)
+            m = joint_metrics(pred, data[split]["joints"], mat_pitch_cm(info[split]))
+            out[f"joints_{key}_error_cm_mlp_{name}"] = m["mean_err_cm"]
+            if split == "test":
+                out[f"per_joint_error_cm_mlp_{name}"] = [round(v, 2) for v in m["per_joint_err_cm"]]
+    return out
 
 
 def read_probes(run_dir: Path) -> list[dict[str, Any]]:
