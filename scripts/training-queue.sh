@@ -6,8 +6,8 @@
 # (--wait: if another training is running, start when it has ended instead of refusing.)
 # Progress: runs/queue.log (one line per step) and the step's own log named below.
 #   1. SPMKD at the paper's design (K = 128) and the supervised baseline, each to its plateau
-#      (configs/spmkd/paper.toml; runs/spmkd_paper.log), then its evaluation and report, not published
-#      (compare with spmkd/2 first: docs/results/convergence.md)
+#      (configs/spmkd/paper.toml; runs/spmkd_paper.log), then its evaluation and report; done and
+#      published as spmkd/3 (docs/results/convergence.md), so a queue run skips it
 #   2. multi with head votes (configs/multi/geo.toml; runs/multi_geo.log; report docs/results/klpnet-geo.md)
 #   3. multi with head votes trained to its validation plateau (configs/multi/converge.toml;
 #      runs/multi_converge.log; report docs/results/klpnet-converge.md), not published
