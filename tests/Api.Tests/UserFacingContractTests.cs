@@ -101,3 +101,27 @@ public sealed class SwaggerDescribesTheStoreTests : IDisposable
         Assert.Equal(["1", "7"], model["available_versions"]!.AsArray().Select(v => v!.GetValue<string>()));
     }
 }
+
+/// <summary>ModelStore:Pinned serves a named version instead of the newest and says so.</summary>
+public sealed class PinnedVersionTests : IDisposable
+{
+    private readonly ApiFactory _factory = new(["heatmap", "regression"], new Dictionary<string, string?> { ["ModelStore:Pinned:heatmap"] = "1" });
+
+    public PinnedVersionTests() => _factory.CopyFixture("heatmap", "7"); // newer, but not pinned
+
+    public void Dispose() => _factory.Dispose();
+
+    [Fact]
+    public async Task The_pinned_version_answers_and_the_catalogue_names_the_pin()
+    {
+        var client = _factory.CreateClient();
+        var model = await client.GetFromJsonAsync<JsonObject>("/v1/models/heatmap");
+        Assert.Equal(("1", "1"), (model!["version"]!.GetValue<string>(), model["pinned_version"]!.GetValue<string>()));
+        Assert.Equal(["1", "7"], model["available_versions"]!.AsArray().Select(v => v!.GetValue<string>()));
+        var response = await client.PostAsync("/v1/models/heatmap/predict", TestInputs.Content(TestInputs.Png(16, 16), "image/png"));
+        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("1", answer["version"]!.GetValue<string>());
+        var regression = await client.GetFromJsonAsync<JsonObject>("/v1/models/regression");
+        Assert.False(regression!.ContainsKey("pinned_version"));
+    }
+}

@@ -38,6 +38,8 @@ public sealed record ModelInfo
     /// <summary>Why a requested GPU provider was not used, if it was not.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ProviderFallbackReason { get; init; }
     public DateTimeOffset? LoadedAt { get; init; }
+    /// <summary>The version ModelStore:Pinned names (served instead of the newest), if any.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? PinnedVersion { get; init; }
     /// <summary>Why the newest version failed to load, if it did.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Error { get; init; }
 
@@ -65,6 +67,7 @@ public sealed record ModelInfo
             ExecutionProvider = s.ExecutionProvider,
             ProviderFallbackReason = s.ProviderFallbackReason,
             LoadedAt = s.LoadedAt,
+            PinnedVersion = s.PinnedVersion,
             Error = s.Error,
         };
     }

@@ -13,6 +13,8 @@ public sealed record ModelStatus
     public required IReadOnlyList<string> AvailableVersions { get; init; }
     /// <summary>The version being served, if any (it can be older than the newest when the newest failed).</summary>
     public string? ServingVersion { get; init; }
+    /// <summary>The version ModelStore:Pinned names for this model, if any (served instead of the newest).</summary>
+    public string? PinnedVersion { get; init; }
     public ModelManifest? Manifest { get; init; }
     public string? ExecutionProvider { get; init; }
     public string? ProviderFallbackReason { get; init; }

@@ -76,16 +76,18 @@ public sealed class ModelStore : IDisposable
         while (true)
         {
             var model = Volatile.Read(ref entry.Current);
-            if (model is null) { status = entry.ToStatus(IsOptional(name)); return null; }
+            if (model is null) { status = StatusOf(entry); return null; }
             if (model.TryAddReference()) return new ModelLease(model);
             // Lost a race with a swap that released this version: read the new one.
         }
     }
 
     public IReadOnlyList<ModelStatus> GetStatuses() =>
-        _entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => e.ToStatus(IsOptional(e.Name))).ToList();
+        _entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal).Select(StatusOf).ToList();
 
-    public ModelStatus? GetStatus(string name) => _entries.TryGetValue(name, out var e) ? e.ToStatus(IsOptional(name)) : null;
+    public ModelStatus? GetStatus(string name) => _entries.TryGetValue(name, out var e) ? StatusOf(e) : null;
+
+    private ModelStatus StatusOf(Entry entry) => entry.ToStatus(IsOptional(entry.Name), Options.Pinned.GetValueOrDefault(entry.Name));
 
     /// <summary>Ready when every model that is not optional is serving.</summary>
     public bool IsReady => _entries.Values.All(e => IsOptional(e.Name) || Volatile.Read(ref e.Current) is not null);
@@ -105,7 +107,7 @@ public sealed class ModelStore : IDisposable
         });
     }
 
-    /// <summary>Scans the store and loads every model whose newest version is not the one being served.</summary>
+    /// <summary>Scans the store and loads every model whose newest (or pinned) version is not the one being served.</summary>
     public void Rescan()
     {
         _scanLock.Wait();
@@ -132,7 +134,14 @@ public sealed class ModelStore : IDisposable
                 : $"no versions under {modelDirectory}";
             return;
         }
-        var newest = versions[^1];
+        var pinned = Options.Pinned.GetValueOrDefault(entry.Name);
+        if (pinned is not null && !versions.Contains(pinned))
+        {
+            entry.Error = $"pinned version {pinned} (ModelStore:Pinned:{entry.Name}) is not under {modelDirectory} (available: {string.Join(", ", versions)})"
+                          + (entry.Current is { } serving ? $"; still serving version {serving.Manifest.Version}" : "");
+            return;
+        }
+        var newest = pinned ?? versions[^1];
         var versionDirectory = Path.Combine(modelDirectory, newest);
         if (entry.Current?.Manifest.Version == newest)
         {
@@ -250,7 +259,7 @@ public sealed class ModelStore : IDisposable
         public string? FailedSignature;
         public IReadOnlyList<string> AvailableVersions = [];
 
-        public ModelStatus ToStatus(bool optional)
+        public ModelStatus ToStatus(bool optional, string? pinned)
         {
             var current = Volatile.Read(ref Current);
             var state = current is not null ? ModelLoadState.Loaded
@@ -264,6 +273,7 @@ public sealed class ModelStore : IDisposable
                 Optional = optional,
                 AvailableVersions = AvailableVersions,
                 ServingVersion = current?.Manifest.Version,
+                PinnedVersion = pinned,
                 Manifest = current?.Manifest,
                 ExecutionProvider = current?.Session.ExecutionProvider,
                 ProviderFallbackReason = current?.Session.ProviderFallbackReason,

@@ -13,6 +13,12 @@ public sealed class ModelStoreOptions
     public List<string> Expected { get; set; } = [];
     /// <summary>Models that may be missing or broken without making the service unready.</summary>
     public List<string> Optional { get; set; } = [];
+    /// <summary>
+    /// Versions to serve instead of the newest, by model name ("ModelStore:Pinned:spmkd": "2"): a rollback
+    /// without deleting the newer version, or a version chosen for its speed. A pinned version missing from the
+    /// store is reported in the model's status and the version being served (if any) keeps serving.
+    /// </summary>
+    public Dictionary<string, string> Pinned { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Watch the store and hot-reload new versions.</summary>
     public bool Watch { get; set; } = true;
     /// <summary>Rescan interval, a safety net beside the file-system watcher.</summary>

@@ -28,6 +28,33 @@ public class ModelStoreTests
     }
 
     [Fact]
+    public void A_pinned_version_is_served_instead_of_the_newest_and_a_missing_pin_keeps_serving()
+    {
+        using var temp = new TempStore("heatmap");
+        temp.CopyVersion("heatmap", "1", "2");
+        temp.CopyVersion("heatmap", "1", "3");
+        var options = new ModelStoreOptions { Expected = [], Watch = false, Pinned = new() { ["heatmap"] = "2" } };
+        using (var store = temp.Open(options))
+        {
+            store.Start();
+            var status = store.GetStatus("heatmap")!;
+            Assert.Equal(("2", "2", null), (status.ServingVersion, status.PinnedVersion, status.Error));
+            store.Rescan(); // a rescan does not move it to the newest
+            Assert.Equal("2", store.GetStatus("heatmap")!.ServingVersion);
+        }
+        options.Pinned["heatmap"] = "7";
+        using (var store = temp.Open(options))
+        {
+            store.Start();
+            var status = store.GetStatus("heatmap")!;
+            Assert.Equal(ModelLoadState.Failed, status.State);
+            Assert.Contains("pinned version 7", status.Error);
+            Assert.Contains("available: 1, 2, 3", status.Error);
+            Assert.False(store.IsReady);
+        }
+    }
+
+    [Fact]
     public void A_broken_model_is_reported_and_does_not_stop_the_others()
     {
         using var temp = new TempStore("regression");
