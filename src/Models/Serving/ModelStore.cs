@@ -141,20 +141,20 @@ public sealed class ModelStore : IDisposable
                           + (entry.Current is { } serving ? $"; still serving version {serving.Manifest.Version}" : "");
             return;
         }
-        var newest = pinned ?? versions[^1];
-        var versionDirectory = Path.Combine(modelDirectory, newest);
-        if (entry.Current?.Manifest.Version == newest)
+        var target = pinned ?? versions[^1]; // the newest unless pinned
+        var versionDirectory = Path.Combine(modelDirectory, target);
+        if (entry.Current?.Manifest.Version == target)
         {
-            entry.Error = null; // the served version is the newest on disk again (e.g. a deleted directory restored)
+            entry.Error = null; // the served version is the one to serve again (e.g. a deleted directory restored)
             return;
         }
         var signature = Signature(versionDirectory);
-        if (entry.FailedVersion == newest && entry.FailedSignature == signature) return; // unchanged since it failed
+        if (entry.FailedVersion == target && entry.FailedSignature == signature) return; // unchanged since it failed
 
         entry.Loading = true;
         try
         {
-            var loaded = Load(entry.Name, newest, versionDirectory);
+            var loaded = Load(entry.Name, target, versionDirectory);
             Metrics.RecordLoad(entry.Name, success: true);
             var previous = Interlocked.Exchange(ref entry.Current, loaded);
             entry.Error = null;
@@ -162,7 +162,7 @@ public sealed class ModelStore : IDisposable
             previous?.Retire();
             _logger.LogInformation(
                 "Model {Model} version {Version} ({Task}) loaded on {Provider}{Swap}",
-                entry.Name, newest, loaded.Manifest.Task, loaded.Session.ExecutionProvider,
+                entry.Name, target, loaded.Manifest.Task, loaded.Session.ExecutionProvider,
                 previous is null ? "" : $", replacing version {previous.Manifest.Version}");
             // One warning per process, not one per model: the cause (a missing CUDA library) is the same for all.
             if (loaded.Session.ProviderFallbackReason is { } reason && Interlocked.Exchange(ref _fallbackWarned, 1) == 0)
@@ -172,10 +172,10 @@ public sealed class ModelStore : IDisposable
         catch (Exception e) when (e is ManifestException or OnnxRuntimeException or OnnxProviderUnavailableException or IOException or UnauthorizedAccessException or InvalidDataException)
         {
             Metrics.RecordLoad(entry.Name, success: false);
-            entry.Error = $"version {newest}: {e.Message}";
-            entry.FailedVersion = newest;
+            entry.Error = $"version {target}: {e.Message}";
+            entry.FailedVersion = target;
             entry.FailedSignature = signature;
-            _logger.LogError("Model {Model} version {Version} failed to load: {Reason}{Serving}", entry.Name, newest, e.Message,
+            _logger.LogError("Model {Model} version {Version} failed to load: {Reason}{Serving}", entry.Name, target, e.Message,
                 entry.Current is { } current ? $"; still serving version {current.Manifest.Version}" : "");
         }
         finally { entry.Loading = false; }

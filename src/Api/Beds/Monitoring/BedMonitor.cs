@@ -149,8 +149,7 @@ public static class BedMonitor
         if (AlertDue(stored, options, nowMs))
         {
             var at = BedClock(stored, nowMs);
-            var raised = Raised(at, stored.Posture!, stored.PostureSinceMs!.Value, Limit(stored, options));
-            events.Add(raised with { Data = new Dictionary<string, object?>(raised.Data) { ["last_frame_at"] = Times.Format(stored.LastFrameMs) } });
+            events.Add(Raised(at, stored.Posture!, stored.PostureSinceMs!.Value, Limit(stored, options), stored.LastFrameMs));
             next = next with { AlertActive = true, AlertRaisedMs = at };
         }
         return events.Count == 0 ? null : new BedChange(next, events);
@@ -170,12 +169,17 @@ public static class BedMonitor
 
     private static bool Overdue(long t, long since, double limitMinutes) => t - since > limitMinutes * 60_000;
 
-    private static EventDraft Raised(long t, string posture, long since, double limitMinutes) =>
-        new(BedEventTypes.AlertRaised, t, new Dictionary<string, object?>
+    /// <summary>An alert_raised event; the bed watch names the last frame it assumed the posture held from.</summary>
+    private static EventDraft Raised(long t, string posture, long since, double limitMinutes, long? lastFrameMs = null)
+    {
+        var data = new Dictionary<string, object?>
         {
             ["posture"] = posture, ["posture_since"] = Times.Format(since), ["limit_minutes"] = limitMinutes,
             ["due_at"] = Times.Format(since + (long)(limitMinutes * 60_000)), ["time_in_posture_seconds"] = (t - since) / 1000.0,
-        });
+        };
+        if (lastFrameMs is not null) data["last_frame_at"] = Times.Format(lastFrameMs);
+        return new(BedEventTypes.AlertRaised, t, data);
+    }
 
     private static (IReadOnlyList<SmoothedJoint>, JointFilterState) Smooth(FrameObservation frame, JointFilterState? filter, long? lastMs, BedOptions o)
     {

@@ -84,7 +84,7 @@ def write_report(res: dict[str, Any], path: Path, command: str) -> Path:
          "|---|---|" + "---|" * len(SPLITS)]
     for labels in labelled:
         for name in CLASSIFIERS:
-            rs = [r for r in res["rows"] if r["classifier"] == name and r.get("labels", "SLP-like mat") == labels]
+            rs = _rows(res, name, labels)
             cells = []
             for s in SPLITS:
                 acc = np.array([r[s]["accuracy"] for r in rs]) * 100
@@ -94,7 +94,7 @@ def write_report(res: dict[str, Any], path: Path, command: str) -> Path:
           f"{', '.join(POSTURE_CLASSES)}:", ""]
     for labels in labelled:
         for name in CLASSIFIERS:
-            r0 = next(r for r in res["rows"] if r["classifier"] == name and r.get("labels", "SLP-like mat") == labels)
+            r0 = _rows(res, name, labels)[0]
             L.append(f"* {name}, {labels} labels: {r0['unf_test']['confusion']}")
     L.append("")
     path = Path(path)
@@ -102,3 +102,8 @@ def write_report(res: dict[str, Any], path: Path, command: str) -> Path:
     path.write_text("\n".join(L), encoding="utf-8")
     write_json(path.with_suffix(".json"), res)
     return path
+
+
+def _rows(res: dict[str, Any], classifier: str, labels: str) -> list[dict[str, Any]]:
+    """One classifier's rows (its seeds) under one label set; rows of older results have no label set: the SLP one."""
+    return [r for r in res["rows"] if r["classifier"] == classifier and r.get("labels", "SLP-like mat") == labels]

@@ -107,14 +107,9 @@ def head_capacity(kp: dict[str, np.ndarray], data: dict[str, dict], info: dict[s
     """The linear head given every training label instead of the 100: its error on the training maps
     themselves (how well the keypoints encode the joints linearly at all) and on the held-out people
     (what more labels alone would buy). Separates a label shortage from a representation limit."""
-    pitch = {s: mat_pitch_cm(info[s]) for s in ("train", "test")}
     rows, cols = mat_shape(info["train"])
     head = fit_linear_head(kp["train"], joints_to_norm(data["train"]["joints"], rows, cols), seed=0)
-    err = {}
-    for split in ("train", "test"):
-        r, c = mat_shape(info[split])
-        pred = norm_to_cells(apply_linear_head(head, kp[split]), r, c)
-        err[split] = joint_metrics(pred, data[split]["joints"], pitch[split])
+    err = {s: _joint_error(lambda k: apply_linear_head(head, k), s, kp, data, info) for s in ("train", "test")}
     return {"all_labels": int(len(kp["train"])), "joints_mean_error_cm_all_labels": err["test"]["mean_err_cm"],
             "joints_fit_error_cm_all_labels": err["train"]["mean_err_cm"],
             "per_joint_error_cm_all_labels": [round(v, 2) for v in err["test"]["per_joint_err_cm"]]}
@@ -130,16 +125,20 @@ def readout_capacity(kp: dict[str, np.ndarray], data: dict[str, dict], info: dic
     out: dict[str, Any] = {}
     for name, idx in (("labelled", np.asarray(labelled)), ("all_labels", np.arange(len(kp["train"])))):
         mlp = MLPJointReadout(seed=0).fit(kp["train"][idx], target[idx])
-        for split, key in (("test", "mean"), ("train", "fit")):
-            if split == "train" and name == "labelled":
-                continue
-            r, c = mat_shape(info[split])
-            pred = norm_to_cells(mlp.predict(kp[split]), r, c)
-            m = joint_metrics(pred, data[split]["joints"], mat_pitch_cm(info[split]))
-            out[f"joints_{key}_error_cm_mlp_{name}"] = m["mean_err_cm"]
-            if split == "test":
-                out[f"per_joint_error_cm_mlp_{name}"] = [round(v, 2) for v in m["per_joint_err_cm"]]
+        test = _joint_error(mlp.predict, "test", kp, data, info)
+        out[f"joints_mean_error_cm_mlp_{name}"] = test["mean_err_cm"]
+        out[f"per_joint_error_cm_mlp_{name}"] = [round(v, 2) for v in test["per_joint_err_cm"]]
+    # the loop's last read-out is the one given every label: its error on its own training maps
+    out["joints_fit_error_cm_mlp_all_labels"] = _joint_error(mlp.predict, "train", kp, data, info)["mean_err_cm"]
     return out
+
+
+def _joint_error(predict_norm, split: str, kp: dict[str, np.ndarray], data: dict[str, dict],
+                 info: dict[str, dict]) -> dict[str, Any]:
+    """Joint metrics of a read-out (normalised keypoints -> normalised joints) on one split, in cm."""
+    r, c = mat_shape(info[split])
+    pred = norm_to_cells(predict_norm(kp[split]), r, c)
+    return joint_metrics(pred, data[split]["joints"], mat_pitch_cm(info[split]))
 
 
 def read_probes(run_dir: Path) -> list[dict[str, Any]]:

@@ -180,7 +180,7 @@ def _s_data(c: Ctx) -> list[str]:
       f"(L2), beta = {p['beta']} (1 - SSIM). Adam (stage 1 lr {p.get('lr1')}, stage 2 lr {p.get('lr2')}), "
       + ("warm-up, then a constant rate dropped x0.1 at each plateau" if most else "warm-up + cosine decay") + ", seed 0.")
     a("")
-    if p.get("plateau_patience"):
+    if most:
         a(f"Runs stop at their validation plateau: learning rate x0.1 after {p['plateau_patience']} evaluations (every "
           f"{p['eval_every']} steps) without a 1 % gain, stop at the next plateau after {p['plateau_drops']} drops. How each run ended:")
         a("")

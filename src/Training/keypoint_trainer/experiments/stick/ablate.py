@@ -50,6 +50,7 @@ def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log
     results.update({"epochs": int(a["epochs"]), "train_subset": int(a["train_subset"]),
                     "val": int(cfg["data"]["val"]), "test": int(cfg["data"]["test"]), "seed": cfg["run"]["seed"]})
     x, _, gt = load_split(cfg, "test")
+    rank_zero = environment_rank() == 0  # evaluation and results belong to rank 0
     t_all = time.monotonic()
     for i, name in enumerate(names):
         exp_dir = out / name
@@ -61,8 +62,8 @@ def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log
         log(f"ablate {i + 1}/{len(names)} {name} (elapsed {time.monotonic() - t_all:.0f}s)")
         tlog = train_experiment(cfg, name, out_dir=exp_dir, train_subset=int(a["train_subset"]),
                                 epochs=int(a["epochs"]), resume=True, log=log)
-        if environment_rank():
-            continue  # evaluation and results belong to rank 0
+        if not rank_zero:
+            continue
         metrics, _ = evaluate_experiment(cfg, name, x, gt, out_dir=exp_dir)
         entry = {"spec": tlog["spec"], "metrics": metrics,
                  "best_epoch": tlog["best_epoch"], "best_val_loss": tlog["best_val_loss"],
@@ -78,7 +79,7 @@ def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log
         for label, m in metrics.items():
             log(f"  {label}: PCK@0.05 bbox {m['pck_bbox']['0.05'] * 100:.1f}% AUC {m['auc_bbox']:.3f} "
                 f"mean err {m['mean_pixel_error']:.2f}px")
-    if environment_rank():
+    if not rank_zero:
         return results
     if res_path.is_file():
         results["experiments"] = {**json.loads(res_path.read_text()).get("experiments", {}),
