@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using KeypointService.Models.Processing;
+using KeypointService.Models.Processing.Grouping;
 
 namespace KeypointService.Models.Manifests;
 
@@ -69,6 +70,8 @@ public static class ManifestReader
             Require(vote.HeadType < k, $"grouping.head_vote.head_type {vote.HeadType} is beyond the {k} keypoints named");
             Require(g.OutputNames.Count(n => n == vote.Output) == 1, $"grouping.head_vote.output '{vote.Output}' is already another grouping output");
         }
+        if (m.Grouping is { Retype: not null })
+            Require(k <= FigureGrouping.MaxRetypeKeypoints, $"grouping.retype searches type assignments and allows at most {FigureGrouping.MaxRetypeKeypoints} keypoint types, not {k}");
         switch (m.Decoding.Method)
         {
             case DecodingMethod.Dark or DecodingMethod.Argmax:

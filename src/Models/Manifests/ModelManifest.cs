@@ -129,12 +129,25 @@ public sealed record GroupingSpec
     public IReadOnlyList<int[]>? CandidateLinks { get; init; }
     /// <summary>Geometric link term from the detections' head votes; null: link score = embedding score.</summary>
     public HeadVoteSpec? HeadVote { get; init; }
+    /// <summary>Detection types decided per figure in assembly; null: each detection keeps its most probable type.</summary>
+    public RetypeSpec? Retype { get; init; }
 
     /// <summary>The type pairs tried as links: <see cref="CandidateLinks"/>, else <paramref name="skeleton"/>.</summary>
     public IReadOnlyList<int[]> LinksOf(IReadOnlyList<int[]> skeleton) => CandidateLinks ?? skeleton;
 
     /// <summary>The model outputs to request from ONNX Runtime, in this order.</summary>
     public IReadOnlyList<string> OutputNames => HeadVote is { } vote ? [Heatmap, Offsets, Types, Embeddings, vote.Output] : [Heatmap, Offsets, Types, Embeddings];
+}
+
+/// <summary>
+/// <c>grouping.retype</c>: every pair of detections is a link candidate, and a merge re-types the joined figure's
+/// detections (distinct types, each at least <see cref="MinProbability"/> likely, largest sum of log probabilities)
+/// instead of refusing two detections of one most-probable type (docs/model-manifest.md, "Grouping").
+/// </summary>
+public sealed record RetypeSpec
+{
+    /// <summary>A detection may take a type only with at least this probability.</summary>
+    public required double MinProbability { get; init; }
 }
 
 /// <summary>

@@ -11,12 +11,13 @@ namespace KeypointService.Models.Tests.Grouping;
 /// on the golden samples of the <c>multi</c> fixture ($KPS_FIXTURE_MODELS/multi/1, an untrained model with head
 /// offsets and a head vote): the raw outputs of three images and ideal-output cases built from ground truth
 /// (several figures, stray detections that must become outliers, head votes), and on those of the published
-/// multi/4 (trained with head votes). The path without votes is covered by the golden cases without a vote.
+/// multi/5 (trained with head votes, grouped with retype). The path without votes is covered by the golden cases without a vote.
 /// </summary>
 public class FigureGroupingTests
 {
     private static string FixtureDirectory => Path.Combine(FixtureModels.Root, "multi", "1");
-    private static string PublishedDirectory => Path.Combine(FixtureModels.DefaultModels, "multi", "4");
+    private static string PublishedDirectory => Path.Combine(FixtureModels.DefaultModels, "multi", PublishedVersion);
+    private const string PublishedVersion = "5";
 
     private static (ModelManifest Manifest, JsonNode Golden) Fixture()
     {
@@ -37,7 +38,7 @@ public class FigureGroupingTests
 
     public static TheoryData<string> Cases() => Ids(Fixture().Golden);
 
-    public static TheoryData<string> PublishedCases() => Ids(Load(PublishedDirectory, "4").Golden);
+    public static TheoryData<string> PublishedCases() => Ids(Load(PublishedDirectory, PublishedVersion).Golden);
 
     [Fact]
     public void Manifest_parses_as_a_multi_model_with_its_grouping_spec()
@@ -58,10 +59,11 @@ public class FigureGroupingTests
 
     [Theory]
     [MemberData(nameof(PublishedCases))]
-    public void Published_multi4_with_head_votes_groups_as_exported(string id)
+    public void Published_multi_with_head_votes_and_retype_groups_as_exported(string id)
     {
-        var published = Load(PublishedDirectory, "4");
+        var published = Load(PublishedDirectory, PublishedVersion);
         Assert.Equal("head_offsets", published.Manifest.Grouping!.HeadVote!.Output);
+        Assert.NotNull(published.Manifest.Grouping.Retype);
         AssertGoldenCase(published, id);
     }
 
@@ -82,9 +84,8 @@ public class FigureGroupingTests
     public void Ideal_outputs_give_one_instance_per_figure_and_strays_become_outliers()
     {
         var (manifest, golden) = Fixture();
-        var c = golden["grouping_cases"]!.AsArray().Single(s => s!["id"]!.GetValue<string>() == "ideal-1")!;
-        var outputs = c["outputs"]!.AsObject().ToDictionary(p => p.Key, p => { var t = Tensor(p.Value!); return new GroupingTensor(t.Data, [1, .. t.Shape]); });
-        var result = FigureGrouping.Group(ParseSpec(c["spec"]!), manifest.Keypoints, manifest.Skeleton, outputs);
+        var c = GroupingCase(golden, "ideal-1");
+        var result = GroupCase(manifest, c);
         var truth = c["ground_truth"]!.AsArray();
         Assert.Equal(truth.Count, result.Instances.Count);
         Assert.Equal(2, result.Outliers.Count);
@@ -106,12 +107,7 @@ public class FigureGroupingTests
     public void All_type_pairs_join_a_figure_whose_head_is_missed()
     {
         var (manifest, golden) = Fixture();
-        GroupingResult Run(string id)
-        {
-            var c = golden["grouping_cases"]!.AsArray().Single(s => s!["id"]!.GetValue<string>() == id)!;
-            var outputs = c["outputs"]!.AsObject().ToDictionary(p => p.Key, p => { var t = Tensor(p.Value!); return new GroupingTensor(t.Data, [1, .. t.Shape]); });
-            return FigureGrouping.Group(ParseSpec(c["spec"]!), manifest.Keypoints, manifest.Skeleton, outputs);
-        }
+        GroupingResult Run(string id) => GroupCase(manifest, GroupingCase(golden, id));
         var star = Run("ideal-1-headless");           // skeleton links all go through the head
         Assert.Empty(star.Instances);
         Assert.Equal(4, star.Outliers.Count);
@@ -128,12 +124,8 @@ public class FigureGroupingTests
     public void Head_votes_separate_overlapping_figures_that_share_an_embedding()
     {
         var (manifest, golden) = Fixture();
-        JsonNode Case(string id) => golden["grouping_cases"]!.AsArray().Single(s => s!["id"]!.GetValue<string>() == id)!;
-        GroupingResult Run(JsonNode c)
-        {
-            var outputs = c["outputs"]!.AsObject().ToDictionary(p => p.Key, p => { var t = Tensor(p.Value!); return new GroupingTensor(t.Data, [1, .. t.Shape]); });
-            return FigureGrouping.Group(ParseSpec(c["spec"]!), manifest.Keypoints, manifest.Skeleton, outputs);
-        }
+        JsonNode Case(string id) => GroupingCase(golden, id);
+        GroupingResult Run(JsonNode c) => GroupCase(manifest, c);
         // each instance as the ground-truth figure of each of its keypoints (the nearest one of that type)
         int[][] Owners(GroupingResult r, JsonNode c)
         {
@@ -151,6 +143,22 @@ public class FigureGroupingTests
         Assert.Equal([[0], [1]], Owners(votes, votesCase).OrderBy(o => o[0]));
         Assert.All(votes.Detections, d => Assert.NotNull(d.VoteX));
         Assert.All(plain.Detections, d => Assert.Null(d.VoteX));
+    }
+
+    [Fact]
+    public void Retype_puts_a_mistyped_hand_in_its_own_figure()
+    {
+        var (manifest, golden) = Fixture();
+        JsonNode Case(string id) => GroupingCase(golden, id);
+        GroupingResult Run(JsonNode c) => GroupCase(manifest, c);
+        var mistyped = Case("ideal-1-mistyped-all-pairs");     // figure 0's left hand reads as a left foot (p 0.6)
+        var figures = mistyped["ground_truth"]!.AsArray().Count;
+        Assert.Contains(Run(mistyped).Instances, i => i.Keypoints.Count < 5);
+        var retyped = Run(Case("ideal-1-mistyped-all-pairs-retype"));
+        Assert.Equal(figures, retyped.Instances.Count);
+        Assert.All(retyped.Instances, i => Assert.Equal(["head", "left_hand", "right_hand", "left_foot", "right_foot"], i.Keypoints.Select(k => k.Name)));
+        Assert.Contains(retyped.Instances.SelectMany(i => i.Keypoints), k => k.Name == "left_hand" && retyped.Detections[k.Detection].Type == 3);
+        Assert.All(retyped.Instances.SelectMany(i => i.Links), l => Assert.True(l.Link >= 0 && l.From < l.To));
     }
 
     [Fact]
@@ -257,6 +265,16 @@ public class FigureGroupingTests
         Assert.Equal(expected["outliers"]!.AsArray().Select(o => o!.GetValue<int>()), actual.Outliers);
     }
 
+    private static JsonNode GroupingCase(JsonNode golden, string id) =>
+        golden["grouping_cases"]!.AsArray().Single(s => s!["id"]!.GetValue<string>() == id)!;
+
+    // A golden grouping case (ideal outputs, stored without the batch dimension) grouped with its own spec.
+    private static GroupingResult GroupCase(ModelManifest manifest, JsonNode c)
+    {
+        var outputs = c["outputs"]!.AsObject().ToDictionary(p => p.Key, p => { var t = Tensor(p.Value!); return new GroupingTensor(t.Data, [1, .. t.Shape]); });
+        return FigureGrouping.Group(ParseSpec(c["spec"]!), manifest.Keypoints, manifest.Skeleton, outputs);
+    }
+
     private static GroupingSpec ParseSpec(JsonNode s) => new()
     {
         Method = s["method"]!.GetValue<string>(),
@@ -279,6 +297,7 @@ public class FigureGroupingTests
             Sigma = v["sigma"]!.GetValue<double>(),
             Weight = v["weight"]!.GetValue<double>(),
         } : null,
+        Retype = s["retype"] is { } r ? new RetypeSpec { MinProbability = r["min_probability"]!.GetValue<double>() } : null,
     };
 
     private static GroupingTensor Tensor(JsonNode t) =>

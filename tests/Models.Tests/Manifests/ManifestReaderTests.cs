@@ -171,6 +171,27 @@ public class ManifestReaderTests
     }
 
     [Fact]
+    public void Retype_binds_and_is_refused_precisely_when_bad()
+    {
+        const string vote = """{"output": "v", "head_type": 0, "sigma": 0.05, "weight": 0.5}""";
+        JsonObject WithRetype(string retype)
+        {
+            var manifest = WithHeadVote(vote);
+            manifest["grouping"]!["retype"] = JsonNode.Parse(retype);
+            return manifest;
+        }
+        ModelManifest Parse(JsonObject manifest) => ManifestReader.Parse(manifest.ToJsonString(), "m");
+        Assert.Equal(new RetypeSpec { MinProbability = 0.05 }, Parse(WithRetype("""{"min_probability": 0.05}""")).Grouping!.Retype);
+        Assert.Null(Parse(WithHeadVote(vote)).Grouping!.Retype);
+        Assert.Contains("/grouping/retype/min_probability: ", Assert.Throws<ManifestException>(() => Parse(WithRetype("""{"min_probability": 0}"""))).Message);
+        Assert.Contains("/grouping/retype: ", Assert.Throws<ManifestException>(() => Parse(WithRetype("{}"))).Message);
+        var many = WithRetype("""{"min_probability": 0.05}""");
+        many["keypoints"] = new JsonArray(Enumerable.Range(0, 9).Select(i => (JsonNode)JsonValue.Create($"k{i}")).ToArray());
+        Assert.Contains("m: grouping.retype searches type assignments and allows at most 8 keypoint types, not 9",
+            Assert.Throws<ManifestException>(() => Parse(many)).Message);
+    }
+
+    [Fact]
     public void Invalid_json_is_reported_with_its_source()
     {
         var e = Assert.Throws<ManifestException>(() => ManifestReader.Parse("{ nope", "store/heatmap/1/manifest.json"));

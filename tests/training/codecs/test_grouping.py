@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from keypoint_trainer.core.keypoints import STICK_FIGURE
-from keypoint_trainer.codecs.grouping import GroupingSpec, HeadVote, all_type_pairs, find_peaks, group, synthetic_outputs
+from keypoint_trainer.codecs.grouping import (Detection, GroupingSpec, HeadVote, Retype, all_type_pairs, assign_types,
+                                            find_peaks, group, synthetic_outputs)
 
 LINKS = STICK_FIGURE.links
 IDEAL = GroupingSpec(link_scale=1.0, link_bias=-4.0)
@@ -196,17 +197,17 @@ def test_head_vote_in_the_manifest_and_its_output():
     assert "vote" not in group(overlapping_pair()[1], IDEAL, LINKS).to_json(STICK_FIGURE.keypoints)["detections"][0]
 
 
-def test_published_multi4_groups_bit_for_bit_as_when_it_was_exported():
-    """The published model (head votes) regroups its golden samples exactly as when it was exported."""
+def test_published_multi_groups_bit_for_bit_as_when_it_was_exported():
+    """The published model (head votes, retype) regroups its golden samples exactly as when it was exported."""
     import base64
     import json
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[3] / "models" / "multi" / "4"
+    root = Path(__file__).resolve().parents[3] / "models" / "multi" / "5"
     manifest = json.loads((root / "manifest.json").read_text())
     golden = json.loads((root / "golden.json").read_text())
     spec = GroupingSpec.from_manifest(manifest["grouping"])
-    assert spec.head_vote is not None and spec.head_vote.output == "head_offsets"
+    assert spec.head_vote is not None and spec.head_vote.output == "head_offsets" and spec.retype is not None
     for s in golden["samples"] + golden["grouping_cases"]:
         outs = {k: np.frombuffer(base64.b64decode(v["data_b64"]), "<f4").reshape(v["shape"])
                 for k, v in s["outputs"].items()}
@@ -214,3 +215,47 @@ def test_published_multi4_groups_bit_for_bit_as_when_it_was_exported():
             outs = {k: v[0] for k, v in outs.items()}
         sp = GroupingSpec.from_manifest(s["spec"]) if "spec" in s else spec
         assert group(outs, sp, manifest["skeleton"], 5).to_json(manifest["keypoints"]) == s["grouping"], s["id"]
+
+
+RETYPE = GroupingSpec(link_scale=1.0, link_bias=-4.0, candidate_links=all_type_pairs(5), retype=Retype(0.05))
+
+
+def test_retype_puts_a_mistyped_hand_in_its_own_figure():
+    figs = [figure(0.3, 0.3), figure(0.7, 0.7)]
+    outs = synthetic_outputs(figs, mistyped=[(0, 1, 3, 0.6)])  # figure 0's left hand reads as a left foot
+    plain = group(outs, GroupingSpec(**{**RETYPE.__dict__, "retype": None}), LINKS)
+    assert sorted(len(i.keypoints) for i in plain.instances) == [4, 5]
+    res = group(outs, RETYPE, LINKS)
+    assert [len(i.keypoints) for i in res.instances] == [5, 5]
+    for inst in res.instances:
+        pts = np.array([[res.detections[d].x, res.detections[d].y] for _, d in sorted(inst.keypoints.items())])
+        assert min(np.abs(pts - f).max() for f in figs) < 1e-6  # every keypoint in its own slot
+        for link, i, j, _ in inst.links:  # reported under the candidate link of the final types, oriented as it
+            assert RETYPE.candidate_links[link] == [next(t for t, d in inst.keypoints.items() if d == e) for e in (i, j)]
+
+
+def test_retype_changes_nothing_when_every_type_is_right():
+    outs = synthetic_outputs([figure(0.3, 0.3), figure(0.7, 0.7)], extra=[(0.5, 0.5, 1)])
+    plain = group(outs, GroupingSpec(**{**RETYPE.__dict__, "retype": None}), LINKS)
+    res = group(outs, RETYPE, LINKS)
+    assert [i.keypoints for i in res.instances] == [i.keypoints for i in plain.instances]
+    assert res.outliers == plain.outliers
+
+
+def test_assign_types_maximises_the_log_probability_within_the_floor():
+    def det(*p):
+        return Detection(0, 0, 0.0, 0.0, 1.0, int(np.argmax(p)), max(p), tuple(p))
+    dets = [det(0.1, 0.6, 0.3), det(0.1, 0.7, 0.2)]
+    # both most likely type 1: the surer one keeps it, the other takes type 2 (0.7 * 0.3 > 0.6 * 0.2)
+    assert assign_types([0, 1], dets, 0.05) == {1: 1, 2: 0}
+    assert assign_types([0, 1], dets, 0.35) is None           # the second choice is below the floor
+    assert assign_types([0], dets, 0.05) == {1: 0}
+    tie = [det(0.5, 0.5), det(0.5, 0.5)]
+    assert assign_types([0, 1], tie, 0.05) == {0: 0, 1: 1}    # ties: the first assignment found
+
+
+def test_retype_round_trips_through_the_manifest():
+    d = RETYPE.to_manifest()
+    assert d["retype"] == {"min_probability": 0.05}
+    assert GroupingSpec.from_manifest(d) == RETYPE
+    assert "retype" not in GroupingSpec().to_manifest()

@@ -62,6 +62,23 @@ def test_grouping_head_vote_is_checked_beyond_the_schema(tmp_path):
         validate_manifest(bad)
 
 
+def test_grouping_retype_is_checked(tmp_path):
+    from keypoint_trainer.codecs.grouping import GroupingSpec, Retype
+
+    m = _manifest(tmp_path)
+    m["grouping"] = GroupingSpec(retype=Retype(0.05)).to_manifest()
+    validate_manifest(m)
+    for retype, match in (({"min_probability": 0}, "retype/min_probability"), ({}, "retype: 'min_probability'")):
+        bad = json.loads(json.dumps(m))
+        bad["grouping"]["retype"] = retype
+        with pytest.raises(ManifestError, match=match):
+            validate_manifest(bad)
+    many = json.loads(json.dumps(m))
+    many["keypoints"] = [f"k{i}" for i in range(9)]
+    with pytest.raises(ManifestError, match="allows at most 8 keypoint types, not 9"):
+        validate_manifest(many)
+
+
 def test_publish_is_atomic_and_versions_increase(tmp_path):
     export = tmp_path / "export"
     export.mkdir()

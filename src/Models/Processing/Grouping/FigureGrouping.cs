@@ -18,7 +18,8 @@ public sealed record GroupedDetection(double X, double Y, double Score, int Type
 /// <summary>A keypoint of an instance: name, type index, the detection it came from, normalised position and score.</summary>
 public sealed record InstanceKeypoint(string Name, int Type, int Detection, double X, double Y, double Score);
 
-/// <summary>A link of an instance: the candidate link index, its keypoint-type pair, the two detections and A_ij.</summary>
+/// <summary>A link of an instance: the candidate link index (−1: none joins its ends' types, with <c>grouping.retype</c>),
+/// its keypoint-type pair, the two detections and S_ij.</summary>
 public sealed record InstanceLink(int Link, int From, int To, int FromDetection, int ToDetection, double Score);
 
 /// <summary>One figure: its keypoints (ordered by type, missing types absent), links and score.</summary>
@@ -29,13 +30,17 @@ public sealed record GroupingResult(IReadOnlyList<GroupedDetection> Detections, 
 
 /// <summary>
 /// The grouping step of task <c>multi</c>: heatmap peaks → link scores A = σ(s·ZZᵀ + b) (with head votes
-/// S = A^(1 − w)·exp(−w·d²/(2σ²))) → greedy assembly into figures, with outliers for detections that fit no figure. A pure function of
+/// S = A^(1 − w)·exp(−w·d²/(2σ²))) → greedy assembly into figures (with <c>retype</c>, re-typing each joined figure), with
+/// outliers for detections that fit no figure. A pure function of
 /// the raw outputs and the manifest's <see cref="GroupingSpec"/>; the steps are those of
 /// keypoint_trainer/codecs/grouping.py (docs/model-manifest.md, "Grouping"), in float64 and in the same
 /// order, and the golden samples check that both agree.
 /// </summary>
 public static class FigureGrouping
 {
+    /// <summary>Most keypoint types <c>grouping.retype</c> allows: its search tries up to K! type assignments per merge.</summary>
+    public const int MaxRetypeKeypoints = 8;
+
     /// <summary>Groups batch item <paramref name="item"/> of a <c>multi</c> model's outputs (keyed by output name).</summary>
     public static GroupingResult Group(ModelManifest manifest, IReadOnlyDictionary<string, GroupingTensor> outputs, int item = 0)
     {
@@ -62,6 +67,7 @@ public static class FigureGrouping
         var peaks = FindPeaks(heat, width, height, spec.PeakThreshold, spec.MaxDetections);
         var detections = new GroupedDetection[peaks.Count];
         var cells = new int[peaks.Count];
+        var typeProbabilities = new double[peaks.Count][];
         for (var n = 0; n < peaks.Count; n++)
         {
             var (score, cell) = peaks[n];
@@ -76,6 +82,8 @@ public static class FigureGrouping
                     : ((x + 0.5 + headOffsets[cell]) / width, (y + 0.5 + headOffsets[plane + cell]) / height);
             detections[n] = new GroupedDetection(px, py, score, t, types[t * plane + cell], voteX, voteY);
             cells[n] = cell;
+            typeProbabilities[n] = new double[k];
+            for (var c = 0; c < k; c++) typeProbabilities[n][c] = types[c * plane + cell];
         }
 
         // 3. Link scores, with the head votes' agreement when the spec has them.
@@ -90,20 +98,25 @@ public static class FigureGrouping
                 if (spec.HeadVote is { } v) a[i, j] = VoteScore(a[i, j], detections[i], detections[j], v);
             }
 
-        // 4. Candidate links (the spec's type pairs, else the skeleton's), strongest first.
+        // 4. Candidate links (the spec's type pairs, else the skeleton's; with retype every pair i < j), strongest first.
         var pairs = spec.LinksOf(skeleton);
         var candidates = new List<(double Score, int Link, int I, int J)>();
-        for (var l = 0; l < pairs.Count; l++)
+        void Consider(int l, int i, int j)
+        {
+            var distance = Hypot(detections[i].X - detections[j].X, detections[i].Y - detections[j].Y);
+            if (a[i, j] >= spec.LinkThreshold && distance <= spec.MaxLinkLength) candidates.Add((a[i, j], l, i, j));
+        }
+        if (spec.Retype is not null)
             for (var i = 0; i < count; i++)
-            {
-                if (detections[i].Type != pairs[l][0]) continue;
-                for (var j = 0; j < count; j++)
+                for (var j = i + 1; j < count; j++) Consider(-1, i, j);
+        else
+            for (var l = 0; l < pairs.Count; l++)
+                for (var i = 0; i < count; i++)
                 {
-                    if (j == i || detections[j].Type != pairs[l][1]) continue;
-                    var distance = Hypot(detections[i].X - detections[j].X, detections[i].Y - detections[j].Y);
-                    if (a[i, j] >= spec.LinkThreshold && distance <= spec.MaxLinkLength) candidates.Add((a[i, j], l, i, j));
+                    if (detections[i].Type != pairs[l][0]) continue;
+                    for (var j = 0; j < count; j++)
+                        if (j != i && detections[j].Type == pairs[l][1]) Consider(l, i, j);
                 }
-            }
         candidates.Sort((p, q) =>
         {
             var c = q.Score.CompareTo(p.Score);
@@ -112,7 +125,7 @@ public static class FigureGrouping
             return c != 0 ? c : p.I != q.I ? p.I.CompareTo(q.I) : p.J.CompareTo(q.J);
         });
 
-        // 5. Greedy assembly: union-find, at most one keypoint per type in a figure.
+        // 5. Greedy assembly: union-find, at most one keypoint per type in a figure (with retype: re-typed on each merge).
         var parent = new int[count];
         var members = new SortedDictionary<int, SortedDictionary<int, int>>();
         var links = new Dictionary<int, List<(int Link, int I, int J, double Score)>>();
@@ -126,10 +139,12 @@ public static class FigureGrouping
         foreach (var (score, l, i, j) in candidates)
         {
             int ri = Find(i), rj = Find(j);
-            if (ri == rj || members[ri].Keys.Any(members[rj].ContainsKey)) continue;
+            if (ri == rj) continue;
+            var joined = Join(members[ri], members[rj], typeProbabilities, spec.Retype);
+            if (joined is null) continue;
             var (root, other) = ri < rj ? (ri, rj) : (rj, ri);
             parent[other] = root;
-            foreach (var (type, det) in members[other]) members[root][type] = det;
+            members[root] = joined;
             members.Remove(other);
             links[root].AddRange(links[other]);
             links.Remove(other);
@@ -146,7 +161,9 @@ public static class FigureGrouping
             foreach (var det in group.Values) sum += detections[det].Score;
             foreach (var link in links[root]) sum += link.Score;
             var keypoints = group.Select(p => new InstanceKeypoint(keypointNames[p.Key], p.Key, p.Value, detections[p.Value].X, detections[p.Value].Y, detections[p.Value].Score)).ToArray();
-            var instanceLinks = links[root].Select(x => new InstanceLink(x.Link, pairs[x.Link][0], pairs[x.Link][1], x.I, x.J, x.Score)).ToArray();
+            var instanceLinks = (spec.Retype is null ? links[root] : LinksOfTypes(links[root], group, pairs))
+                .Select(x => x.Link >= 0 ? new InstanceLink(x.Link, pairs[x.Link][0], pairs[x.Link][1], x.I, x.J, x.Score)
+                    : new InstanceLink(-1, TypeIn(group, x.I), TypeIn(group, x.J), x.I, x.J, x.Score)).ToArray();
             instances.Add((new FigureInstance(keypoints, instanceLinks, sum / (k + pairs.Count)), group.Values.Min()));
         }
         instances.Sort((p, q) => p.Instance.Score != q.Instance.Score ? q.Instance.Score.CompareTo(p.Instance.Score) : p.First.CompareTo(q.First));
@@ -179,6 +196,81 @@ public static class FigureGrouping
         peaks.Sort((p, q) => p.Score != q.Score ? q.Score.CompareTo(p.Score) : p.Cell.CompareTo(q.Cell));
         return peaks.Count > maxDetections ? peaks.GetRange(0, maxDetections) : peaks;
     }
+
+    // The figure two figures make: their keypoints when no type is in both (without retype), else (retype) the best
+    // type assignment of all their detections; null when they cannot join.
+    private static SortedDictionary<int, int>? Join(SortedDictionary<int, int> first, SortedDictionary<int, int> second,
+        double[][] typeProbabilities, RetypeSpec? retype)
+    {
+        if (retype is null)
+        {
+            if (first.Keys.Any(second.ContainsKey)) return null;
+            var union = new SortedDictionary<int, int>(first);
+            foreach (var (type, det) in second) union[type] = det;
+            return union;
+        }
+        var detections = first.Values.Concat(second.Values).Order().ToArray();
+        return AssignTypes(detections, typeProbabilities, retype.MinProbability);
+    }
+
+    /// <summary>
+    /// Distinct types for <paramref name="detections"/> (ascending indices), each of probability ≥ <paramref name="minProbability"/>,
+    /// with the largest sum of log probabilities: depth first, types in index order, the first found kept on ties
+    /// (as assign_types in Python). Null when no assignment exists.
+    /// </summary>
+    public static SortedDictionary<int, int>? AssignTypes(IReadOnlyList<int> detections, double[][] typeProbabilities, double minProbability)
+    {
+        var slots = new int[detections.Count];
+        var used = new bool[typeProbabilities[detections[0]].Length];
+        int[]? best = null;
+        var bestTotal = double.NegativeInfinity;
+        void Visit(int n, double total)
+        {
+            if (n == detections.Count)
+            {
+                if (total > bestTotal) (bestTotal, best) = (total, (int[])slots.Clone());
+                return;
+            }
+            var probabilities = typeProbabilities[detections[n]];
+            for (var t = 0; t < probabilities.Length; t++)
+            {
+                if (used[t] || !(probabilities[t] >= minProbability)) continue;
+                used[t] = true;
+                slots[n] = t;
+                Visit(n + 1, total + Math.Log(probabilities[t]));
+                used[t] = false;
+            }
+        }
+        Visit(0, 0.0);
+        if (best is null) return null;
+        var figure = new SortedDictionary<int, int>();
+        for (var n = 0; n < detections.Count; n++) figure[best[n]] = detections[n];
+        return figure;
+    }
+
+    // With retype: each link under the candidate link of its ends' final types, oriented as that link; −1 when none joins them.
+    private static List<(int Link, int I, int J, double Score)> LinksOfTypes(List<(int Link, int I, int J, double Score)> links,
+        SortedDictionary<int, int> figure, IReadOnlyList<int[]> pairs)
+    {
+        var result = new List<(int Link, int I, int J, double Score)>();
+        foreach (var (_, i, j, score) in links)
+        {
+            int ti = TypeIn(figure, i), tj = TypeIn(figure, j);
+            var forward = IndexOfPair(pairs, ti, tj);
+            var backward = forward < 0 ? IndexOfPair(pairs, tj, ti) : -1;
+            result.Add(forward >= 0 ? (forward, i, j, score) : backward >= 0 ? (backward, j, i, score) : (-1, i, j, score));
+        }
+        return result;
+    }
+
+    private static int IndexOfPair(IReadOnlyList<int[]> pairs, int from, int to)
+    {
+        for (var l = 0; l < pairs.Count; l++)
+            if (pairs[l][0] == from && pairs[l][1] == to) return l;
+        return -1;
+    }
+
+    private static int TypeIn(SortedDictionary<int, int> figure, int detection) => figure.First(p => p.Value == detection).Key;
 
     private static double Sigmoid(double v) => 1.0 / (1.0 + Math.Exp(-v));
 

@@ -40,9 +40,18 @@ Steps:
    Sorted by S descending, then link index, i, j. Embeddings trained on figure membership score
    any two keypoints of a figure, so every type pair can be a candidate (:func:`all_type_pairs`):
    a figure whose head is missed still joins its hands and feet.
+   With ``retype`` (spec ``retype``: min_probability) a detection's type is decided in its figure
+   (step 5), so every pair i < j of detections is a candidate whatever their types (same S and
+   distance tests), sorted by S descending, then i, j.
 5. Assembly (greedy, union-find): a candidate joins the two figures of i and j unless they
    are already one figure or both have a keypoint of the same type (a figure holds at most
-   one keypoint per type).
+   one keypoint per type). With ``retype`` the second test is instead: the detections of the
+   joined figure (by index) can take distinct types, each of probability >= min_probability;
+   of those assignments (types tried in index order, depth first) the first with the largest
+   sum of log probabilities gives the figure's types. A hand typed as a foot then still joins
+   its figure as the hand when the figure's foot slot is taken by a surer foot. A link of an
+   instance is reported under the candidate link of its two final types (either direction;
+   link index -1 when no candidate link joins them).
 6. Figures with at least ``min_keypoints`` keypoints are instances; every other detection is
    an *outlier* (the paper's location-instability idea: a node that fits no figure's
    geometry - no confident, plausible-length link to a figure with a free slot - is dropped,
@@ -75,6 +84,12 @@ class HeadVote:
 
 
 @dataclass
+class Retype:
+    """The manifest's ``grouping.retype``: detection types decided per figure (steps 4-5)."""
+    min_probability: float = 0.05   # a detection may take a type only with at least this probability
+
+
+@dataclass
 class GroupingSpec:
     """The manifest's ``grouping`` object (output names + parameters)."""
     heatmap: str = "heatmap"
@@ -93,16 +108,20 @@ class GroupingSpec:
     candidate_links: Optional[list[list[int]]] = None
     #: geometric link term from the ``head_offsets`` output; None: embeddings alone
     head_vote: Optional[HeadVote] = None
+    #: per-figure type assignment; None: each detection keeps its most probable type
+    retype: Optional[Retype] = None
 
     def to_manifest(self) -> dict[str, Any]:
         d = asdict(self)
-        for optional in ("candidate_links", "head_vote"):
+        for optional in ("candidate_links", "head_vote", "retype"):
             if d[optional] is None:
                 del d[optional]
         if self.head_vote is not None:
             v = self.head_vote
             d["head_vote"] = {"output": v.output, "head_type": int(v.head_type), "sigma": float(v.sigma),
                               "weight": float(v.weight)}
+        if self.retype is not None:
+            d["retype"] = {"min_probability": float(self.retype.min_probability)}
         return {"method": d.pop("method"), **{k: (float(v) if isinstance(v, float) else v) for k, v in d.items()}}
 
     def links(self, skeleton: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
@@ -115,6 +134,8 @@ class GroupingSpec:
         kw = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         if kw.get("head_vote") is not None:
             kw["head_vote"] = HeadVote(**kw["head_vote"])
+        if kw.get("retype") is not None:
+            kw["retype"] = Retype(**kw["retype"])
         return cls(**kw)
 
     @property
@@ -132,13 +153,21 @@ class Detection:
     score: float
     type: int
     type_score: float
+    type_probs: tuple[float, ...] = field(default=(), repr=False)   # every type's probability at the peak
 
 
 @dataclass
 class Instance:
     keypoints: dict[int, int]          # type -> detection index
-    links: list[tuple[int, int, int, float]]  # (candidate link index, detection i, detection j, A_ij)
+    links: list[tuple[int, int, int, float]]  # (candidate link index or -1, detection i, detection j, S_ij)
     score: float
+
+    def link_pair(self, link: int, i: int, j: int, pairs: Sequence[tuple[int, int]]) -> list[int]:
+        """The keypoint types a link joins: its candidate link's pair, else (link -1) its ends' types."""
+        if link >= 0:
+            return [pairs[link][0], pairs[link][1]]
+        type_of = {d: t for t, d in self.keypoints.items()}
+        return [type_of[i], type_of[j]]
 
 
 @dataclass
@@ -165,7 +194,7 @@ class GroupingResult:
                 "keypoints": [{"name": keypoint_names[t], "type": t, "detection": i, "x": self.detections[i].x,
                                "y": self.detections[i].y, "score": self.detections[i].score}
                               for t, i in sorted(inst.keypoints.items())],
-                "links": [{"link": l, "pair": [self.links[l][0], self.links[l][1]], "from": i, "to": j,
+                "links": [{"link": l, "pair": inst.link_pair(l, i, j, self.links), "from": i, "to": j,
                            "score": a} for l, i, j, a in inst.links],
             } for inst in self.instances],
             "outliers": list(self.outliers),
@@ -225,7 +254,7 @@ def detect(outputs: dict[str, np.ndarray], spec: GroupingSpec) -> list[Detection
             if col[k] > col[t]:
                 t = k
         dets.append(Detection(n, cell, (x + 0.5 + off[0, y, x]) / W, (y + 0.5 + off[1, y, x]) / H, score, t,
-                              float(col[t])))
+                              float(col[t]), tuple(float(p) for p in col)))
     return dets
 
 
@@ -266,27 +295,57 @@ def all_type_pairs(num_types: int) -> list[list[int]]:
 
 def link_candidates(dets: list[Detection], A: np.ndarray, spec: GroupingSpec,
                     links: Sequence[Sequence[int]]) -> list[tuple[float, int, int, int]]:
-    """(S_ij, link, i, j) of every candidate link between detections of the right types, strongest first."""
+    """(S_ij, link, i, j) of every candidate link between detections of the right types, strongest first
+    (with ``retype``: every pair i < j, link -1, the types being decided in assembly)."""
     n = len(dets)
     cands = []
-    for l, (a, b) in enumerate(links):
+
+    def consider(l: int, i: int, j: int) -> None:
+        dx, dy = dets[i].x - dets[j].x, dets[i].y - dets[j].y
+        dist = math.sqrt(dx * dx + dy * dy)
+        if A[i, j] >= spec.link_threshold and dist <= spec.max_link_length:
+            cands.append((A[i, j], l, i, j))
+
+    if spec.retype is not None:
+        for i in range(n):
+            for j in range(i + 1, n):
+                consider(-1, i, j)
+    for l, (a, b) in enumerate(links if spec.retype is None else ()):
         for i in range(n):
             if dets[i].type != a:
                 continue
             for j in range(n):
-                if j == i or dets[j].type != b:
-                    continue
-                dx, dy = dets[i].x - dets[j].x, dets[i].y - dets[j].y
-                dist = math.sqrt(dx * dx + dy * dy)
-                if A[i, j] >= spec.link_threshold and dist <= spec.max_link_length:
-                    cands.append((A[i, j], l, i, j))
+                if j != i and dets[j].type == b:
+                    consider(l, i, j)
     cands.sort(key=lambda c: (-c[0], c[1], c[2], c[3]))
     return cands
 
 
-def assemble(dets: list[Detection], cands: list[tuple[float, int, int, int]]) -> tuple[dict, dict]:
+def assign_types(members: Sequence[int], dets: list[Detection], min_probability: float) -> Optional[dict[int, int]]:
+    """Distinct types for ``members`` (detection indices, ascending), each of probability >= min_probability,
+    with the largest sum of log probabilities (the first found on ties; types tried in index order, depth
+    first) -> {type: detection}; None when no assignment exists (step 5 with ``retype``)."""
+    best: list[Any] = [-math.inf, None]
+    slots = [0] * len(members)
+
+    def visit(n: int, used: set[int], total: float) -> None:
+        if n == len(members):
+            if total > best[0]:
+                best[0], best[1] = total, list(slots)
+            return
+        for t, p in enumerate(dets[members[n]].type_probs):
+            if t not in used and p >= min_probability:
+                slots[n] = t
+                visit(n + 1, used | {t}, total + math.log(p))
+
+    visit(0, set(), 0.0)
+    return None if best[1] is None else dict(sorted(zip(best[1], members)))
+
+
+def assemble(dets: list[Detection], cands: list[tuple[float, int, int, int]],
+             retype: Optional[Retype] = None) -> tuple[dict, dict]:
     """Greedy union of detections along the candidates, never two keypoints of one type in a figure
-    -> ({root: {type: detection}}, {root: links})."""
+    (with ``retype``: re-typing the joined figure's detections) -> ({root: {type: detection}}, {root: links})."""
     parent = list(range(len(dets)))
     members: dict[int, dict[int, int]] = {i: {dets[i].type: i} for i in range(len(dets))}
     links: dict[int, list] = {i: [] for i in range(len(dets))}
@@ -298,14 +357,40 @@ def assemble(dets: list[Detection], cands: list[tuple[float, int, int, int]]) ->
 
     for a_ij, l, i, j in cands:
         ri, rj = find(i), find(j)
-        if ri == rj or set(members[ri]) & set(members[rj]):
+        if ri == rj:
             continue
+        if retype is None:
+            if set(members[ri]) & set(members[rj]):
+                continue
+            joined = {**members[ri], **members[rj]}
+        else:
+            joined = assign_types(sorted([*members[ri].values(), *members[rj].values()]), dets, retype.min_probability)
+            if joined is None:
+                continue
         root, other = (ri, rj) if ri < rj else (rj, ri)
         parent[other] = root
-        members[root].update(members.pop(other))
+        members.pop(other)
+        members[root] = joined
         links[root].extend(links.pop(other))
         links[root].append((l, i, j, float(a_ij)))
     return members, links
+
+
+def link_of_types(links: list[tuple[int, int, int, float]], kps: dict[int, int],
+                  pairs: Sequence[tuple[int, int]]) -> list[tuple[int, int, int, float]]:
+    """With ``retype``: each link (-1, i, j, S) under the candidate link of its ends' final types, oriented as
+    that link (from its first type to its second); -1 and (i, j) when no candidate link joins the two types."""
+    type_of = {d: t for t, d in kps.items()}
+    out = []
+    for _, i, j, a in links:
+        ti, tj = type_of[i], type_of[j]
+        if (ti, tj) in pairs:
+            out.append((pairs.index((ti, tj)), i, j, a))
+        elif (tj, ti) in pairs:
+            out.append((pairs.index((tj, ti)), j, i, a))
+        else:
+            out.append((-1, i, j, a))
+    return out
 
 
 def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence[Sequence[int]],
@@ -321,13 +406,14 @@ def group(outputs: dict[str, np.ndarray], spec: GroupingSpec, skeleton: Sequence
         votes = head_votes(dets, np.asarray(outputs[spec.head_vote.output], dtype=np.float64), spec.head_vote)
     A = link_scores(dets, emb, spec, np.asarray(outputs[spec.heatmap]).shape[-1], votes)
     pairs = spec.links(skeleton)
-    members, links = assemble(dets, link_candidates(dets, A, spec, pairs))
+    members, links = assemble(dets, link_candidates(dets, A, spec, pairs), spec.retype)
     instances, outliers = [], []
     for r in sorted(members):
         kps = members[r]
         if len(kps) >= spec.min_keypoints:
             score = (sum(dets[i].score for i in kps.values()) + sum(x[3] for x in links[r])) / (K + len(pairs))
-            instances.append(Instance(dict(sorted(kps.items())), links[r], score))
+            inst_links = links[r] if spec.retype is None else link_of_types(links[r], kps, pairs)
+            instances.append(Instance(dict(sorted(kps.items())), inst_links, score))
         else:
             outliers.extend(kps.values())
     instances.sort(key=lambda inst: (-inst.score, min(inst.keypoints.values())))
@@ -338,7 +424,8 @@ def synthetic_outputs(figures: Sequence[np.ndarray], size: tuple[int, int] = (64
                       embed_dim: int = 8, sigma: float = 1.0, scale: float = 4.0,
                       extra: Sequence[tuple[float, float, int]] = (),
                       heads: Optional[Sequence[Sequence[float]]] = None,
-                      embedding_ids: Optional[Sequence[int]] = None) -> dict[str, np.ndarray]:
+                      embedding_ids: Optional[Sequence[int]] = None,
+                      mistyped: Sequence[tuple[int, int, int, float]] = ()) -> dict[str, np.ndarray]:
     """Ideal network outputs for keypoints ``[K, 2]`` per figure (normalised coordinates).
 
     Heatmap = max of unit Gaussians (sigma in cells), exact offsets and one-hot types in the
@@ -348,7 +435,9 @@ def synthetic_outputs(figures: Sequence[np.ndarray], size: tuple[int, int] = (64
     ``heads`` (one normalised (x, y) per figure, known even where the head is not detected) adds a
     ``head_offsets`` output: exact offsets in cells to the figure's head in the same cells (strays 0).
     ``embedding_ids`` gives figure f the embedding e_{ids[f]} instead of e_{f mod D}: figures with
-    equal ids are ones the embeddings cannot tell apart. For tests and golden grouping cases.
+    equal ids are ones the embeddings cannot tell apart. ``mistyped`` (figure, keypoint, type, p) gives that
+    keypoint probability p of ``type`` and 1 - p of its own (a type head's confusion). For tests and golden
+    grouping cases.
     """
     H, W = size
     heat = np.zeros((1, H, W))
@@ -359,6 +448,7 @@ def synthetic_outputs(figures: Sequence[np.ndarray], size: tuple[int, int] = (64
     jj, ii = np.meshgrid(np.arange(W), np.arange(H))
     pts = [(f, t, float(x), float(y)) for f, fig in enumerate(figures) for t, (x, y) in enumerate(fig)]
     pts += [(-1, int(t), float(x), float(y)) for x, y, t in extra]
+    confusion = {(f, k): (t, p) for f, k, t, p in mistyped}
     for f, t, x, y in pts:
         if math.isnan(x) or math.isnan(y):
             continue
@@ -372,7 +462,9 @@ def synthetic_outputs(figures: Sequence[np.ndarray], size: tuple[int, int] = (64
                 if 0 <= yy < H and 0 <= xx < W:
                     off[:, yy, xx] = (u - xx, v - yy)
                     types[:, yy, xx] = 0.0
-                    types[t, yy, xx] = 1.0
+                    shown, p = confusion.get((f, t), (t, 1.0))
+                    types[t, yy, xx] = 1.0 - p
+                    types[shown, yy, xx] += p
                     emb[:, yy, xx] = 0.0
                     hoff[:, yy, xx] = 0.0
                     if f >= 0:

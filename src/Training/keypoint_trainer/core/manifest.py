@@ -16,6 +16,8 @@ from .keypoints import Skeleton
 from .preprocessing import InputSpec
 
 SCHEMA_RELATIVE = Path("schemas") / "model-manifest.schema.json"
+#: grouping.retype tries up to K! type assignments per merge (C#: FigureGrouping.MaxRetypeKeypoints)
+MAX_RETYPE_KEYPOINTS = 8
 
 
 def repo_root(start: Optional[Path] = None) -> Path:
@@ -92,6 +94,9 @@ def check_grouping(manifest: dict[str, Any]) -> None:
         others = [g[n] for n in ("heatmap", "offsets", "types", "embeddings")]
         if vote["output"] in others:
             raise ManifestError(f"grouping.head_vote.output {vote['output']!r} is already another grouping output")
+    if g.get("retype") is not None and k > MAX_RETYPE_KEYPOINTS:
+        raise ManifestError(f"grouping.retype searches type assignments and allows at most {MAX_RETYPE_KEYPOINTS} "
+                            f"keypoint types, not {k}")
 
 
 def check_store_layout(manifest: dict[str, Any], version_dir: Path) -> None:

@@ -1,6 +1,7 @@
-"""The quick-profile chain with head offsets (configs/multi/geo.toml's switches on the quick profile):
-generate -> train -> evaluate (head vote calibrated on validation) -> export -> report. The export is
-schema-valid, its graph has the ``head_offsets`` output and its golden samples regroup exactly."""
+"""The quick-profile chain with head offsets and retype (configs/multi/geo-retype.toml's switches on the quick
+profile): generate -> train -> evaluate (head vote calibrated on validation) -> export -> report. The export is
+schema-valid, its graph has the ``head_offsets`` output, its grouping retypes and its golden samples regroup
+exactly."""
 import argparse
 import base64
 import json
@@ -15,7 +16,8 @@ from keypoint_trainer.experiments.multi.pipeline import run_action
 
 GEO = ["model.head_offsets=true", "grouping.head_vote={sigma = 0.05, weight = 0.5}",
        "grouping.calibrate_vote_sigma=[0.05, 0.1]", "grouping.calibrate_vote_weight=[0.0, 0.5]",
-       "grouping.calibrate_peak=[0.4, 0.5]", "grouping.calibrate_link=[0.2, 0.5]"]
+       "grouping.calibrate_peak=[0.4, 0.5]", "grouping.calibrate_link=[0.2, 0.5]",
+       "grouping.retype={min_probability = 0.05}"]
 
 
 def decode(t):
@@ -32,13 +34,14 @@ def test_quick_profile_with_head_offsets_trains_calibrates_and_exports(tmp_path)
     cal = metrics["calibration"]
     assert len(cal["grid"]) == 2 * 2 * 2 * 2 and set(cal["chosen"]["head_vote"]) == {"sigma", "weight"}
     assert metrics["grouping"]["head_vote"] == {"output": "head_offsets", "head_type": 0, **cal["chosen"]["head_vote"]}
-    assert "Head votes" in report.read_text()
+    assert "Head votes" in report.read_text() and "grouping.retype" in report.read_text()
 
     m = json.loads((export / "manifest.json").read_text())
     validate_manifest(m, export)
     check_onnx(export / "model.onnx", STICK_FIGURE_INPUT, ["heatmap", "offsets", "types", "embeddings", "head_offsets"])
     spec = GroupingSpec.from_manifest(m["grouping"])
     assert spec.head_vote is not None and m["grouping"]["peak_threshold"] == cal["chosen"]["peak_threshold"]
+    assert spec.retype is not None and spec.retype.min_probability == 0.05
     golden = json.loads((export / "golden.json").read_text())
     for s in golden["samples"]:
         outs = {k: decode(v)[0] for k, v in s["outputs"].items()}

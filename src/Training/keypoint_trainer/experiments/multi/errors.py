@@ -5,7 +5,8 @@ some detection finds (oracle-identity hit at alpha) but the grouped instances mi
 
 Causes, checked in this order for the nearest detection d of GT keypoint (f, t):
 
-* ``wrong_type``: d has another keypoint type (grouping cannot put it in slot t);
+* ``wrong_type``: d has another keypoint type (grouping cannot put it in slot t): its slot in its instance,
+  else (an outlier) its most probable type - with ``grouping.retype`` the two can differ;
 * ``outlier``: d is in no instance (no confident, plausible link to a figure with a free slot);
 * ``other_instance``: d is in an instance that is not the one matched to figure f (a grouping error);
 * ``unmatched_figure``: figure f was matched to no instance;
@@ -28,8 +29,8 @@ from ...metrics.grouping import group_and_match
 CAUSES = ("wrong_type", "outlier", "other_instance", "unmatched_figure", "slot_taken")
 
 
-def _cause(det_i: int, dets, owner: dict[int, int], m, t: int) -> str:
-    if dets[det_i].type != t:
+def _cause(det_i: int, dets, owner: dict[int, int], slot: dict[int, int], m, t: int) -> str:
+    if slot.get(det_i, dets[det_i].type) != t:
         return "wrong_type"
     if det_i not in owner:
         return "outlier"
@@ -46,6 +47,7 @@ def breakdown(outputs: dict[str, np.ndarray], data: dict[str, np.ndarray], spec:
         g = group_and_match(outputs, data, n, spec)
         res, kp, present, gt, diag, pairs = g.res, g.kp, g.present, g.gt, g.diag, g.pairs
         owner = {i: m for m, inst in enumerate(res.instances) for i in inst.keypoints.values()}
+        slot = {i: t for inst in res.instances for t, i in inst.keypoints.items()}
         det = g.detections
         for f in range(len(gt)):
             m = pairs.get(f)
@@ -59,7 +61,7 @@ def breakdown(outputs: dict[str, np.ndarray], data: dict[str, np.ndarray], spec:
                 if m is not None and present[m, t] and np.linalg.norm(kp[m, t] - gt[f, t]) / diag[f] <= alpha:
                     counts["correct"] += 1
                     continue
-                counts[_cause(int(np.argmin(dist)), res.detections, owner, m, t)] += 1
+                counts[_cause(int(np.argmin(dist)), res.detections, owner, slot, m, t)] += 1
     found = max(counts["found"], 1)
     return {"visible_keypoints_found": counts["found"], "correct": counts["correct"] / found,
             **{c: counts[c] / found for c in CAUSES}}

@@ -11,7 +11,7 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
-from ...codecs.grouping import GroupingSpec, HeadVote, all_type_pairs
+from ...codecs.grouping import GroupingSpec, HeadVote, Retype, all_type_pairs
 from ...codecs.klp import HEAD
 from ...core.keypoints import STICK_FIGURE
 from ...metrics.grouping import evaluate_outputs
@@ -41,7 +41,17 @@ def grouping_spec(cfg: dict[str, Any], model: KLPNet, calibrated: Optional[dict[
     g.update(calibrated)
     keys = ("peak_threshold", "max_detections", "link_threshold", "max_link_length", "min_keypoints")
     return GroupingSpec(link_scale=scale, link_bias=bias, candidate_links=candidate_links(g),
-                        head_vote=head_vote(g, model, vote), **{k: g[k] for k in keys if k in g})
+                        head_vote=head_vote(g, model, vote), retype=retype(g), **{k: g[k] for k in keys if k in g})
+
+
+def retype(grouping: dict[str, Any]) -> Optional[Retype]:
+    """``grouping.retype`` ({min_probability}): detection types decided per figure; None without the table."""
+    if "retype" not in grouping:
+        return None
+    r = grouping["retype"]
+    if set(r) != {"min_probability"} or not 0.0 < float(r["min_probability"]) <= 1.0:
+        raise ValueError(f"grouping.retype needs min_probability in (0, 1] and nothing else, not {r}")
+    return Retype(min_probability=float(r["min_probability"]))
 
 
 def head_vote(grouping: dict[str, Any], model: KLPNet, vote: dict[str, Any]) -> Optional[HeadVote]:

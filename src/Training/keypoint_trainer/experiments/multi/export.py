@@ -23,7 +23,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import torch
 
-from ...codecs.grouping import GroupingSpec, HeadVote, all_type_pairs, group, synthetic_outputs
+from ...codecs.grouping import GroupingSpec, HeadVote, Retype, all_type_pairs, group, synthetic_outputs
 from ...codecs.klp import STAGE_KERNELS, kernel_sigma
 from ...core.keypoints import STICK_FIGURE
 from ...core.manifest import build_manifest, write_json
@@ -49,28 +49,34 @@ def grouping_cases(spec: GroupingSpec, embed_dim: int) -> list[dict[str, Any]]:
     The headless cases drop figure 0's head: with skeleton links its limbs become outliers,
     with all type pairs as candidates they still form one figure. The vote cases add exact head
     offsets (``head_vote``); in the ``shared-embedding`` ones two heavily overlapping figures
-    (image 6, box IoU 0.33) have the same embedding, so only the votes can separate them."""
+    (image 6, box IoU 0.33) have the same embedding, so only the votes can separate them. In the
+    ``mistyped`` ones figure 0's left hand reads as a left foot (p 0.6): without ``retype`` it cannot
+    join its figure (whose foot slot is taken), with it the figure takes it as its hand."""
     from ...data.multi.generator import MultiConfig, render_multi
 
     cases = []
     ideal = GroupingSpec(**{**spec.__dict__, "link_scale": 1.0, "link_bias": -4.0, "candidate_links": None,
-                            "head_vote": None})
+                            "head_vote": None, "retype": None})
     all_pairs = GroupingSpec(**{**ideal.__dict__, "candidate_links": all_type_pairs(STICK_FIGURE.num_keypoints)})
     votes = GroupingSpec(**{**all_pairs.__dict__, "head_vote": HeadVote(sigma=0.05, weight=0.5)})
-    # (image, stray detections, spec, figures whose head is not detected, embedding per figure or None)
-    plan = ((0, (), ideal, (), None), (1, ((0.5, 0.5, 1), (0.1, 0.9, 3)), ideal, (), None),
-            (5, ((0.3, 0.3, 0),), ideal, (), None), (1, ((0.5, 0.5, 1),), all_pairs, (0,), None),
-            (1, (), ideal, (0,), None), (1, ((0.5, 0.5, 1),), votes, (0,), None),
-            (6, (), all_pairs, (), (0, 0)), (6, (), votes, (), (0, 0)))
-    for i, extra, case_spec, headless, embedding_ids in plan:
+    retype = GroupingSpec(**{**all_pairs.__dict__, "retype": Retype(min_probability=0.05)})
+    hand_as_foot = ((0, 1, 3, 0.6),)
+    # (image, stray detections, spec, figures whose head is not detected, embedding per figure or None, confusions)
+    plan = ((0, (), ideal, (), None, ()), (1, ((0.5, 0.5, 1), (0.1, 0.9, 3)), ideal, (), None, ()),
+            (5, ((0.3, 0.3, 0),), ideal, (), None, ()), (1, ((0.5, 0.5, 1),), all_pairs, (0,), None, ()),
+            (1, (), ideal, (0,), None, ()), (1, ((0.5, 0.5, 1),), votes, (0,), None, ()),
+            (6, (), all_pairs, (), (0, 0), ()), (6, (), votes, (), (0, 0), ()),
+            (1, (), all_pairs, (), None, hand_as_foot), (1, ((0.5, 0.5, 1),), retype, (), None, hand_as_foot))
+    for i, extra, case_spec, headless, embedding_ids, confusions in plan:
         r = render_multi(4242, i, MultiConfig())
         figs = [k / 128.0 for k in r["keypoints"]]
         shown = [np.where(np.arange(len(f))[:, None] == 0, np.nan, f) if n in headless else f for n, f in enumerate(figs)]
         voting = case_spec.head_vote is not None or embedding_ids is not None
         outs = synthetic_outputs(shown, embed_dim=embed_dim, extra=extra, heads=[f[0] for f in figs] if voting else None,
-                                 embedding_ids=embedding_ids)
+                                 embedding_ids=embedding_ids, mistyped=confusions)
         name = (f"ideal-{i}" + ("-shared-embedding" if embedding_ids else "") + ("-headless" if headless else "")
-                + ("-all-pairs" if case_spec.candidate_links else "") + ("-votes" if case_spec.head_vote else ""))
+                + ("-mistyped" if confusions else "") + ("-all-pairs" if case_spec.candidate_links else "")
+                + ("-votes" if case_spec.head_vote else "") + ("-retype" if case_spec.retype else ""))
         names = dict(zip(("heatmap", "offsets", "types", "embeddings", "head_offsets"), case_spec.output_names))
         c = _case(name, {names.get(k, k): v for k, v in outs.items()}, case_spec)
         c["spec"] = case_spec.to_manifest()

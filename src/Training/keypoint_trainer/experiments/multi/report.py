@@ -67,7 +67,16 @@ def _s_main(c: Ctx) -> list[str]:
             f"Grouping thresholds chosen on the {main['calibration']['images']} validation images "
             f"({main['calibration']['criterion']}): peak {g['peak_threshold']:g}, link "
             f"{g['link_threshold']:g}; learnt link decoder A = σ({g['link_scale']:.3f}·z·z "
-            f"{g['link_bias']:+.3f}). Links tried: {_candidates(g)}.{_vote(g)}", ""]
+            f"{g['link_bias']:+.3f}). Links tried: {_candidates(g)}.{_vote(g)}{_retype(g)}", ""]
+
+
+def _retype(g: dict) -> str:
+    r = g.get("retype")
+    return "" if r is None else (" Types decided per figure (`grouping.retype`): every pair of detections is a "
+                                 "candidate, and a merge gives the joined figure's detections distinct types of "
+                                 f"probability ≥ {r['min_probability']:g} with the largest Σ ln p, so the "
+                                 "'detections with the right keypoint type' above (the peak's most probable type) "
+                                 "no longer caps the grouping.")
 
 
 def _vote(g: dict) -> str:
