@@ -12,6 +12,8 @@
 #   3. multi with head votes trained to its validation plateau (configs/multi/converge.toml;
 #      runs/multi_converge.log; report docs/results/klpnet-converge.md), not published
 #   4. the converged stick-figure ablations (configs/stick/ablate.toml; runs/ablate.log), then their report
+#   5. HSJP fine-tuned vs scratch at 10/25/50/100 % of the labels (configs/hsjp/learn-ce-fractions.toml;
+#      runs/hsjp_fractions.log; report docs/results/hsjp-fractions.md)
 # The whole body is one function, read before it runs: editing this file while a queue runs does not
 # change (or break) the running queue.
 set -u
@@ -52,5 +54,9 @@ main() {
   trainer ablate --config ablate --set run.threads=2 >> runs/ablate.log 2>&1 || { say "ablate failed"; exit 1; }
   trainer ablate-report --config ablate --report docs/results/stick-ablations.md >> runs/ablate.log 2>&1
   say "ablate: done"
+
+  trainer hsjp run --profile learn-ce-fractions --resume --threads 2 --report docs/results/hsjp-fractions.md \
+    >> runs/hsjp_fractions.log 2>&1 || { say "hsjp fractions failed"; exit 1; }
+  say "hsjp fractions: done"
 }
 main "$@"; exit
