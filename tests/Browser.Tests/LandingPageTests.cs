@@ -59,6 +59,7 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
         Assert.Equal(keypoints.Select(k => k.GetProperty("score").GetDouble().ToString("F3", System.Globalization.CultureInfo.InvariantCulture)),
             await _page.Locator("#keypoints tbody tr td:nth-child(6)").AllTextContentsAsync());
         Assert.True(await _page.IsHiddenAsync("#warnings"));
+        Assert.True(await _page.IsVisibleAsync("#keypoints tbody tr"), "a short table stays open");
 
         await AssertEveryPointIsPaintedAsync();
         Assert.Equal("heatmaps", await _page.GetAttributeAsync("#canvas", "data-overlay"));
@@ -100,6 +101,9 @@ public sealed class LandingPageTests(BrowserFixture fixture) : IAsyncLifetime
             Assert.Equal(wanted[i].Point.GetProperty("y").GetDouble(), rows[i].Y, 9);
         }
         Assert.Equal("reconstruction", await _page.GetAttributeAsync("#canvas", "data-overlay"));
+        // A table of more than 20 rows starts folded under a summary that counts them.
+        Assert.Equal($"Drawn keypoints: {wanted.Count} rows", await _page.TextContentAsync("#keypoints-summary"));
+        Assert.False(await _page.EvalOnSelectorAsync<bool>("#keypoints-panel", "d => d.open"));
         // The page's own CSV/.npy parse agreed with the service on the map's size, so the input was previewed.
         Assert.True(await _page.IsHiddenAsync("#preview-note"), await _page.TextContentAsync("#preview-note"));
         Assert.Empty(_consoleErrors);

@@ -295,7 +295,13 @@ function drawOverlay(ctx, r, overlay, width, height) {
   return overlay;
 }
 
+// A longer table (SPMKD's 128 keypoints and 14 joints) starts folded, so the picture stays in view.
+const TABLE_ROWS_SHOWN_OPEN = 20;
+
 function fillTable(drawn) {
+  const panel = $("keypoints-panel");
+  panel.open = drawn.length <= TABLE_ROWS_SHOWN_OPEN;
+  $("keypoints-summary").textContent = `Drawn keypoints: ${drawn.length} rows`;
   $("keypoints").tBodies[0].replaceChildren(...drawn.map((p) => {
     const row = document.createElement("tr");
     row.dataset.group = p.group;
