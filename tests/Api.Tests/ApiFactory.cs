@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog.Core;
 
@@ -10,8 +11,10 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
 {
     public ApiFactory() : this(["heatmap", "regression"], new Dictionary<string, string?>()) { }
 
-    internal ApiFactory(string[] models, IDictionary<string, string?> settings)
+    /// <param name="configFile">A JSON configuration file read last and reloaded when it changes, as appsettings.json is.</param>
+    internal ApiFactory(string[] models, IDictionary<string, string?> settings, string? configFile = null)
     {
+        ConfigFile = configFile;
         StoreRoot = Directory.CreateTempSubdirectory("kps-api-").FullName;
         foreach (var model in models) CopyFixture(model, "1");
         Settings = new Dictionary<string, string?>
@@ -33,6 +36,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     /// <summary>Every Serilog event this host writes (console output is off in tests).</summary>
     public LogCapture Logs { get; } = new();
     private Dictionary<string, string?> Settings { get; }
+    private string? ConfigFile { get; }
 
     /// <summary>Publishes fixture {model}/1 into the store as {version}: temporary directory, then rename.</summary>
     public void CopyFixture(string model, string version) => FixtureModels.Publish(StoreRoot, model, "1", version);
@@ -40,6 +44,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+        if (ConfigFile is { } file)
+            builder.ConfigureAppConfiguration(c => c.AddJsonFile(file, optional: false, reloadOnChange: true));
         builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
     }
 

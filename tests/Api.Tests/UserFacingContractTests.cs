@@ -125,3 +125,43 @@ public sealed class PinnedVersionTests : IDisposable
         Assert.False(regression!.ContainsKey("pinned_version"));
     }
 }
+
+/// <summary>ModelStore:Pinned changed in a reloaded configuration file takes effect without a restart.</summary>
+public sealed class PinReloadTests : IDisposable
+{
+    private readonly string _config = Path.Combine(Directory.CreateTempSubdirectory("kps-config-").FullName, "pins.json");
+    private readonly ApiFactory _factory;
+
+    public PinReloadTests()
+    {
+        File.WriteAllText(_config, """{"ModelStore": {"Pinned": {"heatmap": "1"}}}""");
+        _factory = new ApiFactory(["heatmap", "regression"], new Dictionary<string, string?>(), _config);
+        _factory.CopyFixture("heatmap", "7");
+    }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        Directory.Delete(Path.GetDirectoryName(_config)!, recursive: true);
+    }
+
+    [Fact]
+    public async Task Editing_the_pin_in_the_configuration_file_swaps_the_served_version()
+    {
+        var client = _factory.CreateClient();
+        Assert.Equal("1", (await client.GetFromJsonAsync<JsonObject>("/v1/models/heatmap"))!["version"]!.GetValue<string>());
+        File.WriteAllText(_config, """{"ModelStore": {"Pinned": {"heatmap": ""}}}"""); // unpinned: the newest
+        JsonObject model;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        do
+        {
+            await Task.Delay(100);
+            model = (await client.GetFromJsonAsync<JsonObject>("/v1/models/heatmap"))!;
+        } while (model["version"]!.GetValue<string>() != "7" && DateTime.UtcNow < deadline);
+        Assert.Equal("7", model["version"]!.GetValue<string>());
+        Assert.False(model.ContainsKey("pinned_version"));
+        var response = await client.PostAsync("/v1/models/heatmap/predict", TestInputs.Content(TestInputs.Png(16, 16), "image/png"));
+        Assert.Equal("7", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["version"]!.GetValue<string>());
+        Assert.Contains(_factory.Logs.Messages(), m => m.Contains("ModelStore:Pinned is now empty"));
+    }
+}

@@ -126,10 +126,28 @@ public static class ServiceExtensions
             : throw new InvalidOperationException($"OnnxRuntime:{key} must be {string.Join(", ", choices.Keys)}; got '{value}'");
 
     /// <summary>Loads the store before the server starts listening, and releases it at shutdown.</summary>
-    private sealed class ModelStoreHost(ModelStore store) : IHostedService
+    // Starts the store, and follows ModelStore:Pinned when the configuration is reloaded (appsettings.json edited).
+    private sealed class ModelStoreHost(ModelStore store, IOptionsMonitor<ModelStoreOptions> options, ILogger<ModelStoreHost> logger) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken) { store.Start(); return Task.CompletedTask; }
-        public Task StopAsync(CancellationToken cancellationToken) { store.Dispose(); return Task.CompletedTask; }
+        private IDisposable? _pinWatch;
+
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            store.Start();
+            _pinWatch = options.OnChange(o =>
+            {
+                try { store.Repin(o.Pinned); }
+                catch (Exception e) { logger.LogError(e, "Applying a changed ModelStore:Pinned failed"); }
+            });
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            _pinWatch?.Dispose();
+            store.Dispose();
+            return Task.CompletedTask;
+        }
     }
 
     public static WebApplication UseKeypointPipeline(this WebApplication app)

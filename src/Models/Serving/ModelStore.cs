@@ -24,6 +24,7 @@ public sealed class ModelStore : IDisposable
     private bool _disposed;
     private int _fallbackWarned;
     private int _nativeHeapTrims;
+    private IReadOnlyDictionary<string, string> _pins;
 
     public ModelStore(string rootPath, ModelStoreOptions options, OnnxSessionSettings sessionSettings, ILogger<ModelStore> logger)
     {
@@ -34,11 +35,14 @@ public sealed class ModelStore : IDisposable
         // Blank names let configuration overrides drop entries of the default list (e.g. --ModelStore:Expected:2=).
         options.Expected.RemoveAll(string.IsNullOrWhiteSpace);
         options.Optional.RemoveAll(string.IsNullOrWhiteSpace);
+        _pins = PinsOf(options.Pinned);
         foreach (var name in options.Expected.Concat(options.Optional)) _entries.TryAdd(name, new Entry(name));
     }
 
     public string RootPath { get; }
     public ModelStoreOptions Options { get; }
+    /// <summary>The versions served instead of the newest, by model name (ModelStore:Pinned; <see cref="Repin"/> replaces them).</summary>
+    public IReadOnlyDictionary<string, string> Pins => Volatile.Read(ref _pins);
     /// <summary>Load outcomes and per-inference timings of this store's models (System.Diagnostics.Metrics).</summary>
     public ModelMetrics Metrics { get; } = new();
 
@@ -87,7 +91,26 @@ public sealed class ModelStore : IDisposable
 
     public ModelStatus? GetStatus(string name) => _entries.TryGetValue(name, out var e) ? StatusOf(e) : null;
 
-    private ModelStatus StatusOf(Entry entry) => entry.ToStatus(IsOptional(entry.Name), Options.Pinned.GetValueOrDefault(entry.Name));
+    private ModelStatus StatusOf(Entry entry) => entry.ToStatus(IsOptional(entry.Name), Pins.GetValueOrDefault(entry.Name));
+
+    /// <summary>
+    /// Replaces the pinned versions (ModelStore:Pinned changed in a reloaded configuration file) and rescans at once:
+    /// a rollback, or its undo, without a restart. A blank version unpins. False when nothing changed.
+    /// </summary>
+    public bool Repin(IReadOnlyDictionary<string, string> pinned)
+    {
+        var next = PinsOf(pinned);
+        var current = Pins;
+        if (next.Count == current.Count && next.All(p => current.TryGetValue(p.Key, out var v) && v == p.Value)) return false;
+        Volatile.Write(ref _pins, next);
+        _logger.LogInformation("ModelStore:Pinned is now {Pins}; rescanning the store",
+            next.Count == 0 ? "empty (newest versions)" : string.Join(", ", next.Select(p => $"{p.Key}={p.Value}")));
+        Rescan();
+        return true;
+    }
+
+    private static Dictionary<string, string> PinsOf(IReadOnlyDictionary<string, string> pinned) =>
+        pinned.Where(p => !string.IsNullOrWhiteSpace(p.Value)).ToDictionary(p => p.Key, p => p.Value.Trim(), StringComparer.Ordinal);
 
     /// <summary>Ready when every model that is not optional is serving.</summary>
     public bool IsReady => _entries.Values.All(e => IsOptional(e.Name) || Volatile.Read(ref e.Current) is not null);
@@ -134,7 +157,7 @@ public sealed class ModelStore : IDisposable
                 : $"no versions under {modelDirectory}";
             return;
         }
-        var pinned = Options.Pinned.GetValueOrDefault(entry.Name);
+        var pinned = Pins.GetValueOrDefault(entry.Name);
         if (pinned is not null && !versions.Contains(pinned))
         {
             entry.Error = $"pinned version {pinned} (ModelStore:Pinned:{entry.Name}) is not under {modelDirectory} (available: {string.Join(", ", versions)})"

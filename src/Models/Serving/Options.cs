@@ -16,7 +16,8 @@ public sealed class ModelStoreOptions
     /// <summary>
     /// Versions to serve instead of the newest, by model name ("ModelStore:Pinned:spmkd": "2"): a rollback
     /// without deleting the newer version, or a version chosen for its speed. A pinned version missing from the
-    /// store is reported in the model's status and the version being served (if any) keeps serving.
+    /// store is reported in the model's status and the version being served (if any) keeps serving. Followed when
+    /// the configuration file is reloaded (no restart); a blank version unpins.
     /// </summary>
     public Dictionary<string, string> Pinned { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Watch the store and hot-reload new versions.</summary>

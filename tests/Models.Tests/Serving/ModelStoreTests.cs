@@ -55,6 +55,26 @@ public class ModelStoreTests
     }
 
     [Fact]
+    public void Repinning_swaps_at_once_and_a_blank_pin_returns_to_the_newest()
+    {
+        using var temp = new TempStore("heatmap");
+        temp.CopyVersion("heatmap", "1", "2");
+        using var store = temp.Open(new ModelStoreOptions { Expected = [], Watch = false });
+        store.Start();
+        Assert.Equal("2", store.GetStatus("heatmap")!.ServingVersion);
+        using (var lease = store.TryAcquire("heatmap", out _))
+        {
+            Assert.True(store.Repin(new Dictionary<string, string> { ["heatmap"] = "1" }));
+            Assert.Equal(("1", "1"), (store.GetStatus("heatmap")!.ServingVersion, store.GetStatus("heatmap")!.PinnedVersion));
+            Assert.Equal("2", lease!.Model.Manifest.Version); // a request in flight finishes on the version it took
+        }
+        Assert.False(store.Repin(new Dictionary<string, string> { ["heatmap"] = "1" })); // unchanged: no rescan
+        Assert.True(store.Repin(new Dictionary<string, string> { ["heatmap"] = " " }));
+        var status = store.GetStatus("heatmap")!;
+        Assert.Equal(("2", null, null), (status.ServingVersion, status.PinnedVersion, status.Error));
+    }
+
+    [Fact]
     public void A_broken_model_is_reported_and_does_not_stop_the_others()
     {
         using var temp = new TempStore("regression");
