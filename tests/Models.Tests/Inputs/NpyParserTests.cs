@@ -163,6 +163,18 @@ public class NpyParserTests
     }
 
     [Fact]
+    public void AHeaderClaimingAHugeArrayIsRefusedWithoutAllocatingIt()
+    {
+        // NumSharp 0.70's np.load allocates what such a header claims (40 GB here) before reading the body
+        // (tools/package-eval): the reason this parser stays ours.
+        byte[] npy = Npy("<f4", false, "(100000, 100000)", new byte[48]);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        string message = Assert.Throws<InputFormatException>(() => InputDecoders.ParseNpy(npy)).Message;
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "allocated more than 1 MiB");
+        Assert.Contains("100000", message);
+    }
+
+    [Fact]
     public void BadMagicVersionAndHeaderAreErrors()
     {
         Assert.Contains("magic", Assert.Throws<InputFormatException>(() => InputDecoders.ParseNpy("PK\x03\x04 a zip file"u8)).Message);
