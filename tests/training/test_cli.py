@@ -3,7 +3,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from keypoint_trainer import cli
+from keypoint_trainer.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,3 +27,15 @@ def test_register_command_is_a_one_liner():
                          lambda p: p.add_argument("--name", default="x"), help="test", replace=True)
     assert cli.main(["hello-test", "--name", "y"]) == 0
     assert seen == ["y"]
+
+
+def test_a_bad_configuration_is_one_line_not_a_traceback(tmp_path, capsys):
+    """A --set override that is not key=value, and a value the code refuses (an unknown lr schedule, reached
+    only when the run is built): exit 2 and one line naming the command and the key."""
+    assert cli.main(["multi", "generate", "--profile", "quick", "--set", "nonsense"]) == 2
+    err = capsys.readouterr().err
+    assert err == "keypoint_trainer multi: override 'nonsense' is not key=value\n"
+
+    from keypoint_trainer.engine.schedules import named
+    with pytest.raises(ConfigError, match="unknown lr_schedule 'cosin'"):  # a value refused where it is used
+        named("cosin", 0.1, 100)

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from .core.errors import ConfigError
+from .core.manifest import ManifestError
 from .core.registry import register_command
 from .plugins import registered_commands
 
@@ -77,6 +79,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         where = f": {e.filename}" if e.filename else ""
         print(f"keypoint_trainer {args.command}: {e.strerror or e}{where}", file=sys.stderr)
         return 1
+    except (ConfigError, ManifestError) as e:  # the user's: a profile value, a --set override, a manifest
+        print(f"keypoint_trainer {args.command}: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from typing import Optional
 import numpy as np
 
 from .dark import argmax_2d, dark_refine
+from ..core.errors import ConfigError
 
 
 def gaussian_heatmaps(centers_uv: np.ndarray, height: int, width: int, sigma: float) -> np.ndarray:
@@ -62,7 +63,7 @@ def decode_heatmaps(heatmaps: np.ndarray, method: str = "dark") -> tuple[np.ndar
         ox = np.zeros(px.shape)
         oy = np.zeros(py.shape)
     else:
-        raise ValueError(f"unknown heatmap decoding {method!r}")
+        raise ConfigError(f"unknown heatmap decoding {method!r}")
     x = (px + ox + 0.5) / w
     y = (py + oy + 0.5) / h
     return np.stack([x, y], axis=-1), conf

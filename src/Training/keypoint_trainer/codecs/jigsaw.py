@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from .heatmap import decode_heatmaps, gaussian_heatmaps
+from ..core.errors import ConfigError
 
 
 def fisher_yates(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -232,7 +233,7 @@ PRETEXT_LOSSES = {"mse": masked_mse, "softmax_ce": softmax_ce}
 def pretext_loss(name: str):
     """``pretext.loss`` -> the loss function (pred, target, mask) -> scalar tensor."""
     if name not in PRETEXT_LOSSES:
-        raise ValueError(f"unknown pretext.loss {name!r} (one of {', '.join(PRETEXT_LOSSES)})")
+        raise ConfigError(f"unknown pretext.loss {name!r} (one of {', '.join(PRETEXT_LOSSES)})")
     return PRETEXT_LOSSES[name]
 
 

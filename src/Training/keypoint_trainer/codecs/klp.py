@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..core.keypoints import STICK_FIGURE
+from ..core.errors import ConfigError
 
 HM = 64
 STRIDE = 2.0
@@ -101,5 +102,5 @@ def link_targets(figs: np.ndarray, tys: np.ndarray, adj: np.ndarray, kind: str =
     if kind == "figure":
         return same.astype(np.float32)
     if kind != "skeleton":
-        raise ValueError(f"unknown link_target {kind!r}; one of {LINK_TARGETS}")
+        raise ConfigError(f"unknown link_target {kind!r}; one of {LINK_TARGETS}")
     return (same & (adj[tys[:, None], tys[None, :]] > 0)).astype(np.float32)

@@ -14,6 +14,7 @@ import copy
 import tomllib
 from pathlib import Path
 from typing import Any, Iterable, Optional
+from .errors import ConfigError
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 FAMILIES = ("stick", "spmkd", "multi", "hsjp")
@@ -50,7 +51,7 @@ def profile_path(name_or_path: str | Path, family: str = "stick") -> Path:
 
 def parse_override(item: str) -> tuple[list[str], Any]:
     if "=" not in item:
-        raise ValueError(f"override {item!r} is not key=value")
+        raise ConfigError(f"override {item!r} is not key=value")
     key, raw = item.split("=", 1)
     try:
         value = tomllib.loads(f"v = {raw}")["v"]

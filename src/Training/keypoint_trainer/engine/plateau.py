@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from .fit import Fit, Hook
+from ..core.errors import ConfigError
 
 
 class Plateau(Hook):
@@ -24,9 +25,9 @@ class Plateau(Hook):
                  min_delta: float = 0.01, drops: int = 2, factor: float = 0.1,
                  entries: Optional[Callable[[dict[str, Any]], list]] = None):
         if mode not in ("min", "max"):
-            raise ValueError(f"plateau mode must be 'min' or 'max', not {mode!r}")
+            raise ConfigError(f"plateau mode must be 'min' or 'max', not {mode!r}")
         if patience < 1:
-            raise ValueError("plateau patience must be at least 1 evaluation")
+            raise ConfigError("plateau patience must be at least 1 evaluation")
         self.key, self.curve, self.mode = key, curve, mode
         self.patience, self.min_delta, self.drops, self.factor = int(patience), float(min_delta), int(drops), float(factor)
         # where the evaluations live: curves[curve] by default; a family with its own list names it

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from typing import Callable, Sequence
+from ..core.errors import ConfigError
 
 Schedule = Callable[[int], float]
 STEP_DECAY = 0.1  # factor of the step schedule at each milestone
@@ -60,6 +61,6 @@ def named(name: str, base: float, total: int, milestones: Sequence[int] = ()) ->
         return cosine(base, total)
     if name == "step":
         if not milestones:
-            raise ValueError("lr_schedule 'step' needs lr_milestones (epochs after which the rate drops x0.1)")
+            raise ConfigError("lr_schedule 'step' needs lr_milestones (epochs after which the rate drops x0.1)")
         return step_decay(base, milestones)
-    raise ValueError(f"unknown lr_schedule {name!r} (constant, cosine or step)")
+    raise ConfigError(f"unknown lr_schedule {name!r} (constant, cosine or step)")

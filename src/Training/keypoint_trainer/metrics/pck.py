@@ -15,6 +15,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from ..core.keypoints import STICK_FIGURE, Skeleton
+from ..core.errors import ConfigError
 
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2)
 EPS = 1e-6
@@ -38,7 +39,7 @@ def normalizer(gt: np.ndarray, normalize_by: str = "bbox", skeleton: Skeleton = 
     elif normalize_by == "torso":
         n = skeleton.torso_length(_np(gt))
     else:
-        raise ValueError(f"normalize_by must be 'bbox' or 'torso', not {normalize_by!r}")
+        raise ConfigError(f"normalize_by must be 'bbox' or 'torso', not {normalize_by!r}")
     return np.maximum(n, EPS)
 
 

@@ -16,6 +16,7 @@ from ..codecs.simcc import SimCCCodec
 from .heatmap_net import HeatmapNet
 from .regression_net import RegressionNet
 from .simcc_net import SimCCNet
+from ..core.errors import ConfigError
 
 INPUT_SIZE = (128, 128)
 
@@ -30,7 +31,7 @@ def build_codec(spec: dict[str, Any], input_size: tuple[int, int] = INPUT_SIZE) 
         return RegressionCodec(input_size)
     if spec["kind"] == "simcc":
         return SimCCCodec(input_size)
-    raise ValueError(f"unknown model kind {spec['kind']!r}")
+    raise ConfigError(f"unknown model kind {spec['kind']!r}")
 
 
 def build_model(spec: dict[str, Any], num_keypoints: int = 5) -> nn.Module:
@@ -46,6 +47,6 @@ def build_model(spec: dict[str, Any], num_keypoints: int = 5) -> nn.Module:
     elif kind == "regression":
         model = RegressionNet(num_keypoints, dropout=spec.get("dropout", 0.5))
     else:
-        raise ValueError(f"unknown model kind {kind!r}")
+        raise ConfigError(f"unknown model kind {kind!r}")
     model.codec = build_codec(spec)
     return model

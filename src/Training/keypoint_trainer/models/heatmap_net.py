@@ -24,6 +24,7 @@ from torch import nn
 
 from ..codecs.soft_argmax import soft_argmax_2d
 from .encoder import Encoder
+from ..core.errors import ConfigError
 
 
 def deconv_block(cin: int, cout: int) -> nn.Sequential:
@@ -48,9 +49,9 @@ class HeatmapNet(nn.Module):
                  head: str = "heatmap", beta: float = 1.0, context: int = 0):
         super().__init__()
         if heatmap_size not in (32, 64, 128):
-            raise ValueError("heatmap_size must be 32, 64 or 128 for a 128x128 input")
+            raise ConfigError("heatmap_size must be 32, 64 or 128 for a 128x128 input")
         if head not in ("heatmap", "soft_argmax"):
-            raise ValueError(f"unknown head {head!r}")
+            raise ConfigError(f"unknown head {head!r}")
         self.num_keypoints = num_keypoints
         self.heatmap_size = heatmap_size
         self.skip = skip
@@ -58,7 +59,7 @@ class HeatmapNet(nn.Module):
         self.beta = beta
         self.encoder = Encoder(1)
         if context < 0:
-            raise ValueError("context must be >= 0")
+            raise ConfigError("context must be >= 0")
         # dilations 2, 4, 8, ...: two blocks already span the 8x8 bottleneck
         self.context = nn.Sequential(*(ContextBlock(Encoder.channels[-1], 2 ** (i + 1)) for i in range(context)))
         self.deconv4 = deconv_block(256, 128)

@@ -32,6 +32,7 @@ from torch import nn
 
 from .encoder import Encoder
 from .heatmap_net import deconv_block
+from ..core.errors import ConfigError
 
 @dataclass
 class KLPConfig:
@@ -86,7 +87,7 @@ class KLPNet(nn.Module):
     def __init__(self, cfg: KLPConfig = KLPConfig()):
         super().__init__()
         if not 1 <= cfg.stages <= 3:
-            raise ValueError("stages must be 1, 2 or 3 (kernels 7, 5, 3)")
+            raise ConfigError("stages must be 1, 2 or 3 (kernels 7, 5, 3)")
         self.cfg = cfg
         c = cfg.width
         self.encoder = Encoder(1)

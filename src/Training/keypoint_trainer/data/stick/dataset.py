@@ -13,6 +13,7 @@ from ...codecs.heatmap import HeatmapCodec, encode_heatmaps
 from ...codecs.regression import RegressionCodec
 from ...core.preprocessing import STICK_FIGURE_INPUT, InputSpec, preprocess, to_raw
 from .splits import split_paths
+from ...core.errors import ConfigError
 
 
 def codec_for(output_type: str, heatmap_size: int = 64, sigma: float = 2.0,
@@ -24,7 +25,7 @@ def codec_for(output_type: str, heatmap_size: int = 64, sigma: float = 2.0,
         return HeatmapCodec(size, (heatmap_size, heatmap_size), sigma)
     if output_type == "regression":
         return RegressionCodec(size)
-    raise ValueError(f"output_type must be 'heatmap' or 'regression', not {output_type!r}")
+    raise ConfigError(f"output_type must be 'heatmap' or 'regression', not {output_type!r}")
 
 
 class KeypointDataset(Dataset):

@@ -17,6 +17,7 @@ from ...core.keypoints import STICK_FIGURE
 from ...metrics.grouping import evaluate_outputs
 from ...models.klp import HEAD_OFFSETS_OUTPUT, KLPNet, KLPNetExport, export_output_names
 from .train import to_input
+from ...core.errors import ConfigError
 
 
 
@@ -50,7 +51,7 @@ def retype(grouping: dict[str, Any]) -> Optional[Retype]:
         return None
     r = grouping["retype"]
     if set(r) != {"min_probability"} or not 0.0 < float(r["min_probability"]) <= 1.0:
-        raise ValueError(f"grouping.retype needs min_probability in (0, 1] and nothing else, not {r}")
+        raise ConfigError(f"grouping.retype needs min_probability in (0, 1] and nothing else, not {r}")
     return Retype(min_probability=float(r["min_probability"]))
 
 
@@ -59,9 +60,9 @@ def head_vote(grouping: dict[str, Any], model: KLPNet, vote: dict[str, Any]) -> 
     if "head_vote" not in grouping:
         return None
     if not model.cfg.head_offsets:
-        raise ValueError("grouping.head_vote needs a model with head offsets (model.head_offsets = true)")
+        raise ConfigError("grouping.head_vote needs a model with head offsets (model.head_offsets = true)")
     if not {"sigma", "weight"} <= set(vote):
-        raise ValueError(f"grouping.head_vote needs sigma and weight, not {sorted(vote)}")
+        raise ConfigError(f"grouping.head_vote needs sigma and weight, not {sorted(vote)}")
     return HeadVote(output=HEAD_OFFSETS_OUTPUT, head_type=HEAD, sigma=float(vote["sigma"]),
                     weight=float(vote["weight"]))
 
@@ -81,7 +82,7 @@ def candidate_links(grouping: dict[str, Any]):
     """``grouping.candidate_links``: "skeleton" (None: the manifest's skeleton) or "all_pairs"."""
     kind = grouping.get("candidate_links", "skeleton")
     if kind not in ("skeleton", "all_pairs"):
-        raise ValueError(f"grouping.candidate_links must be 'skeleton' or 'all_pairs', not {kind!r}")
+        raise ConfigError(f"grouping.candidate_links must be 'skeleton' or 'all_pairs', not {kind!r}")
     return all_type_pairs(STICK_FIGURE.num_keypoints) if kind == "all_pairs" else None
 
 

@@ -30,6 +30,7 @@ from ...engine.plateau import Plateau
 from ...engine.schedules import fraction_milestones, step_decay
 from ...engine.seeding import seed_everything
 from ...models.klp import KLPConfig, KLPNet
+from ...core.errors import ConfigError
 
 
 #: default weight of the head-offset loss: the offsets are tens of cells (L1 regime of Smooth L1), like
@@ -122,7 +123,7 @@ def train_model(cfg: dict[str, Any], name: str, stages: int, data: dict[str, np.
     hooks = [WindowHistory(), *hooks]
     if int(tcfg.get("plateau_patience", 0)):  # to the plateau of the validation curve (pred-id PCK)
         if not int(tcfg.get("val_every", 0)):
-            raise ValueError("multi's train.plateau_patience needs a validation curve (train.val_every > 0)")
+            raise ConfigError("multi's train.plateau_patience needs a validation curve (train.val_every > 0)")
         hooks.append(Plateau("pck_pred_id", mode="max", patience=int(tcfg["plateau_patience"]),
                              drops=int(tcfg.get("plateau_drops", 1)), min_delta=float(tcfg.get("plateau_min_delta", 0.01)),
                              entries=lambda state: state.get("validation", [])))

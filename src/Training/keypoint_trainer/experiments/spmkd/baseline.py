@@ -29,6 +29,7 @@ from ...engine.schedules import warmup_constant, warmup_cosine
 from ...metrics.joints import joint_metrics
 from ...engine.seeding import seed_everything
 from ...models.heatmap_net import HeatmapNet
+from ...core.errors import ConfigError
 
 
 @dataclass
@@ -125,7 +126,7 @@ def train_baseline(run_dir: Path, cfg: BaselineConfig, maps: np.ndarray, joints_
         hooks.append(JointValidation(cfg, val, cfg.eval_every))
     if cfg.plateau_patience:
         if len(hooks) < 2:
-            raise ValueError("the baseline's plateau_patience needs validation maps and eval_every")
+            raise ConfigError("the baseline's plateau_patience needs validation maps and eval_every")
         hooks.append(Plateau("pck_torso@0.2", mode="max", patience=cfg.plateau_patience, drops=cfg.plateau_drops,
                              min_delta=cfg.plateau_min_delta))
     schedule = warmup_constant(cfg.lr, cfg.warmup) if cfg.plateau_patience else warmup_cosine(cfg.lr, cfg.steps, cfg.warmup)

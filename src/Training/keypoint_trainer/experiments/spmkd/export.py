@@ -34,6 +34,7 @@ from ...engine.publish import publish as publish_dir
 from ...models.efd import EFD, EncoderExport, ReconstructionExport
 from ...models.joint_head import apply_linear_head
 from ...models.posture import posture_block, posture_of
+from ...core.errors import ConfigError
 
 
 
@@ -182,7 +183,7 @@ def export_main(res: dict, mo: dict, paths: dict[str, Path], p, spec, export_dir
     main = res["runs"]["main"]
     both = p.posture_mats == "both"
     if both and mo.get("classifier_both") is None:
-        raise ValueError("export.posture_mats = 'both' needs the unfamiliar mat's labelled split (unf_labelled)")
+        raise ConfigError("export.posture_mats = 'both' needs the unfamiliar mat's labelled split (unf_labelled)")
     metrics = manifest_metrics(res, mo["model"].cfg.num_keypoints, posture_mats=p.posture_mats)
     s2 = main["summary"]["stage2"]
     training = {"command": command, "profile": p.to_dict(), "seed": 0, "data": spec.to_dict(),

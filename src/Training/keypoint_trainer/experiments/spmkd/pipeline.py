@@ -29,6 +29,7 @@ from ...core.provenance import git_commit, machine_info, versions
 from ...data.pressure import load_dataset, load_pressure_only
 from ...data.pressure.splits import DataSpec, build_datasets, data_spec
 from .evaluate import evaluation_data
+from ...core.errors import ConfigError
 
 
 @dataclass
@@ -65,7 +66,7 @@ class Profile:
         export = cfg.get("export", {})
         mats = str(export.get("posture_mats", "slp"))
         if mats not in ("slp", "both"):
-            raise ValueError(f"export.posture_mats must be 'slp' or 'both', got {mats!r}")
+            raise ConfigError(f"export.posture_mats must be 'slp' or 'both', got {mats!r}")
         return cls(name=name, data=name, golden=int(export.get("golden", 3)), posture_mats=mats, **cfg["train"])
 
 

@@ -37,6 +37,7 @@ from ...engine.schedules import warmup_constant, warmup_cosine
 from ...engine.seeding import seed_everything
 from ...metrics.ssim import ssim
 from ...models.efd import EFD, ModelConfig
+from ...core.errors import ConfigError
 
 
 @dataclass
@@ -230,7 +231,7 @@ def train_crwt(run_dir: Path, cfg: TrainConfig, train_maps: np.ndarray, val_maps
             remaining = max(1, remaining - s1["steps"])
         init = torch.load(s1_dir / "final.pth", map_location="cpu")
     elif cfg.init != "scratch":
-        raise ValueError(f"init must be 'crwt' or 'scratch', not {cfg.init!r}")
+        raise ConfigError(f"init must be 'crwt' or 'scratch', not {cfg.init!r}")
     s2 = train_stage(run_dir / "stage2", 2, cfg, train_maps, val_maps, init_state=init, resume=resume,
                      stop_after_steps=remaining, log=log)
     if s2 is None:
