@@ -36,7 +36,7 @@ def _s_title(c: Ctx) -> list[str]:
     L = ["# Multi-figure keypoints with link prediction (KLPNet ideas) — results", ""]
     if cfg["run"]["name"] not in ("full", "quick"):
         src = os.path.relpath(cfg.get("_source", "configs/multi"), repo_root())
-        L += [f"Profile `{cfg['run']['name']}` (`{src}`).", ""]
+        L += [f"Profile `{cfg['run']['name']}` (`{src}`)." + (f" {cfg['report']['note']}" if cfg.get("report", {}).get("note") else ""), ""]
     if cfg["run"]["name"] == "quick":
         L += [f"> **Smoke run of the `{cfg['run']['name']}` profile** ({d['train']} training images, "
               f"{cfg['train']['steps']} steps): the numbers only show that the pipeline runs end to end; they say "
@@ -135,7 +135,9 @@ def _s_stages(c: Ctx) -> list[str]:
     t0 = next(iter(res.values()))["training"]
     return L + ["", "MACs counted with `metrics/flops.py` (conv, transposed conv, linear; one 128×128 image). "
                 f"Training: {_schedule(cfg, t0)} of {cfg['train']['batch_size']} images, Adam lr "
-                f"{cfg['train']['lr']}, {t0.get('threads')} thread(s) on {t0['machine'].get('cpu')}.", ""]
+                f"{cfg['train']['lr']}, {t0.get('threads')} thread(s) on {t0['machine'].get('cpu')}. Evaluation "
+                "(the grouping grid calibrated on the validation split, then the test split): "
+                + ", ".join(f"{n} {r['eval_seconds']} s" for n, r in res.items() if "eval_seconds" in r) + ".", ""]
 
 
 def _schedule(cfg: dict[str, Any], training: dict[str, Any]) -> str:
