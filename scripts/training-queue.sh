@@ -10,7 +10,9 @@
 #      published as spmkd/3 (docs/results/convergence.md), so a queue run skips it
 #   2. multi with head votes (configs/multi/geo.toml; runs/multi_geo.log; report docs/results/klpnet-geo.md)
 #   3. multi with head votes trained to its validation plateau (configs/multi/converge.toml;
-#      runs/multi_converge.log; report docs/results/klpnet-converge.md), not published
+#      runs/multi_converge.log; report docs/results/klpnet-converge.md), then its network grouped with
+#      retype as multi/5 is (configs/multi/converge-retype.toml; report klpnet-converge-retype.md);
+#      published by hand if it beats multi/5
 #   4. the converged stick-figure ablations (configs/stick/ablate.toml; runs/ablate.log), then their report
 #   5. HSJP fine-tuned vs scratch at 10/25/50/100 % of the labels (configs/hsjp/learn-ce-fractions.toml;
 #      runs/hsjp_fractions.log; report docs/results/hsjp-fractions.md)
@@ -48,6 +50,14 @@ main() {
     say "multi converge: training"
     trainer multi run --profile converge --only main --resume --threads 2 >> runs/multi_converge.log 2>&1 \
       || { say "multi converge failed"; exit 1; }
+  fi
+  if [ ! -f runs/multi/converge-retype/export/manifest.json ]; then
+    local regroup=runs/multi/converge-retype/main
+    mkdir -p "$regroup" && cp runs/multi/converge/main/{model.pth,training_log.json} "$regroup"/ \
+      && trainer multi evaluate --profile converge-retype --only main --threads 2 >> runs/multi_converge.log 2>&1 \
+      && trainer multi export --profile converge-retype --threads 2 >> runs/multi_converge.log 2>&1 \
+      && trainer multi report --profile converge-retype >> runs/multi_converge.log 2>&1 \
+      || { say "multi converge-retype failed"; exit 1; }
   fi
   say "multi converge: done"
 
