@@ -119,7 +119,7 @@ def _probe(cfg, prof, data_root: Path, run_root: Path, names: list[str]) -> int:
         if name == "baseline":
             probe_baseline(run_root / name, paths, spec, _baseline_cfg(prof))
         else:
-            probe(run_root / name, paths, spec)
+            probe(run_root / name, paths, spec, readout_iters=int(cfg.get("probe", {}).get("readout_iters", 3000)))
     return 0
 
 

@@ -25,7 +25,7 @@ from ...models.joint_head import apply_linear_head, fit_linear_head
 from ...models.joint_readout import MLPJointReadout
 
 
-def probe(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, log=print) -> dict[str, Any]:
+def probe(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, log=print, readout_iters: int = 3000) -> dict[str, Any]:
     from .evaluate import evaluate_keypoints, evaluation_data, infer
     from .train import load_trained
 
@@ -48,7 +48,7 @@ def probe(run_dir: Path, data_paths: dict[str, Path], spec: DataSpec, log=print)
     row.update({"joints_mean_error_cm_unfamiliar_refit": refit["joints"]["mean_err_cm"],
                 "posture_accuracy_unfamiliar_refit": refit["posture"]["accuracy"]})
     row.update(head_capacity(kp, e["data"], e["info"]))
-    row.update(readout_capacity(kp, e["data"], e["info"], e["labelled"]))
+    row.update(readout_capacity(kp, e["data"], e["info"], e["labelled"], readout_iters))
     append_row(run_dir, row, t0)
     log(f"[probe] stage-2 step {step}: joints {row['joints_mean_error_cm']:.1f} cm (unfamiliar "
         f"{row['joints_mean_error_cm_unfamiliar']:.1f}; head on all {row['all_labels']} labels "
@@ -116,7 +116,7 @@ def head_capacity(kp: dict[str, np.ndarray], data: dict[str, dict], info: dict[s
 
 
 def readout_capacity(kp: dict[str, np.ndarray], data: dict[str, dict], info: dict[str, dict],
-                     labelled: np.ndarray) -> dict[str, Any]:
+                     labelled: np.ndarray, iters: int = 3000) -> dict[str, Any]:
     """A non-linear read-out (models/joint_readout.py) instead of the linear head, given the labelled
     subset and every training label: whether the keypoints carry the joints when the map may bend,
     i.e. whether the linear head's floor is the head's or the keypoints'."""
@@ -124,7 +124,7 @@ def readout_capacity(kp: dict[str, np.ndarray], data: dict[str, dict], info: dic
     target = joints_to_norm(data["train"]["joints"], rows, cols)
     out: dict[str, Any] = {}
     for name, idx in (("labelled", np.asarray(labelled)), ("all_labels", np.arange(len(kp["train"])))):
-        mlp = MLPJointReadout(seed=0).fit(kp["train"][idx], target[idx])
+        mlp = MLPJointReadout(iters=iters, seed=0).fit(kp["train"][idx], target[idx])
         test = _joint_error(mlp.predict, "test", kp, data, info)
         out[f"joints_mean_error_cm_mlp_{name}"] = test["mean_err_cm"]
         out[f"per_joint_error_cm_mlp_{name}"] = [round(v, 2) for v in test["per_joint_err_cm"]]
