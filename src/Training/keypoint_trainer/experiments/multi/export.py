@@ -129,10 +129,9 @@ def write_model_dir(model: KLPNet, out_dir: Path, spec: GroupingSpec, raws: Sequ
 
 
 def build_multi_fixture(out_dir: Path, *, name: str = "multi", version: str = "1", seed: int = 0) -> None:
-    """Seeded *untrained* 2-stage model with head offsets and a head vote in its grouping (the service
-    is tested on the newest path, as the published multi/4 is; golden cases without a vote cover the
-    path without); golden samples are
-    three multi-figure images."""
+    """Seeded *untrained* 2-stage model with head offsets, a head vote and retype in its grouping (the
+    service is tested on the newest path, as the published multi/5 is; golden cases without a vote or
+    retype cover the paths without); golden samples are three multi-figure images."""
     from ...core.provenance import versions
     from ...data.multi.generator import MultiConfig, render_multi
     from ...models.klp import KLPConfig
@@ -148,7 +147,7 @@ def build_multi_fixture(out_dir: Path, *, name: str = "multi", version: str = "1
     # and the vote vetoes links the embeddings alone would make
     spec = GroupingSpec(peak_threshold=0.479, max_detections=24, link_scale=20.0, link_bias=-2.0,
                         link_threshold=0.5, max_link_length=0.6, min_keypoints=2,
-                        head_vote=HeadVote(sigma=0.1, weight=0.5))
+                        head_vote=HeadVote(sigma=0.1, weight=0.5), retype=Retype(min_probability=0.05))
     raws = [(f"fixture-multi-{i:04d}", render_multi(4242, i, MultiConfig())["image"].astype(np.float32))
             for i in range(2)]
 
