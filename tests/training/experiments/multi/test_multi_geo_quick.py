@@ -24,11 +24,13 @@ def decode(t):
     return np.frombuffer(base64.b64decode(t["data_b64"]), "<f4").reshape(t["shape"])
 
 
-def test_quick_profile_with_head_offsets_trains_calibrates_and_exports(tmp_path):
+def test_quick_profile_with_head_offsets_trains_calibrates_and_exports(tmp_path, capsys):
     run, export, report = tmp_path / "run", tmp_path / "run" / "export", tmp_path / "klpnet-geo.md"
     args = argparse.Namespace(action="run", profile="quick", only=None, resume=False, out=None, report=report,
-                              threads=1, overrides=[f'data.root="{tmp_path / "data"}"', f'run.out_dir="{run}"', *GEO])
+                              threads=1, overrides=[f'data.root="{tmp_path / "data"}"', f'run.out_dir="{run}"', *GEO,
+                                                              "run.progress_interval=0"])
     assert run_action(args) == 0
+    assert "[multi] calibrating the grouping on" in capsys.readouterr().out  # progress through the grid
 
     metrics = json.loads((run / "main" / "metrics.json").read_text())
     cal = metrics["calibration"]

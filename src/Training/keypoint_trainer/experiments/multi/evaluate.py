@@ -6,6 +6,7 @@ weight are chosen on the validation split (:func:`calibrate`); the test split is
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Optional
 
 import numpy as np
@@ -86,10 +87,12 @@ def candidate_links(grouping: dict[str, Any]):
     return all_type_pairs(STICK_FIGURE.num_keypoints) if kind == "all_pairs" else None
 
 
-def calibrate(model: KLPNet, val: dict[str, np.ndarray], cfg: dict[str, Any]) -> dict[str, Any]:
+def calibrate(model: KLPNet, val: dict[str, np.ndarray], cfg: dict[str, Any], log=print,
+              progress_interval: float = 30.0) -> dict[str, Any]:
     """Pick (peak_threshold, link_threshold) and, with a head vote, its (sigma, weight) on the *validation*
     split: the grid point with the best predicted-identity PCK at alpha (ties: the earlier grid point;
-    the vote settings vary fastest). Test data is not used."""
+    the vote settings vary fastest). Test data is not used. A progress line every ``progress_interval`` s
+    (the full grid takes minutes)."""
     g = cfg.get("grouping", {})
     peaks = g.get("calibrate_peak", [g.get("peak_threshold", 0.3)])
     links = g.get("calibrate_link", [g.get("link_threshold", 0.5)])
@@ -98,6 +101,7 @@ def calibrate(model: KLPNet, val: dict[str, np.ndarray], cfg: dict[str, Any]) ->
     outs = export_outputs(model, val["images"])
     table, best = [], None
     votes = vote_grid(cfg, model)
+    total, started, last = len(peaks) * len(links) * len(votes), time.monotonic(), time.monotonic()
     for pt in peaks:
         for lt in links:
             for vote in votes:
@@ -108,6 +112,10 @@ def calibrate(model: KLPNet, val: dict[str, np.ndarray], cfg: dict[str, Any]) ->
                 table.append(row)
                 if best is None or row["pck_pred_id"] > best["pck_pred_id"]:
                     best = row
+                if time.monotonic() - last >= progress_interval:
+                    last = time.monotonic()
+                    log(f"[multi] calibrating the grouping on {len(val['images'])} validation images: {len(table)}/{total} "
+                        f"grid points, best pred-id PCK {best['pck_pred_id']:.3f}, elapsed {last - started:.0f}s")
     return {"chosen": {k: best[k] for k in ("peak_threshold", "link_threshold", "head_vote") if k in best},
             "criterion": f"validation PCK (predicted identities) at alpha {alpha:g}", "images": len(val["images"]),
             "grid": table}

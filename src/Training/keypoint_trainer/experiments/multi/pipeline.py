@@ -31,7 +31,7 @@ def evaluate_all(cfg: dict[str, Any], only=None, log=print) -> dict[str, Any]:
             continue
         model = load_model(cfg, name)
         t0 = time.monotonic()
-        cal = calibrate(model, val, cfg)
+        cal = calibrate(model, val, cfg, log=log, progress_interval=float(cfg["run"].get("progress_interval", 30.0)))
         write_json(out_dir / name / "grouping_calibration.json", cal)
         r = evaluate_model(model, test, cfg, cal["chosen"])
         r["calibration"] = cal
