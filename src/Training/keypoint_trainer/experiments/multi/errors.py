@@ -43,6 +43,7 @@ def breakdown(outputs: dict[str, np.ndarray], data: dict[str, np.ndarray], spec:
               alpha: float = 0.1) -> dict[str, Any]:
     K = STICK_FIGURE.num_keypoints
     counts: Counter = Counter()
+    confusions: Counter = Counter()  # (true type, type given) of the wrong_type cases
     for n in range(len(data["images"])):
         g = group_and_match(outputs, data, n, spec)
         res, kp, present, gt, diag, pairs = g.res, g.kp, g.present, g.gt, g.diag, g.pairs
@@ -61,10 +62,17 @@ def breakdown(outputs: dict[str, np.ndarray], data: dict[str, np.ndarray], spec:
                 if m is not None and present[m, t] and np.linalg.norm(kp[m, t] - gt[f, t]) / diag[f] <= alpha:
                     counts["correct"] += 1
                     continue
-                counts[_cause(int(np.argmin(dist)), res.detections, owner, slot, m, t)] += 1
+                nearest = int(np.argmin(dist))
+                cause = _cause(nearest, res.detections, owner, slot, m, t)
+                counts[cause] += 1
+                if cause == "wrong_type":
+                    confusions[(t, slot.get(nearest, res.detections[nearest].type))] += 1
     found = max(counts["found"], 1)
+    names = STICK_FIGURE.keypoints
     return {"visible_keypoints_found": counts["found"], "correct": counts["correct"] / found,
-            **{c: counts[c] / found for c in CAUSES}}
+            **{c: counts[c] / found for c in CAUSES},
+            "wrong_type_pairs": [{"true": names[a], "given": names[b], "count": n}
+                                 for (a, b), n in sorted(confusions.items(), key=lambda x: (-x[1], x[0]))]}
 
 
 def main(argv=None) -> int:
@@ -88,6 +96,9 @@ def main(argv=None) -> int:
     print("| correct with predicted identity | " + " | ".join(CAUSES) + " |")
     print("|---|" + "---|" * len(CAUSES))
     print(f"| {100 * r['correct']:.1f} % | " + " | ".join(f"{100 * r[c]:.1f} %" for c in CAUSES) + " |")
+    pairs = r["wrong_type_pairs"]
+    print(f"wrong types ({sum(p['count'] for p in pairs)}), true -> given: "
+          + ", ".join(f"{p['true']} -> {p['given']} {p['count']}" for p in pairs))
     return 0
 
 
