@@ -252,6 +252,7 @@ def test_assign_types_maximises_the_log_probability_within_the_floor():
     assert assign_types([0], dets, 0.05) == {1: 0}
     tie = [det(0.5, 0.5), det(0.5, 0.5)]
     assert assign_types([0, 1], tie, 0.05) == {0: 0, 1: 1}    # ties: the first assignment found
+    assert assign_types([0, 1, 2], tie + tie[:1], 0.05) is None  # three detections, two types
 
 
 def test_retype_round_trips_through_the_manifest():

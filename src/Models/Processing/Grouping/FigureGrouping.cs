@@ -220,8 +220,9 @@ public static class FigureGrouping
     /// </summary>
     public static SortedDictionary<int, int>? AssignTypes(IReadOnlyList<int> detections, double[][] typeProbabilities, double minProbability)
     {
-        var slots = new int[detections.Count];
         var used = new bool[typeProbabilities[detections[0]].Length];
+        if (detections.Count > used.Length) return null; // more detections than types: no search needed
+        var slots = new int[detections.Count];
         int[]? best = null;
         var bestTotal = double.NegativeInfinity;
         void Visit(int n, double total)

@@ -325,6 +325,8 @@ def assign_types(members: Sequence[int], dets: list[Detection], min_probability:
     """Distinct types for ``members`` (detection indices, ascending), each of probability >= min_probability,
     with the largest sum of log probabilities (the first found on ties; types tried in index order, depth
     first) -> {type: detection}; None when no assignment exists (step 5 with ``retype``)."""
+    if len(members) > len(dets[members[0]].type_probs):
+        return None  # more detections than types: no search needed
     best: list[Any] = [-math.inf, None]
     slots = [0] * len(members)
 
