@@ -310,13 +310,14 @@ def link_candidates(dets: list[Detection], A: np.ndarray, spec: GroupingSpec,
         for i in range(n):
             for j in range(i + 1, n):
                 consider(-1, i, j)
-    for l, (a, b) in enumerate(links if spec.retype is None else ()):
-        for i in range(n):
-            if dets[i].type != a:
-                continue
-            for j in range(n):
-                if j != i and dets[j].type == b:
-                    consider(l, i, j)
+    else:
+        for l, (a, b) in enumerate(links):
+            for i in range(n):
+                if dets[i].type != a:
+                    continue
+                for j in range(n):
+                    if j != i and dets[j].type == b:
+                        consider(l, i, j)
     cands.sort(key=lambda c: (-c[0], c[1], c[2], c[3]))
     return cands
 
