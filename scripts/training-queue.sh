@@ -35,7 +35,7 @@ main() {
   trainer spmkd train --profile paper --data-root data/spmkd/full --only main --only baseline --threads 2 \
     >> runs/spmkd_paper.log 2>&1 || { say "spmkd paper training failed"; exit 1; }
   if [ ! -f runs/spmkd/paper/results.json ]; then
-    trainer spmkd report --profile paper --data-root data/spmkd/full --threads 2 --report docs/results/spmkd-paper.md \
+    trainer spmkd report --profile paper --data-root data/spmkd/full --threads 2 --report docs/results/spmkd.md \
       >> runs/spmkd_paper.log 2>&1 || { say "spmkd paper report failed"; exit 1; }
   fi
   say "spmkd paper: done"

@@ -44,7 +44,7 @@ public sealed class ExampleFilesTests(DefaultModelsFactory factory) : IClassFixt
         Assert.Equal((84, 192), (result["width"]!.GetValue<int>(), result["height"]!.GetValue<int>()));
         AssertInside(result["keypoints"]!.AsArray(), 84, 192);
         // The joints are a linear read-out of the keypoints and may fall past the mat's edge (a wrist is
-        // typically 20-30 cm off, docs/results/spmkd-paper.md), so they are checked for the mat's pixel frame, not clamped.
+        // typically 20-30 cm off, docs/results/spmkd.md), so they are checked for the mat's pixel frame, not clamped.
         AssertInside(result["joints"]!.AsArray(), 84, 192, margin: 0.25);
         // slp-test-0000 lies on the left side (the simulator's label); the default model's posture head says so.
         Assert.Equal("left_side", result["posture"]!["label"]!.GetValue<string>());

@@ -9,6 +9,9 @@ def test_quick_run_trains_evaluates_exports_and_reports(tmp_path):
     run_root, report = tmp_path / "runs", tmp_path / "report" / "spmkd.md"
     common = ["--profile", "quick", "--data-root", str(tmp_path / "data"), "--run-root", str(run_root), "--threads", "1"]
     assert main(["spmkd", "train", *common, "--only", "main", "--only", "baseline"]) == 0
+    # called again on finished runs it trains nothing, and the report does not list it as training
+    assert main(["spmkd", "train", *common, "--only", "main", "--only", "baseline"]) == 0
+    assert len((run_root / "train_commands.txt").read_text().splitlines()) == 1
     assert main(["spmkd", "probe", *common]) == 0
     # the export serves the classifier that has also seen the unfamiliar mat
     assert main(["spmkd", "report", *common, "--set", 'export.posture_mats="both"', "--report", str(report)]) == 0
@@ -28,6 +31,7 @@ def test_quick_run_trains_evaluates_exports_and_reports(tmp_path):
     assert manifest["metrics"]["posture_accuracy_unfamiliar"] == refit["posture"]["accuracy"]
     assert "and 12 of the unfamiliar mat" in manifest["training"]["labels_used"]
     text = report.read_text()
+    assert text.count("- training (resumable") == 1
     for part in ("## 2b. Where the joint error comes from", "| 3 |", "supervised HeatmapNet (all labels)",
                  "classifier also given the 12 labelled maps of the unfamiliar mat"):
         assert part in text, part

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Optional
 
 from ...core.provenance import invocation, record_invocation
 from ...core.registry import register_command
@@ -44,7 +45,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
                    help="export the main model into this model-store version directory (e.g. models/spmkd/1)")
     p.add_argument("--from", dest="source", type=Path, default=None,
                    help="posture-head: the published model version directory to start from")
-    p.add_argument("--report", type=Path, default=None, help="write the markdown report here (+ figures)")
+    p.add_argument("--report", type=Path, default=None,
+                   help="write the markdown report here (+ figures); default: the profile's [report] path")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: KEYPOINT_THREADS or cores)")
     p.add_argument("--preview", type=Path, default=None, help="simulate: also write a preview PNG")
     p.add_argument("--force", action="store_true", help="simulate: regenerate existing splits")
@@ -56,8 +58,7 @@ def _run(args: argparse.Namespace) -> int:
     from ...engine.threads import configure_threads
     from ...core.config import load_config
     from ...data.pressure.splits import build_datasets, data_spec
-    from ...engine.distributed import rank_zero_first
-    from .pipeline import Profile, run_pipeline, train_all
+    from .pipeline import Profile, run_pipeline
 
     cfg = load_config(args.profile, args.overrides, family="spmkd")
     configure_threads(args.threads or cfg["run"].get("threads") or None)  # run.threads: train-distributed.sh
@@ -73,11 +74,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{k}: {v}")
         return 0
     if args.action == "train":
-        record_invocation(run_root / "train_commands.txt", command)
-        with rank_zero_first():  # rank 0 simulates missing splits, the others then read them
-            paths = build_datasets(data_root, data_spec(cfg))
-        train_all(prof, run_root, paths, only=args.only)
-        return 0
+        return _train(cfg, prof, data_root, run_root, args.only, command)
     if args.action == "posture-head":
         from .attach_posture import attach_and_publish
 
@@ -98,13 +95,34 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.action == "probe":
         return _probe(cfg, prof, data_root, run_root, args.only or ["main"])
+    report = args.report or (Path(cfg["report"]["path"]) if cfg.get("report", {}).get("path") else None)
     if args.action == "report" and args.render_only:
         from .report import render_from_results
 
-        print(render_from_results(run_root / "results.json", args.report or Path("docs/results/spmkd.md")))
+        if report is None:
+            print(f"profile {args.profile!r} names no report path ([report] path): give --report FILE", file=sys.stderr)
+            return 2
+        print(render_from_results(run_root / "results.json", report))
         return 0
-    run_pipeline(args.profile, data_root=data_root, run_root=run_root, publish=args.publish, report=args.report,
+    run_pipeline(args.profile, data_root=data_root, run_root=run_root, publish=args.publish, report=report,
                  only=args.only, skip_train=args.action == "report", command=command, settings=args.overrides)
+    return 0
+
+
+def _train(cfg, prof, data_root: Path, run_root: Path, only: Optional[list[str]], command: str) -> int:
+    """Train the profile's runs (resumable); a call that finds them all finished is not recorded, so the
+    report lists the calls that trained, not the queue's no-op restarts."""
+    from ...data.pressure.splits import build_datasets, data_spec
+    from ...engine.distributed import rank_zero_first
+    from .pipeline import train_all, unfinished_runs
+
+    if unfinished_runs(prof, run_root, only):
+        record_invocation(run_root / "train_commands.txt", command)
+    else:
+        print(f"every selected run in {run_root} is finished; nothing to train")
+    with rank_zero_first():  # rank 0 simulates missing splits, the others then read them
+        paths = build_datasets(data_root, data_spec(cfg))
+    train_all(prof, run_root, paths, only=only)
     return 0
 
 

@@ -106,6 +106,14 @@ def run_names(p: Profile) -> list[str]:
     return ["main", "scratch", "baseline", "hard"] + [f"k{k}" for k in p.k_ablation]
 
 
+def unfinished_runs(p: Profile, run_root: Path, only: Optional[list[str]] = None) -> list[str]:
+    """The runs a ``train`` call would still train: no final marker yet (a CRWT run's ``summary.json``,
+    the baseline's ``done.json``)."""
+    marker = {"baseline": "done.json"}
+    return [n for n in run_names(p)
+            if (not only or n in only) and not (Path(run_root) / n / marker.get(n, "summary.json")).is_file()]
+
+
 def train_all(p: Profile, run_root: Path, data_paths: dict[str, Path], only: Optional[list[str]] = None,
               log=print) -> dict[str, Any]:
     """Train every run of the profile (resumable). SPMKD runs read pressure arrays only. In a

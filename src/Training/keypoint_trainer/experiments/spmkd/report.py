@@ -125,6 +125,12 @@ def _s_findings(c: Ctx) -> list[str]:
     return L
 
 
+def _versions(v) -> str:
+    """``{'python': '3.11.2', ...}`` as "Python 3.11.2, PyTorch ..." (older results hold a string)."""
+    names = {"python": "Python", "torch": "PyTorch", "numpy": "NumPy", "onnx": "ONNX"}
+    return ", ".join(f"{names.get(k, k)} {x}" for k, x in v.items()) if isinstance(v, dict) else str(v)
+
+
 def _s_run(c: Ctx) -> list[str]:
     """Commands, machine, commit and wall times of the run."""
     res, runs, m = c.res, c.runs, c.m
@@ -134,7 +140,7 @@ def _s_run(c: Ctx) -> list[str]:
         a(f"- training (resumable; timestamp, command): `{c}`")
     a(f"- evaluation, export and this report: `{res.get('command', '')}`")
     a(f"- machine: {m.get('cpu')}, {m.get('cores')} cores shared with other jobs, torch threads "
-      f"{m.get('torch_threads')}, {m.get('memory_gib')} GiB, no GPU; {res['versions']}")
+      f"{m.get('torch_threads')}, {m.get('memory_gib')} GiB, no GPU; {_versions(res['versions'])}")
     a(f"- git commit at run time: `{res.get('git_commit')}`")
     w = res["wall_s"]
     tr = w.get("train_runs", {})
