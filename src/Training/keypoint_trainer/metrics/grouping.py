@@ -16,7 +16,8 @@ the figure's keypoint-box diagonal d_f:
   share whose nearest detection has the right keypoint type (grouping cannot repair a wrong type);
 * **figure accuracy**: a GT figure whose matched instance has all 5 keypoints correct (beside it
   the share of figures with no occluded keypoint, and the figure accuracy over those figures:
-  occluded keypoints have no training target);
+  occluded keypoints have no training target); with oracle identities, a figure each of whose keypoints
+  has *some* detection within alpha * d_f: the most any grouping of these detections can reach;
   **count accuracy**: images with as many instances as figures;
 * everything by occlusion level (``none``/``slight``/``heavy``, data/multi/generator.py) and, for
   keypoints, visible vs occluded.
@@ -81,7 +82,7 @@ def _counters(alphas: Sequence[float]) -> dict[str, Any]:
             "pred_vis": 0, "pred_occ": 0, "oracle_vis": 0, "oracle_occ": 0,
             "tp_links": 0, "pred_links": 0, "gt_links": 0, "figures": 0, "figures_ok": 0, "images": 0,
             "count_ok": 0, "instances": 0, "outliers": 0, "detections": 0, "type_ok": 0,
-            "figures_visible": 0, "figures_visible_ok": 0}
+            "figures_visible": 0, "figures_visible_ok": 0, "figures_oracle_ok": 0}
 
 
 def _count_keypoints(a_: dict[str, Any], gt: np.ndarray, occ: np.ndarray, diag: np.ndarray, det: np.ndarray,
@@ -90,7 +91,7 @@ def _count_keypoints(a_: dict[str, Any], gt: np.ndarray, occ: np.ndarray, diag: 
     """Keypoint PCK (predicted and oracle identities, visible/occluded) and figure accuracy of one image."""
     for f in range(len(gt)):
         m = pairs.get(f)
-        ok_all = True
+        ok_all = oracle_all = True
         for t in range(skeleton.num_keypoints):
             a_["kp"] += 1
             vis = "occ" if occ[f, t] else "vis"
@@ -105,8 +106,10 @@ def _count_keypoints(a_: dict[str, Any], gt: np.ndarray, occ: np.ndarray, diag: 
             a_[f"oracle_{vis}"] += int(dmin <= alpha)
             a_[f"pred_{vis}"] += int(dpred <= alpha)
             ok_all &= bool(dpred <= alpha)
+            oracle_all &= bool(dmin <= alpha)
         a_["figures"] += 1
         a_["figures_ok"] += int(ok_all)
+        a_["figures_oracle_ok"] += int(oracle_all)
         a_["figures_visible"] += int(not occ[f].any())
         a_["figures_visible_ok"] += int(ok_all and not occ[f].any())
         a_["gt_links"] += skeleton.num_keypoints - 1  # the links of a tree over the figure's keypoints
@@ -147,6 +150,7 @@ def _summary(parts: list[dict], alphas: Sequence[float]) -> dict[str, Any]:
         "link_precision": prec, "link_recall": rec,
         "link_f1": 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0,
         "figure_accuracy": s["figures_ok"] / max(s["figures"], 1),
+        "figure_accuracy_oracle_id": s["figures_oracle_ok"] / max(s["figures"], 1),
         "figures_all_visible": s["figures_visible"] / max(s["figures"], 1),
         "figure_accuracy_all_visible": s["figures_visible_ok"] / s["figures_visible"] if s["figures_visible"] else None,
         "count_accuracy": s["count_ok"] / max(s["images"], 1),

@@ -84,7 +84,7 @@ def test_evaluation_is_perfect_on_ideal_outputs(split):
             outs[k].append(o[k])
     res = evaluate_outputs({k: np.stack(v) for k, v in outs.items()}, split, GroupingSpec(link_bias=-4.0))
     a = res["all"]
-    assert a["pck_oracle_id"]["0.1"] == 1.0
+    assert a["pck_oracle_id"]["0.1"] == 1.0 and a["figure_accuracy_oracle_id"] == 1.0
     # below 1 only where keypoints of overlapping figures fall into neighbouring cells (merged peaks)
     assert a["pck_pred_id"]["0.1"] > 0.9 and a["link_f1"] > 0.9
     assert set(res["by_level"]) <= set(LEVELS)
@@ -261,6 +261,8 @@ def test_votes_regroup_a_split_whose_embeddings_cannot_tell_figures_apart(split)
     votes = GroupingSpec(**{**plain.__dict__, "head_vote": HeadVote(sigma=0.05, weight=0.5)})
     a, b = (evaluate_outputs(outs, split, s)["all"] for s in (plain, votes))
     assert b["figure_accuracy"] > a["figure_accuracy"] and b["pck_pred_id"]["0.1"] > 0.9 > a["pck_pred_id"]["0.1"]
+    # the oracle-identity figure accuracy reads the detections only: the ceiling of every grouping
+    assert a["figure_accuracy_oracle_id"] == b["figure_accuracy_oracle_id"] == 1.0 > a["figure_accuracy"]
 
 
 def test_head_vote_spec_needs_a_head_offset_model_and_calibrates_sigma_and_weight():
