@@ -13,7 +13,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--only", action="append", default=None, help="run only these runs (see `hsjp plan`); repeatable")
     p.add_argument("--resume", action="store_true", help="continue half-finished runs from last.pth")
-    p.add_argument("--report", type=Path, default=None, help="markdown file (default docs/results/hsjp.md)")
+    p.add_argument("--report", type=Path, default=None, help="markdown file (default: the profile's [report] path)")
     p.add_argument("--threads", type=int, default=None)
 
 

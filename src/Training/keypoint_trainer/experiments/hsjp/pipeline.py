@@ -12,6 +12,7 @@ from typing import Any
 
 from ...codecs.heatmap import HeatmapCodec
 from ...core.config import load_config
+from ...core.errors import ConfigError
 from ...core.manifest import write_json
 from ...core.provenance import invocation, record_invocation
 from ...engine.distributed import environment_rank
@@ -108,11 +109,14 @@ def run_action(args: argparse.Namespace) -> int:
                 f"fraction={j['fraction']} init={j['init']} steps={j['steps']} ({j['group']})"
             print(f"{j['kind']:8s} {j['name']:20s} {extra}")
         return 0
+    report = args.report or (Path(cfg["report"]["path"]) if cfg.get("report", {}).get("path") else None)
+    if args.action in ("report", "run") and report is None:
+        raise ConfigError(f"profile {args.profile!r} names no report path ([report] path): give --report FILE")
     if args.action in ("pretrain", "finetune", "run"):
         record_invocation(out / "commands.txt", command)
         kinds = {"pretrain": ("pretext",), "finetune": ("finetune",), "run": ("pretext", "finetune")}[args.action]
         run_jobs(cfg, args.only, args.resume, kinds)
     if args.action in ("report", "run") and not environment_rank():  # a group's report is rank 0's
         from .report import write_report
-        write_report(cfg, args.report or Path("docs/results/hsjp.md"), command)
+        write_report(cfg, report, command)
     return 0
