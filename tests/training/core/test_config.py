@@ -1,7 +1,8 @@
 """One config loader for every family: TOML profiles, ``extends``, ``--set`` overrides."""
 import pytest
 
-from keypoint_trainer.core.config import FAMILIES, load_config
+from keypoint_trainer.core.config import FAMILIES, load_config, report_path
+from keypoint_trainer.core.errors import ConfigError
 
 
 def test_config_profiles_and_overrides():
@@ -61,3 +62,14 @@ def test_unknown_profiles_and_families_are_errors():
         load_config("huge", family="spmkd")
     with pytest.raises(KeyError):
         load_config("quick", family="pose")
+
+
+@pytest.mark.parametrize("family", ["spmkd", "multi", "hsjp"])
+def test_a_quick_run_writes_a_report_only_where_told(family, tmp_path):
+    # the long profiles name their committed report; the quick one names none, so a smoke run without
+    # --report cannot overwrite it
+    assert str(report_path(load_config("full", family=family))).startswith("docs/results/")
+    quick = load_config("quick", family=family)
+    with pytest.raises(ConfigError, match="give --report"):
+        report_path(quick)
+    assert report_path(quick, tmp_path / "r.md") == tmp_path / "r.md"

@@ -88,6 +88,15 @@ def load_config(name_or_path: str | Path = "quick", overrides: Iterable[str] = (
     return cfg
 
 
+def report_path(cfg: dict[str, Any], given: Optional[Path] = None) -> Path:
+    """Where a report goes: ``--report``, else the profile's ``[report] path``. A profile without one (the
+    quick profiles: smoke runs) needs ``--report``, so it cannot overwrite a committed report."""
+    path = given or cfg.get("report", {}).get("path")
+    if not path:
+        raise ConfigError(f"profile {cfg['run']['name']!r} names no report path ([report] path): give --report FILE")
+    return Path(path)
+
+
 def dumps_toml(cfg: dict[str, Any]) -> str:
     """Minimal TOML writer for provenance (tables, scalars, lists of scalars)."""
     def fmt(v: Any) -> str:

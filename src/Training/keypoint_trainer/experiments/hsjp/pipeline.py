@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ...codecs.heatmap import HeatmapCodec
-from ...core.config import load_config
-from ...core.errors import ConfigError
+from ...core.config import load_config, report_path
 from ...core.manifest import write_json
 from ...core.provenance import invocation, record_invocation
 from ...engine.distributed import environment_rank
@@ -109,9 +108,7 @@ def run_action(args: argparse.Namespace) -> int:
                 f"fraction={j['fraction']} init={j['init']} steps={j['steps']} ({j['group']})"
             print(f"{j['kind']:8s} {j['name']:20s} {extra}")
         return 0
-    report = args.report or (Path(cfg["report"]["path"]) if cfg.get("report", {}).get("path") else None)
-    if args.action in ("report", "run") and report is None:
-        raise ConfigError(f"profile {args.profile!r} names no report path ([report] path): give --report FILE")
+    report = report_path(cfg, args.report) if args.action in ("report", "run") else None  # refused before training
     if args.action in ("pretrain", "finetune", "run"):
         record_invocation(out / "commands.txt", command)
         kinds = {"pretrain": ("pretext",), "finetune": ("finetune",), "run": ("pretext", "finetune")}[args.action]

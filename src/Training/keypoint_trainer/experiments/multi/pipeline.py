@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ...core.config import load_config
+from ...core.config import load_config, report_path
 from ...core.manifest import write_json
 from ...core.provenance import invocation, record_invocation
 from ...engine.distributed import environment_rank, rank_zero_first
@@ -83,7 +83,7 @@ def run_action(args: argparse.Namespace) -> int:
         export_main(cfg, args.out or out_dir / "export", command)
     if "report" in acts:
         from .report import write_report
-        write_report(cfg, args.report or Path(cfg.get("report", {}).get("path", "docs/results/klpnet.md")), command)
+        write_report(cfg, report_path(cfg, args.report), command)
     return 0
 
 

@@ -56,7 +56,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from ...engine.threads import configure_threads
-    from ...core.config import load_config
+    from ...core.config import load_config, report_path
     from ...data.pressure.splits import build_datasets, data_spec
     from .pipeline import Profile, run_pipeline
 
@@ -95,15 +95,12 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.action == "probe":
         return _probe(cfg, prof, data_root, run_root, args.only or ["main"])
-    report = args.report or (Path(cfg["report"]["path"]) if cfg.get("report", {}).get("path") else None)
     if args.action == "report" and args.render_only:
         from .report import render_from_results
 
-        if report is None:
-            print(f"profile {args.profile!r} names no report path ([report] path): give --report FILE", file=sys.stderr)
-            return 2
-        print(render_from_results(run_root / "results.json", report))
+        print(render_from_results(run_root / "results.json", report_path(cfg, args.report)))
         return 0
+    report = report_path(cfg, args.report) if args.report or cfg.get("report", {}).get("path") else None  # quick: none
     run_pipeline(args.profile, data_root=data_root, run_root=run_root, publish=args.publish, report=report,
                  only=args.only, skip_train=args.action == "report", command=command, settings=args.overrides)
     return 0
