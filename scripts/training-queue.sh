@@ -16,6 +16,9 @@
 #   4. the converged stick-figure ablations (configs/stick/ablate.toml; runs/ablate.log), then their report
 #   5. HSJP fine-tuned vs scratch at 10/25/50/100 % of the labels (configs/hsjp/learn-ce-fractions.toml;
 #      runs/hsjp_fractions.log; report docs/results/hsjp-fractions.md)
+#   6. the runs behind the served stick-figure models (configs/stick/served.toml: the seed HeatmapNet and
+#      RegressionNet on one core, heatmap/6's recipe on the other; runs/stick_served*.log), then
+#      docs/results/stick-figures.md regenerated from them with the converged ablations of step 4
 # The whole body is one function, read before it runs: editing this file while a queue runs does not
 # change (or break) the running queue.
 set -u
@@ -68,5 +71,23 @@ main() {
   trainer hsjp run --profile learn-ce-fractions --resume --threads 2 --report docs/results/hsjp-fractions.md \
     >> runs/hsjp_fractions.log 2>&1 || { say "hsjp fractions failed"; exit 1; }
   say "hsjp fractions: done"
+
+  if [ ! -f runs/full/served.done ]; then
+    say "stick served runs: training"
+    trainer train --config served --model heatmap --model regression --resume >> runs/stick_served_seed.log 2>&1 &
+    local seed_runs=$!
+    trainer train --config served --model heatmap_fresh_context_60_step --resume >> runs/stick_served_60.log 2>&1
+    local served_60=$?
+    wait "$seed_runs" && [ "$served_60" = 0 ] || { say "stick served training failed"; exit 1; }
+    trainer evaluate --config served >> runs/stick_served.log 2>&1 || { say "stick served evaluation failed"; exit 1; }
+    for m in heatmap_fresh_context_60_step regression simcc_fresh_32_step; do  # compared with models/ by hand
+      rm -rf "runs/full/export/$m"
+      trainer export --config served --model "$m" --out "runs/full/export/$m" >> runs/stick_served.log 2>&1 \
+        || { say "stick served export failed"; exit 1; }
+    done
+    trainer report --config served >> runs/stick_served.log 2>&1 \
+      && touch runs/full/served.done || { say "stick served report failed"; exit 1; }
+  fi
+  say "stick served runs: done"
 }
 main "$@"; exit

@@ -64,7 +64,7 @@ def test_unknown_profiles_and_families_are_errors():
         load_config("quick", family="pose")
 
 
-@pytest.mark.parametrize("family", ["spmkd", "multi", "hsjp"])
+@pytest.mark.parametrize("family", ["stick", "spmkd", "multi", "hsjp"])
 def test_a_quick_run_writes_a_report_only_where_told(family, tmp_path):
     # the long profiles name their committed report; the quick one names none, so a smoke run without
     # --report cannot overwrite it

@@ -83,3 +83,51 @@ def test_report_has_the_visibility_table_and_the_clear_split(trained_quick, tmp_
     on_clear = ct["metrics"]["heatmap"]["pck_bbox"]["0.05"] * 100
     assert "### Clear-keypoint test split" in text
     assert f"`heatmap` {on_main:.2f} → {on_clear:.2f} %" in text
+
+
+def _metrics(pck, err):
+    return {"pck_bbox": {"0.05": pck, "0.1": pck, "0.2": pck}, "auc_bbox": pck, "mean_pixel_error": err}
+
+
+def test_the_served_profile_reports_the_served_runs_with_the_converged_ablations():
+    from keypoint_trainer.core.config import load_config, report_path
+    from keypoint_trainer.experiments.stick.ablate import ablate_dir
+    from keypoint_trainer.experiments.stick.plan import get_experiment
+
+    served, ablate = load_config("served"), load_config("ablate")
+    assert served["models"]["run"] == ["heatmap", "regression", "heatmap_fresh_context_60_step", "simcc_fresh_32_step"]
+    assert served["run"]["out_dir"] == "runs/full" and str(report_path(served)) == "docs/results/stick-figures.md"
+    # the ablations it embeds are the ablate profile's runs, with the same recipe
+    assert ablate_dir(served) == ablate_dir(ablate) and served["ablate"] == ablate["ablate"]
+    assert served["report"]["converged_ablations"] and all(get_experiment(served, n) for n in served["models"]["run"])
+
+
+def test_a_coordinate_head_is_compared_with_the_best_heatmap_and_the_seed_regression():
+    from keypoint_trainer.experiments.stick.report import _coordinate_head_lines
+
+    cfg = {"models": {"run": ["heatmap", "regression", "heatmap_fresh_context_60_step", "simcc_fresh_32_step"]}}
+    ms = {"heatmap": _metrics(0.936, 2.17), "heatmap_fresh_context_60_step": _metrics(0.979, 0.77),
+          "regression": _metrics(0.027, 21.8), "simcc_fresh_32_step": _metrics(0.931, 1.8)}
+    (line,) = _coordinate_head_lines(cfg, ms)
+    assert "PCK@0.05 93.1 %, mean error 1.80 px, against `heatmap_fresh_context_60_step` 97.9 % / 0.77 px" in line
+    assert "4.8 points behind the heatmaps" in line and "closes 95 % of that gap" in line
+    ms["simcc_fresh_32_step"] = _metrics(0.975, 0.9)
+    assert "within 1 point of the heatmaps" in _coordinate_head_lines(cfg, ms)[0]
+
+
+def test_converged_ablations_replace_the_learning_speed_tables(tmp_path):
+    from keypoint_trainer.core.config import load_config
+    from keypoint_trainer.experiments.stick.report import _converged_ablation_section
+
+    cfg = load_config("served", [f'ablate.out_dir="{tmp_path}"'])
+    entry = lambda n, p: {"metrics": {n: _metrics(p, 1.0)}, "best_epoch": 18, "wall_time_s": 60.0,  # noqa: E731
+                          "seconds_per_step": 1.2}
+    abl = {"epochs": 18, "train_subset": 4000, "seed": 20251121,
+           "experiments": {"heatmap": entry("heatmap", 0.95), "heatmap_seed2": entry("heatmap_seed2", 0.948),
+                           "hm_sigma1": entry("hm_sigma1", 0.90)}}
+    (tmp_path / "results.json").write_text(json.dumps(abl))
+    text = "\n".join(_converged_ablation_section(cfg, abl))
+    assert "## Ablations at a converged baseline" in text and "stick-ablations.md" in text
+    assert "— met." in text and "0.20 points of PCK@0.05" in text
+    assert "`hm_sigma1` (sigma 1): -5.00 points of PCK@0.05 against the baseline, beyond the seed-to-seed noise." in text
+    assert "| `hm_res32` | 32×32, sigma 1 | not run |" in text and "\n## " not in text.split("\n", 1)[1]

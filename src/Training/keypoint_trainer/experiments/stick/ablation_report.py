@@ -161,6 +161,13 @@ def _s_analysis(run: Run) -> list[str]:
 SECTIONS = [_s_title, _s_commands, _s_baseline, _s_groups, _s_curves, _s_analysis]
 
 
+def converged_summary(cfg: dict[str, Any]) -> list[str]:
+    """The baseline, its noise, the groups' tables and their effects, for a report that embeds the converged
+    ablations (stick-figures.md of the ``served`` profile); the curves stay in stick-ablations.md."""
+    run = Run(cfg)
+    return [] if not run.results["experiments"] else _s_baseline(run) + _s_groups(run) + _s_analysis(run)
+
+
 def write_ablation_report(cfg: dict[str, Any], out: Path, log=print) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

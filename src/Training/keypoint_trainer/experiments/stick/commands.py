@@ -140,7 +140,7 @@ register_command("export", _export, _export_args,
 # --- report ---------------------------------------------------------------------------
 def _report_args(p):
     _config_args(p)
-    p.add_argument("--out", type=Path, default=None, help="markdown file (default docs/results/stick-figures.md)")
+    p.add_argument("--out", type=Path, default=None, help="markdown file (default: the profile's [report] path)")
 
 
 def _report(args):

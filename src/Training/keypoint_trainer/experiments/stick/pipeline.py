@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
+from ...core.config import report_path
+
 
 def run_pipeline(cfg: dict[str, Any], *, resume: bool = False, skip: set[str] = frozenset(),
                  store: Optional[Path] = None, log=print) -> None:
@@ -24,6 +26,8 @@ def run_pipeline(cfg: dict[str, Any], *, resume: bool = False, skip: set[str] = 
     if environment_world_size() > 1:  # its ablations train and evaluate in turn, each rank writing one results file
         raise SystemExit("pipeline runs in one process; in a data-parallel group run `train` under "
                          "scripts/train-distributed.sh, then the other stages in one process (docs/training.md)")
+    if "report" not in skip:
+        report_path(cfg)  # a profile without a report path is refused before hours of training, not after
     t0 = time.monotonic()
     out = Path(cfg["run"]["out_dir"])
 

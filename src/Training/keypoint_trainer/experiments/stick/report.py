@@ -15,6 +15,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from ...core.config import report_path
 from ...core.manifest import repo_root
 from ...core.provenance import git_commit, machine_info, versions
 from ...engine.publish import published_models
@@ -35,13 +36,21 @@ LABELS = {"heatmap": "HeatmapNet + DARK",
           "heatmap_fresh_context": "HeatmapNet + context blocks (not seed) + fresh images, DARK",
           "heatmap_fresh_context_45_step": "HeatmapNet + context blocks (not seed) + fresh images, 45 epochs, "
                                            "step lr decay, DARK",
+          "heatmap_fresh_context_60_step": "HeatmapNet + context blocks (not seed) + fresh images, 60 epochs, "
+                                           "step lr decay, DARK",
           "regression": "RegressionNet (seed: dropout 0.5, MSE)",
+          "simcc_fresh_32_step": "SimCC head on the seed encoder + fresh images, 32 epochs, step lr decay",
           "mean_pose_baseline": "reference: mean training pose (ignores the image)"}
 
 
 def heatmap_variants(cfg: dict[str, Any]) -> list[str]:
     """The heatmap experiments of ``models.run`` beyond the seed's ``heatmap``, in config order."""
     return [n for n in cfg["models"]["run"] if n != "heatmap" and get_experiment(cfg, n)["kind"] == "heatmap"]
+
+
+def coordinate_variants(cfg: dict[str, Any]) -> list[str]:
+    """The modern coordinate heads of ``models.run`` (SimCC), in config order."""
+    return [n for n in cfg["models"]["run"] if get_experiment(cfg, n)["kind"] == "simcc"]
 
 
 def _is_seed_network(cfg: dict[str, Any], name: str) -> bool:
@@ -197,7 +206,7 @@ class Ctx:
         """The test table's rows: every heatmap recipe with its decoders and flip test, then the rest."""
         ms = self.ev["metrics"]
         order = [f"{v}{d}" for v in ("heatmap", *self.variants) for d in ("", "+argmax", "+flip")] \
-            + ["regression", "mean_pose_baseline"]
+            + ["regression", *coordinate_variants(self.cfg), "mean_pose_baseline"]
         return [(_label(k), ms[k]) for k in order if k in ms]
 
 
@@ -534,6 +543,8 @@ def _s_figures(c: Ctx) -> list[str]:
 def _s_ablations(c: Ctx) -> list[str]:
     """The ablation tables (their own budget and baselines)."""
     cfg, abl = c.cfg, c.abl
+    if _converged_ablations(cfg):
+        return _converged_ablation_section(cfg, abl)
     L = heading("Ablations and variants")
     a = L.append
     if not abl:
@@ -573,6 +584,25 @@ def _s_ablations(c: Ctx) -> list[str]:
           "which isolates the decoder from the network.")
         a("")
     return L
+
+
+def _converged_ablations(cfg: dict[str, Any]) -> bool:
+    """True where the profile's ablations ran at a converged budget (the ``served`` profile reads the
+    ``ablate`` profile's runs): their tables then replace the 5-epoch learning-speed ones."""
+    return bool(cfg.get("report", {}).get("converged_ablations"))
+
+
+def _converged_ablation_section(cfg: dict[str, Any], abl: Optional[dict[str, Any]]) -> list[str]:
+    from .ablation_report import converged_summary
+
+    L = heading("Ablations at a converged baseline")
+    if not abl:
+        return L + ["_No ablation results found (run `ablate --config ablate`)._", ""]
+    L.append(f"Every row trained with one recipe at a budget where the baseline passes 90 % PCK@0.05: "
+             f"{abl['epochs']} epochs on {abl['train_subset']} training images per epoch (`[ablate.spec]` of the "
+             f"profile), seed {abl['seed']}, from `{ablate_dir(cfg)}`; validation curves and wall times in "
+             f"[stick-ablations.md](stick-ablations.md) (`ablate-report --config ablate`).")
+    return L + [""] + [ln.replace("## ", "### ", 1) if ln.startswith("## ") else ln for ln in converged_summary(cfg)]
 
 
 def _s_analysis(c: Ctx) -> list[str]:
@@ -615,7 +645,8 @@ SECTIONS = [_s_title, _s_setup, _s_commands, _s_launchers, _s_training, _s_test_
 
 
 def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> Path:
-    out = Path(out) if out else repo_root() / "docs" / "results" / "stick-figures.md"
+    """The report at ``out``, else at the profile's ``[report] path`` (core.config.report_path)."""
+    out = Path(out) if out else repo_root() / report_path(cfg)
     ctx = Ctx(cfg, out)
     ctx.fig_out.mkdir(parents=True, exist_ok=True)
     out.write_text(render(SECTIONS, ctx), encoding="utf-8")
@@ -779,7 +810,32 @@ def _analysis(cfg: dict[str, Any], ev: Optional[dict], abl: Optional[dict], epoc
                 f"{h['mean_pixel_error']:.2f} px. Argmax is quantised to 2-pixel cells (up to 1.41 px error for a "
                 "perfect heatmap); DARK refines the peak with one Newton step on the log-heatmap, which is exact for "
                 "a Gaussian-shaped peak and matters most when the network is already close (small errors).")
-    if abl:
+    if ev:
+        out.extend(_coordinate_head_lines(cfg, ev["metrics"]))
+    if abl and not _converged_ablations(cfg):
         out.extend(_ablation_lines(abl))
     out.append("")
+    return out
+
+
+def _coordinate_head_lines(cfg: dict[str, Any], ms: dict[str, Any]) -> list[str]:
+    """A modern coordinate head against the best heatmap model and the seed regression, all at their budgets."""
+    heat = [n for n in ("heatmap", *heatmap_variants(cfg)) if n in ms]
+    out: list[str] = []
+    for n in (v for v in coordinate_variants(cfg) if v in ms and heat):
+        best = max(heat, key=lambda h: ms[h]["pck_bbox"]["0.05"])
+        c, h = ms[n], ms[best]
+        gap = (h["pck_bbox"]["0.05"] - c["pck_bbox"]["0.05"]) * 100
+        verdict = ("within 1 point of the heatmaps" if gap <= 1 else
+                   f"{gap:.1f} points behind the heatmaps" if gap > 0 else f"{-gap:.1f} points ahead of the heatmaps")
+        line = (f"* **Heatmaps vs a modern coordinate head.** `{n}` ({get_experiment(cfg, n)['description']}): "
+                f"PCK@0.05 {_pct(c['pck_bbox']['0.05'])} %, mean error {c['mean_pixel_error']:.2f} px, against "
+                f"`{best}` {_pct(h['pck_bbox']['0.05'])} % / {h['mean_pixel_error']:.2f} px: {verdict}.")
+        seed_gap = (h["pck_bbox"]["0.05"] - ms["regression"]["pck_bbox"]["0.05"]) * 100 if "regression" in ms else 0
+        if seed_gap > 0:
+            line += (f" The seed RegressionNet is {seed_gap:.1f} points behind; SimCC closes "
+                     f"{(1 - gap / seed_gap) * 100:.0f} % of that gap by keeping the layout along each axis (a "
+                     "classification over sub-pixel bins of x and of y from the encoder's features) where the seed "
+                     "head pools it away.")
+        out.append(line)
     return out
