@@ -193,6 +193,14 @@ def test_error_breakdown_names_the_cause_of_each_miss():
     assert r["wrong_type"] == 0.1 and r["correct"] == 0.9 and sum(r[c] for c in CAUSES) == pytest.approx(0.1)
 
 
+def test_error_breakdown_by_level_selects_each_levels_images():
+    from keypoint_trainer.experiments.multi.errors import _by_level
+
+    levels = _by_level({"level": np.array([2, 0, 2, 1, 2])})
+    assert [(lv, idx.tolist()) for lv, idx in levels] == [("none", [1]), ("slight", [3]), ("heavy", [0, 2, 4])]
+    assert [lv for lv, _ in _by_level({"level": np.array([0, 0])})] == ["none"]  # absent levels are left out
+
+
 def test_head_offset_targets_point_from_each_cell_to_the_figures_head():
     # two figures far apart (px); the second one's head is hidden, its limbs still point at it
     figs = np.array([[[30, 20], [20, 35], [40, 35], [25, 55], [35, 55]],

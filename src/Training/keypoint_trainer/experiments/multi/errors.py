@@ -1,7 +1,7 @@
 """Where the multi-figure model's predicted-identity PCK is lost: every visible ground-truth keypoint that
 some detection finds (oracle-identity hit at alpha) but the grouped instances miss, by cause.
 
-    PYTHONPATH=src/Training /usr/bin/python3 -m keypoint_trainer.experiments.multi.errors --profile full [--split test]
+    PYTHONPATH=src/Training /usr/bin/python3 -m keypoint_trainer.experiments.multi.errors --profile full [--split test] [--by-level]
 
 Causes, checked in this order for the nearest detection d of GT keypoint (f, t):
 
@@ -84,22 +84,36 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", default="full")
     ap.add_argument("--split", default="test", choices=("val", "test"))
     ap.add_argument("--model", default="main")
+    ap.add_argument("--by-level", action="store_true", help="also one table per occlusion level")
     args = ap.parse_args(argv)
     cfg = load_config(args.profile, [], family="multi", default_extends="full")
     data = load_splits(cfg, (args.split,), log=lambda *a: None)[args.split]
     model = load_model(cfg, args.model)
     cal = Path(cfg["run"]["out_dir"]) / args.model / "grouping_calibration.json"
     chosen = json.loads(cal.read_text())["chosen"] if cal.is_file() else None
-    r = breakdown(export_outputs(model, data["images"]), data, grouping_spec(cfg, model, chosen),
-                  float(cfg.get("eval", {}).get("alpha", 0.1)))
-    print(f"visible keypoints some detection finds: {r['visible_keypoints_found']}")
+    outputs, spec = export_outputs(model, data["images"]), grouping_spec(cfg, model, chosen)
+    alpha = float(cfg.get("eval", {}).get("alpha", 0.1))
+    _print("all images", breakdown(outputs, data, spec, alpha))
+    for level, idx in (_by_level(data) if args.by_level else []):
+        _print(f"{level} overlap ({len(idx)} images)", breakdown({k: v[idx] for k, v in outputs.items()},
+                                                                {k: v[idx] for k, v in data.items()}, spec, alpha))
+    return 0
+
+
+def _by_level(data: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray]]:
+    from ...data.multi.generator import LEVELS
+
+    return [(lv, np.flatnonzero(data["level"] == i)) for i, lv in enumerate(LEVELS) if (data["level"] == i).any()]
+
+
+def _print(title: str, r: dict[str, Any]) -> None:
+    print(f"{title}: visible keypoints some detection finds: {r['visible_keypoints_found']}")
     print("| correct with predicted identity | " + " | ".join(CAUSES) + " |")
     print("|---|" + "---|" * len(CAUSES))
     print(f"| {100 * r['correct']:.1f} % | " + " | ".join(f"{100 * r[c]:.1f} %" for c in CAUSES) + " |")
     pairs = r["wrong_type_pairs"]
     print(f"wrong types ({sum(p['count'] for p in pairs)}), true -> given: "
           + ", ".join(f"{p['true']} -> {p['given']} {p['count']}" for p in pairs))
-    return 0
 
 
 if __name__ == "__main__":
