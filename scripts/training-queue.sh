@@ -18,7 +18,8 @@
 #      runs/hsjp_fractions.log; report docs/results/hsjp-fractions.md)
 #   6. the runs behind the served stick-figure models (configs/stick/served.toml: the seed HeatmapNet and
 #      RegressionNet on one core, heatmap/6's recipe on the other; runs/stick_served*.log), then
-#      docs/results/stick-figures.md regenerated from them with the converged ablations of step 4
+#      docs/results/stick-figures.md regenerated from them with the converged ablations of step 4; its
+#      exports (runs/full/export) are compared with models/ by hand before anything is published
 # The whole body is one function, read before it runs: editing this file while a queue runs does not
 # change (or break) the running queue.
 set -u
@@ -74,19 +75,24 @@ main() {
 
   if [ ! -f runs/full/served.done ]; then
     say "stick served runs: training"
-    trainer train --config served --model heatmap --model regression --resume >> runs/stick_served_seed.log 2>&1 &
-    local seed_runs=$!
-    trainer train --config served --model heatmap_fresh_context_60_step --resume >> runs/stick_served_60.log 2>&1
-    local served_60=$?
-    wait "$seed_runs" && [ "$served_60" = 0 ] || { say "stick served training failed"; exit 1; }
-    trainer evaluate --config served >> runs/stick_served.log 2>&1 || { say "stick served evaluation failed"; exit 1; }
-    for m in heatmap_fresh_context_60_step regression simcc_fresh_32_step; do  # compared with models/ by hand
-      rm -rf "runs/full/export/$m"
-      trainer export --config served --model "$m" --out "runs/full/export/$m" >> runs/stick_served.log 2>&1 \
-        || { say "stick served export failed"; exit 1; }
-    done
-    trainer report --config served >> runs/stick_served.log 2>&1 \
-      && touch runs/full/served.done || { say "stick served report failed"; exit 1; }
+    mkdir -p runs/full
+    # written out and run as a launcher, so the report's "how this run was executed" names these commands
+    cat > runs/full/run_served.sh <<'LAUNCHER'
+#!/usr/bin/env bash
+# scripts/training-queue.sh step 6: the served profile's runs, two processes on one core each, then evaluation, exports and the report
+export PYTHONPATH=src/Training
+/usr/bin/python3 -m keypoint_trainer train --config served --model heatmap --model regression --resume >> runs/stick_served_seed.log 2>&1 &
+/usr/bin/python3 -m keypoint_trainer train --config served --model heatmap_fresh_context_60_step --resume >> runs/stick_served_60.log 2>&1 || exit 1
+wait $! || exit 1
+/usr/bin/python3 -m keypoint_trainer evaluate --config served || exit 1
+/usr/bin/python3 -m keypoint_trainer export --config served --model heatmap --out runs/full/export/heatmap || exit 1
+/usr/bin/python3 -m keypoint_trainer export --config served --model regression --out runs/full/export/regression || exit 1
+/usr/bin/python3 -m keypoint_trainer export --config served --model heatmap_fresh_context_60_step --out runs/full/export/heatmap_fresh_context_60_step || exit 1
+/usr/bin/python3 -m keypoint_trainer export --config served --model simcc_fresh_32_step --out runs/full/export/simcc_fresh_32_step || exit 1
+/usr/bin/python3 -m keypoint_trainer report --config served || exit 1
+LAUNCHER
+    bash runs/full/run_served.sh >> runs/stick_served.log 2>&1 && touch runs/full/served.done \
+      || { say "stick served runs failed"; exit 1; }
   fi
   say "stick served runs: done"
 }

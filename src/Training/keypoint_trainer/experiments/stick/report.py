@@ -478,10 +478,10 @@ def _s_subsets(c: Ctx) -> list[str]:
     a = L.append
     # the subset tables' columns: the seed models, the variants and any flip test that is served
     served_flip = [f"{n}+flip" for n in cfg.get("export", {}).get("flip_test", [])]
-    table_methods = ("heatmap", *variants, *served_flip, "regression")
-    bd = ev.get("breakdown", {}).get("methods")
-    if bd:
-        labels = [k for k in table_methods if k in bd]
+    table_methods = ("heatmap", *variants, *served_flip, "regression", *coordinate_variants(cfg))
+    bd = ev.get("breakdown", {}).get("methods") or {}
+    labels = [k for k in table_methods if k in bd]
+    if labels:
         subsets = list(bd[labels[0]].keys())
         a(f"PCK@{ev['breakdown']['threshold']:g} (bbox, %) by the generator's nuisances (test images grouped by "
           "the per-image metadata in annotations.json):")
