@@ -131,3 +131,17 @@ def test_converged_ablations_replace_the_learning_speed_tables(tmp_path):
     assert "— met." in text and "0.20 points of PCK@0.05" in text
     assert "`hm_sigma1` (sigma 1): -5.00 points of PCK@0.05 against the baseline, beyond the seed-to-seed noise." in text
     assert "| `hm_res32` | 32×32, sigma 1 | not run |" in text and "\n## " not in text.split("\n", 1)[1]
+
+
+def test_subset_tables_of_a_run_with_only_a_coordinate_head(tmp_path):
+    from keypoint_trainer.core.config import load_config
+    from keypoint_trainer.experiments.stick.report import Ctx, _s_subsets
+
+    ctx = Ctx(load_config("served"), tmp_path / "r.md")
+    sub = {"distractors=0": {"images": 3, "pck": 0.9}}
+    ctx.__dict__["ev"] = {"metrics": {"simcc_fresh_32_step": _metrics(0.9, 1.0)},
+                          "breakdown": {"threshold": 0.05, "methods": {"simcc_fresh_32_step": sub}}}
+    text = "\n".join(_s_subsets(ctx))
+    assert "| distractors=0 | 3 | 90.0 |" in text and "SimCC head" in text
+    ctx.__dict__["ev"] = {"metrics": {}, "breakdown": {"threshold": 0.05, "methods": {}}}
+    assert _s_subsets(ctx) == []  # nothing evaluated yet: no table, no error
