@@ -73,3 +73,19 @@ def test_a_quick_run_writes_a_report_only_where_told(family, tmp_path):
     with pytest.raises(ConfigError, match="give --report"):
         report_path(quick)
     assert report_path(quick, tmp_path / "r.md") == tmp_path / "r.md"
+
+
+@pytest.mark.parametrize("item, message", [
+    ("pretext.steps=abc", "pretext.steps is an integer in the profile (400), not a string"),
+    ("run.out_dir=1", "run.out_dir is a string in the profile"),
+    ("pretext.steps=2.5", "not a number"),
+    ("run.out_dir.x=1", "'out_dir' is not a table"),
+])
+def test_an_override_of_another_type_is_refused_in_one_line(item, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_config("full", [item], family="hsjp")
+
+
+def test_an_override_may_give_an_integer_for_a_number_and_add_keys():
+    cfg = load_config("full", ["pretext.lr=1", "pretext.steps=5", "grouping.new_key=true"], family="hsjp")
+    assert cfg["pretext"]["lr"] == 1 and cfg["pretext"]["steps"] == 5 and cfg["grouping"]["new_key"] is True

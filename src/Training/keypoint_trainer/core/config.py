@@ -60,13 +60,36 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
+def _kind(v: Any) -> str:
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "a list",
+            dict: "a table"}.get(type(v), type(v).__name__)
+
+
+def _fits(old: Any, new: Any) -> bool:
+    """A ``--set`` value may replace a profile value of the same TOML type (an integer where a number is)."""
+    if isinstance(old, bool) or isinstance(new, bool):
+        return isinstance(old, bool) and isinstance(new, bool)
+    if isinstance(old, float):
+        return isinstance(new, (int, float))
+    return isinstance(new, type(old))
+
+
 def apply_overrides(cfg: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """``--set key=value`` items over ``cfg``. A value of another type than the profile's (``steps=abc``,
+    ``data.root=1``) is refused here, in one line, rather than failing as a traceback deep in a run; keys
+    the profile lacks are taken as given (the code that reads them checks them)."""
     cfg = copy.deepcopy(cfg)
     for item in overrides or ():
         keys, value = parse_override(item)
         d = cfg
         for k in keys[:-1]:
             d = d.setdefault(k, {})
+            if not isinstance(d, dict):
+                raise ConfigError(f"--set {item!r}: {k!r} is not a table in the profile")
+        old = d.get(keys[-1])
+        if old is not None and not _fits(old, value):
+            raise ConfigError(f"--set {item!r}: {'.'.join(keys)} is {_kind(old)} in the profile ({old!r}), "
+                              f"not {_kind(value)}")
         d[keys[-1]] = value
     return cfg
 
