@@ -39,3 +39,16 @@ def test_a_bad_configuration_is_one_line_not_a_traceback(tmp_path, capsys):
     from keypoint_trainer.engine.schedules import named
     with pytest.raises(ConfigError, match="unknown lr_schedule 'cosin'"):  # a value refused where it is used
         named("cosin", 0.1, 100)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["multi", "evaluate", "--profile", "quick", "--only", "bogus"], "unknown model 'bogus'; this profile has: main"),
+    (["hsjp", "pretrain", "--profile", "quick", "--only", "bogus"], "unknown run 'bogus'; this profile has: p3"),
+    (["spmkd", "train", "--profile", "quick", "--only", "bogus"], "unknown run 'bogus'; this profile has: main"),
+    (["ablate", "--config", "quick", "--only", "bogus"], "unknown experiment 'bogus'; this profile has: heatmap"),
+    (["train", "--config", "quick", "--model", "bogus"], "unknown experiment 'bogus'"),
+    (["export", "--config", "quick", "--model", "bogus", "--out", "x"], "unknown experiment 'bogus'"),
+])
+def test_an_unknown_run_name_is_refused_before_any_work(argv, message, capsys):
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err

@@ -120,6 +120,15 @@ def report_path(cfg: dict[str, Any], given: Optional[Path] = None) -> Path:
     return Path(path)
 
 
+def check_selection(given: Optional[Iterable[str]], known: Iterable[str], what: str = "run") -> None:
+    """``--only`` / ``--model`` names must be the profile's: a typo would otherwise select nothing and
+    exit 0, or fail later with a path that does not say why."""
+    known = list(known)
+    unknown = [n for n in (given or ()) if n not in known]
+    if unknown:
+        raise ConfigError(f"unknown {what} {', '.join(map(repr, unknown))}; this profile has: {', '.join(known)}")
+
+
 def dumps_toml(cfg: dict[str, Any]) -> str:
     """Minimal TOML writer for provenance (tables, scalars, lists of scalars)."""
     def fmt(v: Any) -> str:

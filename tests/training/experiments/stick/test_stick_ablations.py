@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from keypoint_trainer.core.errors import ConfigError
+
 
 def test_the_ablate_profile_shares_one_recipe_and_a_second_seed_of_the_baseline():
     from keypoint_trainer.core.config import load_config
@@ -39,9 +41,9 @@ def test_a_base_chain_that_loops_is_refused():
     from keypoint_trainer.experiments.stick.plan import get_experiment
 
     cfg = {"experiments": {"a": {"base": "b"}, "b": {"base": "a"}}}
-    with pytest.raises(KeyError, match="cycle"):
+    with pytest.raises(ConfigError, match="cycle"):
         get_experiment(cfg, "a")
-    with pytest.raises(KeyError, match="unknown keys"):
+    with pytest.raises(ConfigError, match="unknown keys"):
         get_experiment({"experiments": {"x": {"base": "heatmap", "sigmaa": 1}}}, "x")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ...codecs.heatmap import HeatmapCodec
-from ...core.config import load_config, report_path
+from ...core.config import check_selection, load_config, report_path
 from ...core.manifest import write_json
 from ...core.provenance import invocation, record_invocation
 from ...engine.distributed import environment_rank
@@ -99,6 +99,7 @@ def run_action(args: argparse.Namespace) -> int:
     from ...engine.threads import configure_threads
 
     cfg = load_config(args.profile, args.overrides, family="hsjp", default_extends="full")
+    check_selection(args.only, [j["name"] for j in plan(cfg)])
     configure_threads(args.threads or cfg["run"].get("threads") or None)
     command = invocation()
     out = Path(cfg["run"]["out_dir"])

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ...core.config import load_config, report_path
+from ...core.config import check_selection, load_config, report_path
 from ...core.manifest import write_json
 from ...core.provenance import invocation, record_invocation
 from ...engine.distributed import environment_rank, rank_zero_first
@@ -52,6 +52,7 @@ def run_action(args: argparse.Namespace) -> int:
     from ...engine.threads import configure_threads
 
     cfg = load_config(args.profile, args.overrides, family="multi", default_extends="full")
+    check_selection(args.only, model_names(cfg), "model")
     configure_threads(args.threads or cfg["run"].get("threads") or None)
     command = invocation()
     acts = ["generate", "train", "evaluate", "export", "report"] if args.action == "run" else [args.action]

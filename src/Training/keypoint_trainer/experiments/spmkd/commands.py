@@ -56,13 +56,14 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from ...engine.threads import configure_threads
-    from ...core.config import load_config, report_path
+    from ...core.config import check_selection, load_config, report_path
     from ...data.pressure.splits import build_datasets, data_spec
-    from .pipeline import Profile, run_pipeline
+    from .pipeline import Profile, run_names, run_pipeline
 
     cfg = load_config(args.profile, args.overrides, family="spmkd")
     configure_threads(args.threads or cfg["run"].get("threads") or None)  # run.threads: train-distributed.sh
     prof = Profile.from_config(cfg)
+    check_selection(args.only, run_names(prof))
     data_root = args.data_root or DEFAULT_DATA / cfg["run"]["name"]
     run_root = args.run_root or DEFAULT_RUNS / cfg["run"]["name"]
     command = invocation()

@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ...core.config import check_selection
 from ...core.registry import register_command, register_fixture
+from .plan import known_experiments
 
 
 def _config_args(p: argparse.ArgumentParser) -> None:
@@ -57,6 +59,7 @@ def _train(args):
     from .train import train_experiment
 
     cfg = _load(args)
+    check_selection(args.model, known_experiments(cfg), "experiment")
     with rank_zero_first():  # in a group rank 0 generates missing splits, the others then read them
         generate_splits(cfg)
     for name in args.model or cfg["models"]["run"]:
@@ -94,6 +97,7 @@ def _ablate(args):
     from .ablate import run_ablations
 
     cfg = _load(args)
+    check_selection(args.only, known_experiments(cfg), "experiment")
     run_ablations(cfg, only=args.only)
 
 
@@ -130,6 +134,7 @@ def _export(args):
     from .export import export_experiment
 
     cfg = _load(args)
+    check_selection([args.model], known_experiments(cfg), "experiment")
     export_experiment(cfg, args.model, args.out, name=args.name, version=args.version)
 
 

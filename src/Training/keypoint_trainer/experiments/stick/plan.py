@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ...core.errors import ConfigError
+
 BASE: dict[str, dict[str, Any]] = {
     # seed models
     "heatmap": {"kind": "heatmap", "heatmap_size": 64, "sigma": 2.0, "skip": True, "loss": "mse",
@@ -91,18 +93,23 @@ KEYS = {"kind", "heatmap_size", "sigma", "skip", "loss", "decode", "dropout", "b
         "base"}          # config-defined experiments: start from this experiment's spec
 
 
+def known_experiments(cfg: dict[str, Any]) -> list[str]:
+    """The built-in experiments and the profile's own ``[experiments.NAME]``, sorted."""
+    return sorted({*BASE, *cfg.get("experiments", {})})
+
+
 def get_experiment(cfg: dict[str, Any], name: str, _chain: tuple[str, ...] = ()) -> dict[str, Any]:
     over = dict(cfg.get("experiments", {}).get(name, {}))
     unknown = set(over) - KEYS
     if unknown:
-        raise KeyError(f"unknown keys {sorted(unknown)} in experiments.{name}")
+        raise ConfigError(f"unknown keys {sorted(unknown)} in experiments.{name}")
     base = over.pop("base", None)
     if base in (*_chain, name):
-        raise KeyError(f"experiments.{name}: base chain {' -> '.join((*_chain, name, base))} is a cycle")
+        raise ConfigError(f"experiments.{name}: base chain {' -> '.join((*_chain, name, base))} is a cycle")
     spec = get_experiment(cfg, base, (*_chain, name)) if base else copy.deepcopy(BASE.get(name, {}))
     spec.update(over)
     if not spec:
-        raise KeyError(f"unknown experiment {name!r}; known: {sorted(BASE)}")
+        raise ConfigError(f"unknown experiment {name!r}; known: {', '.join(known_experiments(cfg))}")
     # the seed models follow the config's codec section
     if name == "heatmap":
         spec["heatmap_size"] = cfg.get("codec", {}).get("heatmap_size", spec["heatmap_size"])
