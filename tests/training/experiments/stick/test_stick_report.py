@@ -113,6 +113,8 @@ def test_a_coordinate_head_is_compared_with_the_best_heatmap_and_the_seed_regres
     assert "4.8 points behind the heatmaps" in line and "closes 95 % of that gap" in line
     ms["simcc_fresh_32_step"] = _metrics(0.975, 0.9)
     assert "within 1 point of the heatmaps" in _coordinate_head_lines(cfg, ms)[0]
+    ms["simcc_fresh_32_step"] = _metrics(0.995, 0.5)
+    assert "1.6 points ahead of the heatmaps" in _coordinate_head_lines(cfg, ms)[0]
 
 
 def test_converged_ablations_replace_the_learning_speed_tables(tmp_path):

@@ -826,7 +826,7 @@ def _coordinate_head_lines(cfg: dict[str, Any], ms: dict[str, Any]) -> list[str]
         best = max(heat, key=lambda h: ms[h]["pck_bbox"]["0.05"])
         c, h = ms[n], ms[best]
         gap = (h["pck_bbox"]["0.05"] - c["pck_bbox"]["0.05"]) * 100
-        verdict = ("within 1 point of the heatmaps" if gap <= 1 else
+        verdict = ("within 1 point of the heatmaps" if abs(gap) <= 1 else
                    f"{gap:.1f} points behind the heatmaps" if gap > 0 else f"{-gap:.1f} points ahead of the heatmaps")
         line = (f"* **Heatmaps vs a modern coordinate head.** `{n}` ({get_experiment(cfg, n)['description']}): "
                 f"PCK@0.05 {_pct(c['pck_bbox']['0.05'])} %, mean error {c['mean_pixel_error']:.2f} px, against "
@@ -834,8 +834,8 @@ def _coordinate_head_lines(cfg: dict[str, Any], ms: dict[str, Any]) -> list[str]
         seed_gap = (h["pck_bbox"]["0.05"] - ms["regression"]["pck_bbox"]["0.05"]) * 100 if "regression" in ms else 0
         if seed_gap > 0:
             line += (f" The seed RegressionNet is {seed_gap:.1f} points behind; SimCC closes "
-                     f"{(1 - gap / seed_gap) * 100:.0f} % of that gap by keeping the layout along each axis (a "
-                     "classification over sub-pixel bins of x and of y from the encoder's features) where the seed "
-                     "head pools it away.")
+                     f"{(1 - gap / seed_gap) * 100:.0f} % of that gap. Unlike the seed head, which pools the layout "
+                     "away, it keeps it along each axis (a classification over sub-pixel bins of x and of y from the "
+                     "encoder's features).")
         out.append(line)
     return out
