@@ -108,7 +108,8 @@ def export_main(cfg: dict[str, Any], out: Path, command: str = "") -> dict[str, 
         metrics = {"split": "test", "images": m["all"]["images"], "alpha": m["alpha"],
                    f"pck_pred_id@{al}": m["all"]["pck_pred_id"][al], f"pck_oracle_id@{al}": m["all"]["pck_oracle_id"][al],
                    **{k: m["all"][k] for k in ("pck_pred_id", "pck_oracle_id", "link_precision", "link_recall",
-                                               "link_f1", "figure_accuracy", "count_accuracy")}}
+                                               "link_f1", "figure_accuracy", "figure_accuracy_oracle_id",
+                                               "count_accuracy") if k in m["all"]}}
     cal_file = Path(cfg["run"]["out_dir"]) / "main" / "grouping_calibration.json"
     cal = json.loads(cal_file.read_text())["chosen"] if cal_file.is_file() else None
     man = write_model_dir(model, out, grouping_spec(cfg, model, cal), raws, name="multi", version="0", metrics=metrics,
