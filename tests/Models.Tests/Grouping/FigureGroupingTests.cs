@@ -11,13 +11,13 @@ namespace KeypointService.Models.Tests.Grouping;
 /// on the golden samples of the <c>multi</c> fixture ($KPS_FIXTURE_MODELS/multi/1, an untrained model with head
 /// offsets and a head vote): the raw outputs of three images and ideal-output cases built from ground truth
 /// (several figures, stray detections that must become outliers, head votes), and on those of the published
-/// multi/5 (trained with head votes, grouped with retype). The path without votes is covered by the golden cases without a vote.
+/// multi/6 (trained with head votes to its validation plateau, grouped with retype). The path without votes is covered by the golden cases without a vote.
 /// </summary>
 public class FigureGroupingTests
 {
     private static string FixtureDirectory => Path.Combine(FixtureModels.Root, "multi", "1");
     private static string PublishedDirectory => Path.Combine(FixtureModels.DefaultModels, "multi", PublishedVersion);
-    private const string PublishedVersion = "5";
+    private const string PublishedVersion = "6";
 
     private static (ModelManifest Manifest, JsonNode Golden) Fixture()
     {

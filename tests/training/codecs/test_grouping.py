@@ -203,7 +203,7 @@ def test_published_multi_groups_bit_for_bit_as_when_it_was_exported():
     import json
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[3] / "models" / "multi" / "5"
+    root = Path(__file__).resolve().parents[3] / "models" / "multi" / "6"
     manifest = json.loads((root / "manifest.json").read_text())
     golden = json.loads((root / "golden.json").read_text())
     spec = GroupingSpec.from_manifest(manifest["grouping"])

@@ -130,7 +130,7 @@ def write_model_dir(model: KLPNet, out_dir: Path, spec: GroupingSpec, raws: Sequ
 
 def build_multi_fixture(out_dir: Path, *, name: str = "multi", version: str = "1", seed: int = 0) -> None:
     """Seeded *untrained* 2-stage model with head offsets, a head vote and retype in its grouping (the
-    service is tested on the newest path, as the published multi/5 is; golden cases without a vote or
+    service is tested on the newest path, as the published multi/6 is; golden cases without a vote or
     retype cover the paths without); golden samples are three multi-figure images."""
     from ...core.provenance import versions
     from ...data.multi.generator import MultiConfig, render_multi
