@@ -11,8 +11,8 @@
 #   2. multi with head votes (configs/multi/geo.toml; runs/multi_geo.log; report docs/results/klpnet-geo.md)
 #   3. multi with head votes trained to its validation plateau (configs/multi/converge.toml;
 #      runs/multi_converge.log; report docs/results/klpnet-converge.md), then its network grouped with
-#      retype as multi/5 is (configs/multi/converge-retype.toml; report klpnet-converge-retype.md);
-#      published by hand if it beats multi/5
+#      retype as multi/5 is (configs/multi/converge-retype.toml; report docs/results/klpnet.md); done and
+#      published as multi/6, so a queue run skips it
 #   4. the converged stick-figure ablations (configs/stick/ablate.toml; runs/ablate.log), then their report
 #   5. HSJP fine-tuned vs scratch at 10/25/50/100 % of the labels (configs/hsjp/learn-ce-fractions.toml;
 #      runs/hsjp_fractions.log; report docs/results/hsjp-fractions.md)
