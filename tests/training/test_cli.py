@@ -52,3 +52,9 @@ def test_a_bad_configuration_is_one_line_not_a_traceback(tmp_path, capsys):
 def test_an_unknown_run_name_is_refused_before_any_work(argv, message, capsys):
     assert cli.main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_quick_run_without_report_is_refused_before_it_trains(tmp_path, capsys):
+    out = tmp_path / "runs"
+    assert cli.main(["multi", "run", "--profile", "quick", "--set", f'run.out_dir="{out}"']) == 2
+    assert "give --report" in capsys.readouterr().err and not out.exists()

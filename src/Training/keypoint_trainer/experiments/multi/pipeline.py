@@ -56,6 +56,7 @@ def run_action(args: argparse.Namespace) -> int:
     configure_threads(args.threads or cfg["run"].get("threads") or None)
     command = invocation()
     acts = ["generate", "train", "evaluate", "export", "report"] if args.action == "run" else [args.action]
+    report = report_path(cfg, args.report) if "report" in acts else None  # refused before training, not after
     out_dir = Path(cfg["run"]["out_dir"])
     if "generate" in acts:
         from .train import load_splits
@@ -84,7 +85,7 @@ def run_action(args: argparse.Namespace) -> int:
         export_main(cfg, args.out or out_dir / "export", command)
     if "report" in acts:
         from .report import write_report
-        write_report(cfg, report_path(cfg, args.report), command)
+        write_report(cfg, report, command)
     return 0
 
 
