@@ -1,4 +1,5 @@
 using KeypointService.Models.Inference.Batching;
+using Microsoft.Extensions.Time.Testing;
 
 namespace KeypointService.Models.Tests.Inference;
 
@@ -103,18 +104,35 @@ public class DynamicBatcherTests
     public async Task A_full_queue_refuses_at_once_and_a_late_request_times_out()
     {
         var model = new FakeModel();
-        await using var batcher = new DynamicBatcher<int, int>("fake", Policy(queue: 2, timeoutMs: 500), model.Run);
+        // A clock that moves only when told: how long the worker takes to start cannot time anything out.
+        var clock = new FakeTimeProvider();
+        await using var batcher = new DynamicBatcher<int, int>("fake", Policy(queue: 2, timeoutMs: 500), model.Run, time: clock);
         var first = model.Block(batcher);
         var a = batcher.RunAsync(1);
         var b = batcher.RunAsync(2);
         var refused = await Assert.ThrowsAsync<QueueFullException>(() => batcher.RunAsync(3));
         Assert.Contains("queue of model 'fake' is full (2 waiting)", refused.Message);
-        Thread.Sleep(700); // longer than the queue timeout (which is long enough for the worker to take the first request)
+        clock.Advance(TimeSpan.FromMilliseconds(700)); // past the queue timeout while the first batch runs
         model.Release.Set();
         await first;
-        Assert.Contains("waited", (await Assert.ThrowsAsync<QueueTimeoutException>(() => a.WaitAsync(Patience))).Message);
+        Assert.Contains("waited 700 ms", (await Assert.ThrowsAsync<QueueTimeoutException>(() => a.WaitAsync(Patience))).Message);
         await Assert.ThrowsAsync<QueueTimeoutException>(() => b.WaitAsync(Patience));
         Assert.Equal([[0]], model.Batches); // the late ones never ran
+    }
+
+    [Fact]
+    public async Task A_request_within_the_queue_timeout_still_runs()
+    {
+        var model = new FakeModel();
+        var clock = new FakeTimeProvider();
+        await using var batcher = new DynamicBatcher<int, int>("fake", Policy(timeoutMs: 500), model.Run, time: clock);
+        var first = model.Block(batcher);
+        var waiting = batcher.RunAsync(1);
+        clock.Advance(TimeSpan.FromMilliseconds(499));
+        model.Release.Set();
+        Assert.Equal(10, await waiting.WaitAsync(Patience));
+        await first;
+        Assert.Equal([[0], [1]], model.Batches);
     }
 
     [Fact]

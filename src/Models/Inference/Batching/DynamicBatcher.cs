@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 
 namespace KeypointService.Models.Inference.Batching;
@@ -11,7 +10,8 @@ public readonly record struct BatchDispatch(IReadOnlyList<TimeSpan> Waits);
 /// request, gather compatible ones behind it (up to the policy's size, waiting at most its delay
 /// while the queue is short), run them as one call and hand each request its own result or its own
 /// error. Requests are compatible when <c>compatible(first, other)</c> holds (e.g. the same loaded
-/// model version); an incompatible request starts the next batch, so the order is kept.
+/// model version); an incompatible request starts the next batch, so the order is kept. Waits are
+/// measured on <c>time</c> (the system clock unless a test brings its own).
 /// </summary>
 public sealed class DynamicBatcher<TRequest, TResult> : IAsyncDisposable
 {
@@ -22,6 +22,7 @@ public sealed class DynamicBatcher<TRequest, TResult> : IAsyncDisposable
     private readonly Func<IReadOnlyList<TRequest>, IReadOnlyList<TResult>> _execute;
     private readonly Func<TRequest, TRequest, bool> _compatible;
     private readonly Action<BatchDispatch>? _observe;
+    private readonly TimeProvider _time;
     private readonly Channel<Pending> _queue;
     private readonly SemaphoreSlim _take = new(1, 1); // one worker gathers at a time, so batches stay FIFO
     private readonly Task[] _workers;
@@ -30,8 +31,9 @@ public sealed class DynamicBatcher<TRequest, TResult> : IAsyncDisposable
     private int _depth;
 
     public DynamicBatcher(string name, BatchingPolicy policy, Func<IReadOnlyList<TRequest>, IReadOnlyList<TResult>> execute,
-        Func<TRequest, TRequest, bool>? compatible = null, Action<BatchDispatch>? observe = null)
+        Func<TRequest, TRequest, bool>? compatible = null, Action<BatchDispatch>? observe = null, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _name = name;
         _policy = policy.Validated(name);
         _execute = execute;
@@ -58,7 +60,7 @@ public sealed class DynamicBatcher<TRequest, TResult> : IAsyncDisposable
     public Task<TResult> RunAsync(TRequest request, CancellationToken cancellation = default)
     {
         var pending = new Pending(request, new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously),
-            Stopwatch.GetTimestamp(), cancellation);
+            _time.GetTimestamp(), cancellation);
         Interlocked.Increment(ref _depth);
         if (!_queue.Writer.TryWrite(pending))
         {
@@ -96,16 +98,16 @@ public sealed class DynamicBatcher<TRequest, TResult> : IAsyncDisposable
     {
         var first = Take() ?? await NextLiveAsync(_stop.Token);
         batch.Add(first);
-        var deadline = first.EnqueuedAt + (long)(_policy.MaxQueueDelay.TotalSeconds * Stopwatch.Frequency);
+        var deadline = first.EnqueuedAt + (long)(_policy.MaxQueueDelay.TotalSeconds * _time.TimestampFrequency);
         while (batch.Count < _policy.MaxBatchSize && !_policy.PreferredBatchSizes.Contains(batch.Count))
         {
             var next = Take();
             if (next is null)
             {
-                var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                var remaining = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
                 if (remaining <= TimeSpan.Zero) break;
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                wait.CancelAfter(remaining);
+                using var delay = new CancellationTokenSource(remaining, _time);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, delay.Token);
                 try { next = await NextLiveAsync(wait.Token); }
                 catch (OperationCanceledException) when (!_stop.IsCancellationRequested) { break; }
             }
@@ -144,7 +146,7 @@ public sealed class DynamicBatcher<TRequest, TResult> : IAsyncDisposable
             pending.Result.TrySetCanceled(pending.Cancellation);
             return false;
         }
-        var waited = Stopwatch.GetElapsedTime(pending.EnqueuedAt);
+        var waited = _time.GetElapsedTime(pending.EnqueuedAt);
         if (waited > _policy.QueueTimeout)
         {
             pending.Result.TrySetException(new QueueTimeoutException(
@@ -157,7 +159,7 @@ public sealed class DynamicBatcher<TRequest, TResult> : IAsyncDisposable
     private void Execute(List<Pending> batch)
     {
         if (batch.Count == 0) return;
-        _observe?.Invoke(new BatchDispatch(batch.Select(p => Stopwatch.GetElapsedTime(p.EnqueuedAt)).ToArray()));
+        _observe?.Invoke(new BatchDispatch(batch.Select(p => _time.GetElapsedTime(p.EnqueuedAt)).ToArray()));
         try
         {
             var results = _execute(batch.Select(p => p.Request).ToList());
