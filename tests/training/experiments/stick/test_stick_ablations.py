@@ -70,6 +70,44 @@ def test_ablation_run_and_report_on_the_quick_profile(quick_cfg, tmp_path):
     assert "| `heatmap_seed2` |" in text and "epoch 1" in text
 
 
+def test_a_finished_experiment_is_recorded_and_survives_the_loss_of_the_run_directory(quick_cfg, tmp_path, monkeypatch):
+    import shutil
+
+    from keypoint_trainer.experiments.stick import ablate
+    from keypoint_trainer.experiments.stick.ablation_report import write_ablation_report
+
+    cfg = copy.deepcopy(quick_cfg)
+    cfg["ablate"].update(out_dir=str(tmp_path / "runs"), record=str(tmp_path / "record"), epochs=1, train_subset=16,
+                         experiments=["heatmap"])
+    pck = ablate.run_ablations(cfg, log=lambda *a: None)["experiments"]["heatmap"]["metrics"]["heatmap"]["pck_bbox"]
+    recorded = json.loads((tmp_path / "record" / "heatmap.json").read_text())
+    assert recorded["entry"]["metrics"]["heatmap"]["pck_bbox"] == pck
+    assert recorded["training_log"]["completed"] and recorded["training_log"]["history"]
+    shutil.rmtree(tmp_path / "runs")  # a fresh checkout: no run directory, only the record
+
+    def train(*a, **k):
+        raise AssertionError("a recorded experiment was trained again")
+
+    monkeypatch.setattr(ablate, "train_experiment", train)
+    assert "heatmap" in ablate.run_ablations(cfg, log=lambda *a: None)["experiments"]
+    text = write_ablation_report(cfg, tmp_path / "ablations.md", log=lambda *a: None).read_text()
+    assert f"| `heatmap` | seed {cfg['run']['seed']} | {pck['0.05'] * 100:.1f}" in text
+    assert "| `heatmap_seed2` |" in text and "not run" in text
+
+
+def test_the_report_records_what_a_run_finished_before_the_record_existed(quick_cfg, tmp_path):
+    from keypoint_trainer.experiments.stick.ablate import run_ablations
+    from keypoint_trainer.experiments.stick.ablation_report import write_ablation_report
+
+    cfg = copy.deepcopy(quick_cfg)
+    cfg["ablate"].update(out_dir=str(tmp_path / "runs"), epochs=1, train_subset=16, experiments=["heatmap"], record="")
+    run_ablations(cfg, log=lambda *a: None)
+    said = []
+    write_ablation_report({**cfg, "ablate": {**cfg["ablate"], "record": str(tmp_path / "record")}},
+                          tmp_path / "ablations.md", log=said.append)
+    assert (tmp_path / "record" / "heatmap.json").is_file() and any("recorded heatmap" in s for s in said)
+
+
 def test_in_a_group_only_rank_zero_evaluates_and_writes_the_results(quick_cfg, tmp_path, monkeypatch):
     from keypoint_trainer.experiments.stick import ablate
 

@@ -4,8 +4,9 @@ Budget: ``[ablate] epochs`` epochs on the first ``[ablate] train_subset`` traini
 (the validation and test splits are the full ones). The seed models are re-trained at the
 same reduced budget (experiments ``heatmap`` and ``regression`` inside the ablation
 directory), so every row of the ablation tables is comparable with its own baseline.
-Results accumulate in ``{ablate.out_dir}/results.json``; finished experiments are skipped
-when the command is run again (delete the experiment's directory to redo it). In a data-parallel
+Results accumulate in ``{ablate.out_dir}/results.json`` and each finished experiment is recorded in the
+repository (``[ablate] record``, ablation_record.py); finished or recorded experiments are skipped when the
+command is run again (delete the experiment's directory and record to redo it). In a data-parallel
 group every rank trains its share and rank 0 alone evaluates and writes ``results.json``.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Optional, Sequence
 from ...core.manifest import write_json
 from ...data.stick.dataset import load_split
 from ...engine.distributed import environment_rank
+from .ablation_record import read_record, write_record
 from .evaluate import evaluate_experiment
 from .train import train_experiment
 
@@ -39,6 +41,13 @@ def with_common_spec(cfg: dict[str, Any], names: Sequence[str]) -> dict[str, Any
     return {**cfg, "experiments": experiments}
 
 
+def run_header(cfg: dict[str, Any]) -> dict[str, Any]:
+    """What every row of a run shares (results.json's header)."""
+    a = cfg["ablate"]
+    return {"epochs": int(a["epochs"]), "train_subset": int(a["train_subset"]),
+            "val": int(cfg["data"]["val"]), "test": int(cfg["data"]["test"]), "seed": cfg["run"]["seed"]}
+
+
 def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log=print) -> dict[str, Any]:
     a = cfg["ablate"]
     names = list(only or a["experiments"])
@@ -47,8 +56,7 @@ def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log
     out.mkdir(parents=True, exist_ok=True)
     res_path = out / "results.json"
     results = json.loads(res_path.read_text()) if res_path.is_file() else {"experiments": {}}
-    results.update({"epochs": int(a["epochs"]), "train_subset": int(a["train_subset"]),
-                    "val": int(cfg["data"]["val"]), "test": int(cfg["data"]["test"]), "seed": cfg["run"]["seed"]})
+    results.update(run_header(cfg))
     x, _, gt = load_split(cfg, "test")
     rank_zero = environment_rank() == 0  # evaluation and results belong to rank 0
     t_all = time.monotonic()
@@ -58,6 +66,11 @@ def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log
             (exp_dir / "training_log.json").read_text()).get("completed")
         if done and name in results["experiments"]:
             log(f"ablate {i + 1}/{len(names)} {name}: already done, skipped")
+            continue
+        recorded = read_record(cfg, name)
+        if recorded:
+            log(f"ablate {i + 1}/{len(names)} {name}: recorded in {a['record']}, skipped (delete its file to redo it)")
+            results["experiments"].setdefault(name, recorded["entry"])
             continue
         log(f"ablate {i + 1}/{len(names)} {name} (elapsed {time.monotonic() - t_all:.0f}s)")
         tlog = train_experiment(cfg, name, out_dir=exp_dir, train_subset=int(a["train_subset"]),
@@ -76,6 +89,7 @@ def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log
                                       **{k: v for k, v in results["experiments"].items()}}
         results["experiments"][name] = entry
         write_json(res_path, results)
+        write_record(cfg, name, entry, tlog)
         for label, m in metrics.items():
             log(f"  {label}: PCK@0.05 bbox {m['pck_bbox']['0.05'] * 100:.1f}% AUC {m['auc_bbox']:.3f} "
                 f"mean err {m['mean_pixel_error']:.2f}px")
