@@ -12,9 +12,10 @@
 #   1. the converged stick-figure ablations (configs/stick/ablate.toml; two 1-thread processes,
 #      runs/ablate_a.log and runs/ablate_b.log), then their report
 #   2. HSJP fine-tuned vs scratch at 10/25/50/100 % of the labels (configs/hsjp/learn-ce-fractions.toml;
-#      runs/hsjp_fractions.log; report docs/results/hsjp-fractions.md)
-#   3. the runs behind the served stick-figure models (configs/stick/served.toml: the seed HeatmapNet and
-#      RegressionNet on one core, heatmap/6's recipe on the other; runs/stick_served*.log), then
+#      runs/hsjp_fractions_a.log (pretext and its fine-tunes) and _b.log (scratch); report
+#      docs/results/hsjp-fractions.md); finished runs are recorded in docs/results/hsjp-fractions/ (commit it)
+#   3. the runs behind the served stick-figure models (configs/stick/served.toml: the seed HeatmapNet,
+#      RegressionNet and SimCC on one core, heatmap/6's recipe on the other; runs/stick_served*.log), then
 #      docs/results/stick-figures.md regenerated from them with the converged ablations of step 1; its
 #      exports (runs/full/export) are compared with models/ by hand before anything is published
 # The whole body is one function, read before it runs: editing this file while a queue runs does not
@@ -51,8 +52,20 @@ main() {
   fi
   say "ablate: done"
 
-  trainer hsjp run --profile learn-ce-fractions --resume --threads 2 --report docs/results/hsjp-fractions.md \
-    >> runs/hsjp_fractions.log 2>&1 || { say "hsjp fractions failed"; exit 1; }
+  if [ ! -f runs/hsjp/fractions.done ]; then
+    # two 1-thread processes: the pretext and the fine-tunes that start from it; the scratch runs
+    say "hsjp fractions: training"
+    local hsjp=(--profile learn-ce-fractions --resume --threads 1)
+    { trainer hsjp pretrain "${hsjp[@]}" --only p3 && trainer hsjp finetune "${hsjp[@]}" --only hsjp3_f10 \
+        --only hsjp3_f25 --only hsjp3_f50 --only hsjp3_f100; } >> runs/hsjp_fractions_a.log 2>&1 &
+    local pretrained=$!
+    trainer hsjp finetune "${hsjp[@]}" --only scratch_long_f10 --only scratch_f10 --only scratch_f25 \
+      --only scratch_f50 --only scratch_f100 >> runs/hsjp_fractions_b.log 2>&1
+    local scratch=$?
+    wait "$pretrained" && [ "$scratch" = 0 ] || { say "hsjp fractions failed"; exit 1; }
+    trainer hsjp report --profile learn-ce-fractions >> runs/hsjp_fractions.log 2>&1 \
+      && touch runs/hsjp/fractions.done || { say "hsjp fractions report failed"; exit 1; }
+  fi
   say "hsjp fractions: done"
 
   if [ ! -f runs/full/served.done ]; then
@@ -63,7 +76,7 @@ main() {
 #!/usr/bin/env bash
 # scripts/training-queue.sh step 3: the served profile's runs, two processes on one core each, then evaluation, exports and the report
 export PYTHONPATH=src/Training
-/usr/bin/python3 -m keypoint_trainer train --config served --model heatmap --model regression --resume >> runs/stick_served_seed.log 2>&1 &
+/usr/bin/python3 -m keypoint_trainer train --config served --model heatmap --model regression --model simcc_fresh_32_step --resume >> runs/stick_served_seed.log 2>&1 &
 /usr/bin/python3 -m keypoint_trainer train --config served --model heatmap_fresh_context_60_step --resume >> runs/stick_served_60.log 2>&1 || exit 1
 wait $! || exit 1
 /usr/bin/python3 -m keypoint_trainer evaluate --config served || exit 1

@@ -182,3 +182,47 @@ def test_a_report_goes_where_the_profile_says_or_where_told(tmp_path, capsys):
     # the quick profile names none, so a smoke run cannot overwrite a committed report
     assert main(["hsjp", "report", "--profile", "quick", "--set", f'run.out_dir="{tmp_path}"']) == 2
     assert "give --report" in capsys.readouterr().err
+
+
+def test_recorded_runs_are_skipped_in_a_fresh_checkout_and_a_needed_pretext_is_trained_again(tmp_path, monkeypatch):
+    from keypoint_trainer.experiments.hsjp import pipeline
+
+    trained = []
+
+    def pretext(self, job):  # the training itself is tested above; here: which runs a fresh checkout repeats
+        trained.append(job["name"])
+        d = self.out / job["name"]
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "pretext.pth").write_bytes(b"weights")
+        (d / "training_log.json").write_text(json.dumps({"completed": True, "steps": 2}))
+        (d / "pretext_eval.json").write_text("{}")
+
+    def finetune(self, job):
+        trained.append(job["name"])
+        (self.out / job["name"]).mkdir(parents=True, exist_ok=True)
+        (self.out / job["name"] / "result.json").write_text(json.dumps({"completed": True, "steps": job["steps"]}))
+        return True
+
+    monkeypatch.setattr(pipeline, "load_data", lambda cfg, log: {})
+    monkeypatch.setattr(pipeline._Jobs, "pretext", pretext)
+    monkeypatch.setattr(pipeline._Jobs, "finetune", finetune)
+    record = tmp_path / "record"
+    cfg = load_profile("quick", [f'run.out_dir="{tmp_path / "runs"}"', f'run.record="{record}"'])
+    everything = [j["name"] for j in plan(cfg)]
+    pipeline.run_jobs(cfg, resume=True, log=lambda *a: None)
+    assert trained == everything and sorted(p.name for p in record.iterdir()) == sorted(everything)
+    assert not (record / "p3" / "pretext.pth").exists()  # results only, no weights
+
+    fresh = load_profile("quick", [f'run.out_dir="{tmp_path / "fresh"}"', f'run.record="{record}"'])
+    trained.clear()
+    pipeline.run_jobs(fresh, resume=True, log=lambda *a: None)
+    assert trained == []  # every run recorded: nothing trained again
+    assert json.loads((tmp_path / "fresh" / "hsjp3_f25" / "result.json").read_text())["completed"]
+
+    import shutil
+    shutil.rmtree(record / "hsjp3_f25")
+    shutil.rmtree(tmp_path / "fresh")
+    pipeline.run_jobs(fresh, only=["p3"], resume=True, kinds=("pretext",), log=lambda *a: None)
+    assert trained == ["p3"]  # a fine-tune still needs its pretext's weights, which no record holds
+    pipeline.run_jobs(fresh, resume=True, log=lambda *a: None)
+    assert trained == ["p3", "hsjp3_f25"]

@@ -80,9 +80,10 @@ def test_a_finished_experiment_is_recorded_and_survives_the_loss_of_the_run_dire
     cfg["ablate"].update(out_dir=str(tmp_path / "runs"), record=str(tmp_path / "record"), epochs=1, train_subset=16,
                          experiments=["heatmap"])
     pck = ablate.run_ablations(cfg, log=lambda *a: None)["experiments"]["heatmap"]["metrics"]["heatmap"]["pck_bbox"]
-    recorded = json.loads((tmp_path / "record" / "heatmap.json").read_text())
-    assert recorded["entry"]["metrics"]["heatmap"]["pck_bbox"] == pck
-    assert recorded["training_log"]["completed"] and recorded["training_log"]["history"]
+    recorded = json.loads((tmp_path / "record" / "heatmap" / "result.json").read_text())
+    assert recorded["metrics"]["heatmap"]["pck_bbox"] == pck
+    training_log = json.loads((tmp_path / "record" / "heatmap" / "training_log.json").read_text())
+    assert training_log["completed"] and training_log["history"]
     shutil.rmtree(tmp_path / "runs")  # a fresh checkout: no run directory, only the record
 
     def train(*a, **k):
@@ -105,7 +106,7 @@ def test_the_report_records_what_a_run_finished_before_the_record_existed(quick_
     said = []
     write_ablation_report({**cfg, "ablate": {**cfg["ablate"], "record": str(tmp_path / "record")}},
                           tmp_path / "ablations.md", log=said.append)
-    assert (tmp_path / "record" / "heatmap.json").is_file() and any("recorded heatmap" in s for s in said)
+    assert (tmp_path / "record" / "heatmap" / "result.json").is_file() and any("recorded in" in s for s in said)
 
 
 def test_in_a_group_only_rank_zero_evaluates_and_writes_the_results(quick_cfg, tmp_path, monkeypatch):

@@ -1,7 +1,10 @@
 """The HSJP runner (``hsjp plan|pretrain|finetune|report|run``) over the plan of plan.py.
 
 Finished runs (``pretext.pth`` + ``pretext_eval.json``, or ``result.json``) are skipped, so an
-interrupted ``run`` continues where it stopped (``--resume`` also continues a half-finished run).
+interrupted ``run`` continues where it stopped (``--resume`` also continues a half-finished run). A profile
+with ``[run] record`` (a tracked folder) keeps every finished run's results there, and a fresh checkout
+skips what is recorded (engine/run_record.py); a recorded pretext is trained again only when a fine-tune
+that starts from it has yet to run.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from ...core.config import check_selection, load_config, report_path
 from ...core.manifest import write_json
 from ...core.provenance import invocation, record_invocation
 from ...engine.distributed import environment_rank
+from ...engine.run_record import RunRecord
 from ...data.stick.dataset import load_split
 from ...data.stick.splits import generate_splits
 from .plan import plan
@@ -42,57 +46,94 @@ def finished(log_file: Path, steps: int) -> bool:
     return bool(r.get("completed")) and int(r.get("steps", -1)) >= steps
 
 
-def run_jobs(cfg: dict[str, Any], only=None, resume: bool = False, kinds=("pretext", "finetune"), log=print) -> None:
-    import numpy as np
+def _finetune_done(d: Path, job: dict[str, Any], resume: bool) -> bool:
+    return (d / "result.json").is_file() and (not resume or finished(d / "result.json", job["steps"]))
 
-    from .sources import unlabelled_pool
-    from .ambiguity import inked_patches
-    from ...engine.distributed import from_environment, rank_zero_first
-    from .train import PretextValidation, evaluate_pretext, finetune, load_pretext, train_pretext
+
+def _pretext_done(d: Path, steps: int, resume: bool, weights_needed: bool) -> bool:
+    # a recorded pretext has no weights: trained again when an unfinished fine-tune starts from it
+    return (d / "pretext_eval.json").is_file() and (not resume or finished(d / "training_log.json", steps)) and (
+        not weights_needed or (d / "pretext.pth").is_file())
+
+
+class _Jobs:
+    """What the runs of one invocation share: the profile, the data, the unlabelled pools, the record."""
+
+    def __init__(self, cfg: dict[str, Any], resume: bool, log):
+        from ...engine.distributed import rank_zero_first
+
+        self.cfg, self.resume, self.log = cfg, resume, log
+        self.out, self.seed = Path(cfg["run"]["out_dir"]), int(cfg["run"]["seed"])
+        self.record = RunRecord(cfg["run"].get("record"))
+        with rank_zero_first():  # rank 0 generates missing splits, the others then read them
+            self.data = load_data(cfg, log)
+        self.pools: dict[bool, Any] = {}
+
+    def pretext(self, job: dict[str, Any]) -> None:
+        from .ambiguity import inked_patches
+        from .sources import unlabelled_pool
+        from .train import PretextValidation, evaluate_pretext, load_pretext, train_pretext
+
+        cfg, name, d = self.cfg, job["name"], self.out / job["name"]
+        if job["pressure"] not in self.pools:
+            c = dict(cfg, pretext=dict(cfg["pretext"], sources=["stick", "pressure"] if job["pressure"] else ["stick"]))
+            self.pools[job["pressure"]] = unlabelled_pool(c, self.data["train_x"], self.log)
+        imgs = self.data["test_x"][: int(cfg["pretext"].get("eval_images", 200)), 0].numpy()
+        inked = inked_patches(len(imgs), job["spec"].n, int(self.data["stick_config"]["data"]["seeds"]["test"]))
+        if not (d / "pretext.pth").is_file() or self.resume:
+            every = int(cfg["pretext"].get("eval_every", 0))
+            hooks = [PretextValidation(job["spec"], imgs, self.seed + 1, every, inked)] if every else []
+            train_pretext(cfg, name, job["spec"], self.pools[job["pressure"]], resume=self.resume, log=self.log,
+                          hooks=hooks)
+        model, spec = load_pretext(cfg, name)
+        ev = evaluate_pretext(model, spec, imgs, self.seed + 1, inked=inked)
+        write_json(d / "pretext_eval.json", ev)
+        self.log(f"[hsjp] {name}: puzzle precision {ev['puzzle_precision']:.3f}, patches {ev['patch_accuracy']:.3f}, "
+                 f"inked patches {ev['inked_patch_accuracy'] or 0:.3f}, inked precision {ev['inked_precision']:.3f}")
+
+    def finetune(self, job: dict[str, Any]) -> bool:
+        from .train import finetune
+
+        if job["init"] and not (self.out / job["init"] / "pretext.pth").is_file():
+            self.log(f"[hsjp] {job['name']}: pretext {job['init']} missing, skipped")
+            return False
+        finetune(self.cfg, job["name"], self.data, fraction=job["fraction"], steps=job["steps"], init=job["init"],
+                 resume=self.resume, log=self.log)
+        return True
+
+
+def run_jobs(cfg: dict[str, Any], only=None, resume: bool = False, kinds=("pretext", "finetune"), log=print) -> None:
+    """Runs the plan's jobs in order, skipping finished (or recorded, ``[run] record``) ones."""
+    from ...engine.distributed import from_environment
 
     # in a data-parallel group rank 0 writes the runs, every other rank its own copy under ranks/<rank>
     # (fine-tunes read their pretext run back, so the whole output directory moves)
     ranks = from_environment()
     if ranks.rank:
         cfg = dict(cfg, run=dict(cfg["run"], out_dir=str(ranks.own(cfg["run"]["out_dir"]))))
-    out = Path(cfg["run"]["out_dir"])
-    with rank_zero_first():  # rank 0 generates missing splits, the others then read them
-        data = load_data(cfg, log)
-    pools: dict[bool, Any] = {}
-    seed = int(cfg["run"]["seed"])
-    for job in plan(cfg):
-        name = job["name"]
-        if job["kind"] not in kinds or (only and name not in only):
-            continue
-        d = out / name
+    runner = _Jobs(cfg, resume, log)
+    everything = plan(cfg)
+    for job in everything:
+        if runner.record.restore(job["name"], runner.out / job["name"]):
+            log(f"[hsjp] {job['name']}: restored from its record in {runner.record.folder}")
+    # pretexts whose weights a fine-tune of the profile (selected now or not) still needs
+    waiting = {j["init"] for j in everything if j["kind"] == "finetune" and j["init"]
+               and not _finetune_done(runner.out / j["name"], j, resume)}
+    for job in [j for j in everything if j["kind"] in kinds and (not only or j["name"] in only)]:
+        name, d = job["name"], runner.out / job["name"]
         if job["kind"] == "pretext":
-            if (d / "pretext_eval.json").is_file() and (
-                    not resume or finished(d / "training_log.json", int(cfg["pretext"]["steps"]))):
+            if _pretext_done(d, int(cfg["pretext"]["steps"]), resume, name in waiting):
                 log(f"[hsjp] {name}: done")
                 continue
-            if job["pressure"] not in pools:
-                c = dict(cfg, pretext=dict(cfg["pretext"], sources=["stick", "pressure"] if job["pressure"] else ["stick"]))
-                pools[job["pressure"]] = unlabelled_pool(c, data["train_x"], log)
-            imgs = data["test_x"][: int(cfg["pretext"].get("eval_images", 200)), 0].numpy()
-            inked = inked_patches(len(imgs), job["spec"].n, int(data["stick_config"]["data"]["seeds"]["test"]))
-            if not (d / "pretext.pth").is_file() or resume:
-                every = int(cfg["pretext"].get("eval_every", 0))
-                hooks = [PretextValidation(job["spec"], imgs, seed + 1, every, inked)] if every else []
-                train_pretext(cfg, name, job["spec"], pools[job["pressure"]], resume=resume, log=log, hooks=hooks)
-            model, spec = load_pretext(cfg, name)
-            ev = evaluate_pretext(model, spec, imgs, seed + 1, inked=inked)
-            write_json(d / "pretext_eval.json", ev)
-            log(f"[hsjp] {name}: puzzle precision {ev['puzzle_precision']:.3f}, patches {ev['patch_accuracy']:.3f}, "
-                f"inked patches {ev['inked_patch_accuracy'] or 0:.3f}, inked precision {ev['inked_precision']:.3f}")
+            runner.pretext(job)
         else:
-            if (d / "result.json").is_file() and (not resume or finished(d / "result.json", job["steps"])):
+            if _finetune_done(d, job, resume):
                 log(f"[hsjp] {name}: done")
                 continue
-            if job["init"] and not (out / job["init"] / "pretext.pth").is_file():
-                log(f"[hsjp] {name}: pretext {job['init']} missing, skipped")
+            if not runner.finetune(job):
                 continue
-            finetune(cfg, name, data, fraction=job["fraction"], steps=job["steps"], init=job["init"], resume=resume,
-                     log=log)
+        if not ranks.rank:
+            runner.record.keep(name, d)
 
 
 def run_action(args: argparse.Namespace) -> int:

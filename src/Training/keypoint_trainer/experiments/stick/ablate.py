@@ -4,9 +4,10 @@ Budget: ``[ablate] epochs`` epochs on the first ``[ablate] train_subset`` traini
 (the validation and test splits are the full ones). The seed models are re-trained at the
 same reduced budget (experiments ``heatmap`` and ``regression`` inside the ablation
 directory), so every row of the ablation tables is comparable with its own baseline.
-Results accumulate in ``{ablate.out_dir}/results.json`` and each finished experiment is recorded in the
-repository (``[ablate] record``, ablation_record.py); finished or recorded experiments are skipped when the
-command is run again (delete the experiment's directory and record to redo it). In a data-parallel
+Results accumulate in ``{ablate.out_dir}/results.json`` (and each experiment's ``result.json``), and each
+finished experiment is kept in the repository (``[ablate] record``, engine/run_record.py); finished or
+recorded experiments are skipped when the command is run again (delete the experiment's directory and
+record to redo it). In a data-parallel
 group every rank trains its share and rank 0 alone evaluates and writes ``results.json``.
 """
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any, Optional, Sequence
 from ...core.manifest import write_json
 from ...data.stick.dataset import load_split
 from ...engine.distributed import environment_rank
-from .ablation_record import read_record, write_record
+from ...engine.report import read_json
+from ...engine.run_record import RunRecord
 from .evaluate import evaluate_experiment
 from .train import train_experiment
 
@@ -48,6 +50,25 @@ def run_header(cfg: dict[str, Any]) -> dict[str, Any]:
             "val": int(cfg["data"]["val"]), "test": int(cfg["data"]["test"]), "seed": cfg["run"]["seed"]}
 
 
+def _completed(exp_dir: Path) -> bool:
+    return bool((read_json(exp_dir / "training_log.json") or {}).get("completed"))
+
+
+def sync_with_record(cfg: dict[str, Any], results: dict[str, Any], log=print) -> None:
+    """Brings recorded experiments back into the run directory and ``results``, and records finished ones
+    the record lacks (trained before it existed)."""
+    record, out = RunRecord(cfg["ablate"].get("record")), ablate_dir(cfg)
+    for name in cfg["ablate"]["experiments"]:
+        exp_dir, entry = out / name, results["experiments"].get(name)
+        if entry and _completed(exp_dir) and not record.has(name) and record:
+            write_json(exp_dir / "result.json", entry)
+            log(f"ablate {name}: recorded in {record.keep(name, exp_dir)}")
+        if record.restore(name, exp_dir):
+            log(f"ablate {name}: restored from {record.folder / name}")
+        if name not in results["experiments"] and _completed(exp_dir) and (exp_dir / "result.json").is_file():
+            results["experiments"][name] = read_json(exp_dir / "result.json")
+
+
 def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log=print) -> dict[str, Any]:
     a = cfg["ablate"]
     names = list(only or a["experiments"])
@@ -57,20 +78,15 @@ def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log
     res_path = out / "results.json"
     results = json.loads(res_path.read_text()) if res_path.is_file() else {"experiments": {}}
     results.update(run_header(cfg))
+    sync_with_record(cfg, results, log)
+    record = RunRecord(a.get("record"))
     x, _, gt = load_split(cfg, "test")
     rank_zero = environment_rank() == 0  # evaluation and results belong to rank 0
     t_all = time.monotonic()
     for i, name in enumerate(names):
         exp_dir = out / name
-        done = (exp_dir / "training_log.json").is_file() and json.loads(
-            (exp_dir / "training_log.json").read_text()).get("completed")
-        if done and name in results["experiments"]:
+        if _completed(exp_dir) and name in results["experiments"]:
             log(f"ablate {i + 1}/{len(names)} {name}: already done, skipped")
-            continue
-        recorded = read_record(cfg, name)
-        if recorded:
-            log(f"ablate {i + 1}/{len(names)} {name}: recorded in {a['record']}, skipped (delete its file to redo it)")
-            results["experiments"].setdefault(name, recorded["entry"])
             continue
         log(f"ablate {i + 1}/{len(names)} {name} (elapsed {time.monotonic() - t_all:.0f}s)")
         tlog = train_experiment(cfg, name, out_dir=exp_dir, train_subset=int(a["train_subset"]),
@@ -89,7 +105,9 @@ def run_ablations(cfg: dict[str, Any], only: Optional[Sequence[str]] = None, log
                                       **{k: v for k, v in results["experiments"].items()}}
         results["experiments"][name] = entry
         write_json(res_path, results)
-        write_record(cfg, name, entry, tlog)
+        exp_dir.mkdir(parents=True, exist_ok=True)
+        write_json(exp_dir / "result.json", entry)
+        record.keep(name, exp_dir)
         for label, m in metrics.items():
             log(f"  {label}: PCK@0.05 bbox {m['pck_bbox']['0.05'] * 100:.1f}% AUC {m['auc_bbox']:.3f} "
                 f"mean err {m['mean_pixel_error']:.2f}px")

@@ -2,7 +2,7 @@
 
 Read from ``{ablate.out_dir}``: ``results.json`` (test metrics, wall times) and each experiment's
 ``training_log.json`` (validation curve, machine, threads), else from the experiment's record in the
-repository (ablation_record.py; the report first records what the run directory has finished). An
+repository (engine/run_record.py; the report first records what the run directory has finished). An
 ablation's effect is read against the spread of the baseline's two seeds: a difference no larger than
 that spread is not called an effect.
 """
@@ -13,8 +13,7 @@ from typing import Any, Optional
 
 from ...core.provenance import git_commit
 from ...engine.report import format_duration, heading, pct, read_json, render, table
-from .ablate import ablate_dir, run_header
-from .ablation_record import read_record, record_finished
+from .ablate import ablate_dir, run_header, sync_with_record
 
 BASELINE, SECOND_SEED = "heatmap", "heatmap_seed2"
 GROUPS = [("Gaussian sigma (64×64 heatmaps)", [("hm_sigma1", "sigma 1"), (BASELINE, "sigma 2 (seed)"),
@@ -30,21 +29,16 @@ GOAL = 0.90
 class Run:
     """One ablation directory: results.json and the experiments' training logs."""
 
-    def __init__(self, cfg: dict[str, Any]):
+    def __init__(self, cfg: dict[str, Any], log=print):
         self.cfg, self.dir = cfg, ablate_dir(cfg)
         self.results = {**run_header(cfg), "experiments": {}, **(read_json(self.dir / "results.json") or {})}
-        self.finished_here = dict(self.results["experiments"])  # before the records are folded in
-        for name in cfg["ablate"]["experiments"]:
-            recorded = read_record(cfg, name)
-            if recorded and name not in self.results["experiments"]:
-                self.results["experiments"][name] = recorded["entry"]
+        sync_with_record(cfg, self.results, log)
 
     def entry(self, name: str) -> Optional[dict[str, Any]]:
         return self.results["experiments"].get(name)
 
     def log(self, name: str) -> Optional[dict[str, Any]]:
-        recorded = read_record(self.cfg, name)
-        return read_json(self.dir / name / "training_log.json") or (recorded or {}).get("training_log")
+        return read_json(self.dir / name / "training_log.json")
 
     def pck(self, name: str, t: str = "0.05") -> Optional[float]:
         e = self.entry(name)
@@ -181,9 +175,7 @@ def converged_summary(cfg: dict[str, Any]) -> list[str]:
 def write_ablation_report(cfg: dict[str, Any], out: Path, log=print) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    run = Run(cfg)
-    for name in record_finished(cfg, run.finished_here, run.dir):
-        log(f"recorded {name} in {run.cfg['ablate']['record']}")
+    run = Run(cfg, log)
     out.write_text(render(SECTIONS, run), encoding="utf-8")
     log(f"report: {out}")
     return out

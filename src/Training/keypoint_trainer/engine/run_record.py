@@ -1,0 +1,54 @@
+"""Finished runs kept in the repository, so that a fresh checkout does not train them again.
+
+``runs/`` is not committed and does not survive a fresh checkout, while one converged run costs an hour or
+more of a core. A profile may therefore name a record folder (tracked in git): each finished run's small
+JSON results (its training log with the validation curve, machine and threads, its test result) are copied to
+``{record}/{run}/``, and copied back into a run directory that lacks them, where the runner's own "finished"
+checks then skip the run and its report reads them. Weights are not recorded: a run that another needs
+(a pretext before its fine-tunes) is trained again. Delete a run's record folder to train it again.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Optional, Union
+
+RECORDED_FILES = ("training_log.json", "result.json", "pretext_eval.json")
+
+
+class RunRecord:
+    """The record folder of one profile; a profile without one (``folder`` empty) records nothing."""
+
+    def __init__(self, folder: Optional[Union[str, Path]]):
+        self.folder = Path(folder) if folder else None
+
+    def __bool__(self) -> bool:
+        return self.folder is not None
+
+    def has(self, name: str) -> bool:
+        return bool(self.folder) and (self.folder / name).is_dir()
+
+    def keep(self, name: str, run_dir: Path) -> Optional[Path]:
+        """Copies the finished run's result files into the record (replacing an older record of it)."""
+        if self.folder is None:
+            return None
+        target = self.folder / name
+        target.mkdir(parents=True, exist_ok=True)
+        for file in RECORDED_FILES:
+            if (Path(run_dir) / file).is_file():
+                shutil.copy2(Path(run_dir) / file, target / file)
+        return target
+
+    def restore(self, name: str, run_dir: Path) -> bool:
+        """Copies the recorded files the run directory lacks back into it; True when anything came back."""
+        if not self.has(name):
+            return False
+        run_dir = Path(run_dir)
+        restored = False
+        for file in RECORDED_FILES:
+            source = self.folder / name / file
+            if source.is_file() and not (run_dir / file).is_file():
+                run_dir.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, run_dir / file)
+                restored = True
+        return restored
