@@ -14,10 +14,11 @@
 #   2. HSJP fine-tuned vs scratch at 10/25/50/100 % of the labels (configs/hsjp/learn-ce-fractions.toml;
 #      runs/hsjp_fractions_a.log (pretext and its fine-tunes) and _b.log (scratch); report
 #      docs/results/hsjp-fractions.md); finished runs are recorded in docs/results/hsjp-fractions/ (commit it)
-#   3. the runs behind the served stick-figure models (configs/stick/served.toml: the seed HeatmapNet,
-#      RegressionNet and SimCC on one core, heatmap/6's recipe on the other; runs/stick_served*.log), then
-#      docs/results/stick-figures.md regenerated from them with the converged ablations of step 1; its
-#      exports (runs/full/export) are compared with models/ by hand before anything is published
+#   3. the runs behind the served stick-figure models (configs/stick/served.toml: heatmap/6's recipe alone on
+#      two threads (~2.5 h), then the seed HeatmapNet beside SimCC and the seed RegressionNet (~2.4 h);
+#      runs/stick_served*.log), each evaluated when it ends and recorded in docs/results/stick-figures/runs
+#      (commit it), then docs/results/stick-figures.md regenerated from them with the converged ablations of
+#      step 1; its exports (runs/full/export) are compared with models/ by hand before anything is published
 # The whole body is one function, read before it runs: editing this file while a queue runs does not
 # change (or break) the running queue.
 set -u
@@ -74,17 +75,21 @@ main() {
     # written out and run as a launcher, so the report's "how this run was executed" names these commands
     cat > runs/full/run_served.sh <<'LAUNCHER'
 #!/usr/bin/env bash
-# scripts/training-queue.sh step 3: the served profile's runs, two processes on one core each, then evaluation, exports and the report
+# scripts/training-queue.sh step 3: each served-profile model trained, evaluated (its results recorded in docs/results/stick-figures/runs) and exported by itself, recorded ones skipped; heatmap/6's recipe alone on two threads, then two 1-thread processes; then all evaluated together (figures) and the report
 export PYTHONPATH=src/Training
-/usr/bin/python3 -m keypoint_trainer train --config served --model heatmap --model regression --model simcc_fresh_32_step --resume >> runs/stick_served_seed.log 2>&1 &
-/usr/bin/python3 -m keypoint_trainer train --config served --model heatmap_fresh_context_60_step --resume >> runs/stick_served_60.log 2>&1 || exit 1
-wait $! || exit 1
-/usr/bin/python3 -m keypoint_trainer evaluate --config served || exit 1
-/usr/bin/python3 -m keypoint_trainer export --config served --model heatmap --out runs/full/export/heatmap || exit 1
-/usr/bin/python3 -m keypoint_trainer export --config served --model regression --out runs/full/export/regression || exit 1
-/usr/bin/python3 -m keypoint_trainer export --config served --model heatmap_fresh_context_60_step --out runs/full/export/heatmap_fresh_context_60_step || exit 1
-/usr/bin/python3 -m keypoint_trainer export --config served --model simcc_fresh_32_step --out runs/full/export/simcc_fresh_32_step || exit 1
-/usr/bin/python3 -m keypoint_trainer report --config served || exit 1
+T="/usr/bin/python3 -m keypoint_trainer"
+one() {  # NAME THREADS
+  [ -d "docs/results/stick-figures/runs/$1" ] && return 0
+  $T train --config served --model "$1" --resume --set run.threads="$2" >> "runs/stick_served_$1.log" 2>&1 \
+    && $T evaluate --config served --model "$1" --no-figures >> "runs/stick_served_$1.log" 2>&1 \
+    && $T export --config served --model "$1" --out "runs/full/export/$1" >> "runs/stick_served_$1.log" 2>&1
+}
+one heatmap_fresh_context_60_step 2 || exit 1
+one heatmap 1 & first=$!
+one simcc_fresh_32_step 1 && one regression 1 || exit 1
+wait $first || exit 1
+$T evaluate --config served || exit 1
+$T report --config served || exit 1
 LAUNCHER
     bash runs/full/run_served.sh >> runs/stick_served.log 2>&1 && touch runs/full/served.done \
       || { say "stick served runs failed"; exit 1; }

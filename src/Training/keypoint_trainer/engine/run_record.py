@@ -2,8 +2,8 @@
 
 ``runs/`` is not committed and does not survive a fresh checkout, while one converged run costs an hour or
 more of a core. A profile may therefore name a record folder (tracked in git): each finished run's small
-JSON results (its training log with the validation curve, machine and threads, its test result) are copied to
-``{record}/{run}/``, and copied back into a run directory that lacks them, where the runner's own "finished"
+results (its training log with the validation curve, machine and threads, its test result and, for the
+stick-figure models, its test predictions) are copied to ``{record}/{run}/``, and copied back into a run directory that lacks them, where the runner's own "finished"
 checks then skip the run and its report reads them. Weights are not recorded: a run that another needs
 (a pretext before its fine-tunes) is trained again. Delete a run's record folder to train it again.
 """
@@ -13,7 +13,11 @@ import shutil
 from pathlib import Path
 from typing import Optional, Union
 
-RECORDED_FILES = ("training_log.json", "result.json", "pretext_eval.json")
+RECORDED_FILES = ("training_log.json", "result.json", "pretext_eval.json", "eval_*.json", "predictions_*.npz")
+
+
+def _recorded(folder: Path) -> list[Path]:
+    return sorted({p for pattern in RECORDED_FILES for p in folder.glob(pattern) if p.is_file()})
 
 
 class RunRecord:
@@ -34,9 +38,8 @@ class RunRecord:
             return None
         target = self.folder / name
         target.mkdir(parents=True, exist_ok=True)
-        for file in RECORDED_FILES:
-            if (Path(run_dir) / file).is_file():
-                shutil.copy2(Path(run_dir) / file, target / file)
+        for file in _recorded(Path(run_dir)):
+            shutil.copy2(file, target / file.name)
         return target
 
     def restore(self, name: str, run_dir: Path) -> bool:
@@ -45,10 +48,9 @@ class RunRecord:
             return False
         run_dir = Path(run_dir)
         restored = False
-        for file in RECORDED_FILES:
-            source = self.folder / name / file
-            if source.is_file() and not (run_dir / file).is_file():
+        for source in _recorded(self.folder / name):
+            if not (run_dir / source.name).is_file():
                 run_dir.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, run_dir / file)
+                shutil.copy2(source, run_dir / source.name)
                 restored = True
         return restored

@@ -82,3 +82,25 @@ def test_export_is_valid_and_golden_is_consistent(trained_quick, tmp_path):
     man_r = export_experiment(cfg, "regression", tmp_path / "export_r", log=lambda *a: None)
     assert man_r["task"] == "regression" and man_r["outputs"]["coordinates"]["name"] == "coords"
     assert man_r["decoding"]["method"] == "direct"
+
+
+def test_a_recorded_evaluation_is_read_back_where_the_weights_are_gone(trained_quick, tmp_path):
+    import shutil
+
+    from keypoint_trainer.experiments.stick.evaluate import evaluate_run
+    from keypoint_trainer.experiments.stick.train import recorded_without_weights, run_dir
+
+    cfg, _ = trained_quick
+    for name in ("heatmap", "regression"):
+        shutil.copytree(run_dir(cfg, name), tmp_path / "runs" / name)
+    here = {**cfg, "run": {**cfg["run"], "out_dir": str(tmp_path / "runs"), "record": str(tmp_path / "record")}}
+    measured = evaluate_run(here, models=["heatmap", "regression"], figures=False, log=lambda *a: None)
+    assert (tmp_path / "record" / "heatmap" / "predictions_test.npz").is_file()
+    assert recorded_without_weights(here, "heatmap") is None  # the weights are here: train resumes as usual
+
+    fresh = {**here, "run": {**here["run"], "out_dir": str(tmp_path / "fresh")}}  # a fresh checkout: record only
+    assert recorded_without_weights(fresh, "heatmap") == tmp_path / "record" / "heatmap"
+    recalled = evaluate_run(fresh, models=["heatmap", "regression"], figures=False, log=lambda *a: None)
+    assert recalled["metrics"] == measured["metrics"]  # metrics as measured, breakdowns from the predictions
+    assert recalled["breakdown"] == measured["breakdown"] and recalled["failure_cases"] == measured["failure_cases"]
+    assert not (tmp_path / "fresh" / "heatmap" / "heatmap_model.pth").exists()

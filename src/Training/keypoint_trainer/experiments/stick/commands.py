@@ -56,13 +56,18 @@ def _train_args(p):
 def _train(args):
     from ...data.stick.splits import generate_splits
     from ...engine.distributed import rank_zero_first
-    from .train import train_experiment
+    from .train import recorded_without_weights, train_experiment
 
     cfg = _load(args)
     check_selection(args.model, known_experiments(cfg), "experiment")
     with rank_zero_first():  # in a group rank 0 generates missing splits, the others then read them
         generate_splits(cfg)
     for name in args.model or cfg["models"]["run"]:
+        recorded = recorded_without_weights(cfg, name)
+        if recorded:
+            print(f"[{name}] finished and recorded in {recorded} (no weights here): skipped; delete the record to "
+                  "train it again")
+            continue
         train_experiment(cfg, name, resume=args.resume, stop_after_steps=args.stop_after_steps)
 
 

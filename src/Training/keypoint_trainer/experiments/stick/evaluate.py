@@ -16,6 +16,7 @@ from ...core.manifest import write_json
 from ...data.stick.dataset import load_split
 from ...data.stick.splits import CLEAR_TEST, configured_splits, split_paths
 from ...engine.predict import predict
+from ...engine.run_record import RunRecord
 from ...metrics.pck import THRESHOLDS, normalized_errors, summarize
 from ...models.flip import FlipTest
 from .train import load_trained, run_dir
@@ -204,13 +205,34 @@ def visibility_breakdown(cfg: dict[str, Any], preds: dict[str, np.ndarray], gt: 
             "per_keypoint": {k: m.sum(axis=0).tolist() for k, m in subsets.items()}, "methods": methods}
 
 
+def _evaluate_or_recall(cfg: dict[str, Any], name: str, split: str, x, gt: np.ndarray, thresholds: Sequence[float],
+                        log=print) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """evaluate_experiment where the weights are here; its results are then written beside its training log
+    (``eval_{split}.json``, ``predictions_{split}.npz``) and kept in the profile's record (``[run] record``,
+    engine/run_record.py). Without weights, a run's recorded results are read back instead: its metrics as
+    measured, its predictions for the breakdowns and figures."""
+    d, record = run_dir(cfg, name), RunRecord(cfg["run"].get("record"))
+    if not (d / f"{name}_model.pth").is_file() and record.restore(name, d):
+        log(f"{name}: no weights here; its results restored from {record.folder / name}")
+    if not (d / f"{name}_model.pth").is_file() and (d / f"eval_{split}.json").is_file():
+        with np.load(d / f"predictions_{split}.npz") as saved:
+            preds = {label: saved[label] for label in saved.files}
+        return json.loads((d / f"eval_{split}.json").read_text()), preds
+    metrics, preds = evaluate_experiment(cfg, name, x, gt, thresholds=thresholds)
+    write_json(d / f"eval_{split}.json", metrics)
+    np.savez_compressed(d / f"predictions_{split}.npz", **preds)
+    record.keep(name, d)
+    return metrics, preds
+
+
 def _evaluate_models(cfg: dict[str, Any], names: Sequence[str], x, gt: np.ndarray, thresholds: Sequence[float],
-                     log=print, prefix: str = "") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """evaluate_experiment for each name on one split -> ({label: metrics}, {label: keypoints})."""
+                     log=print, split: str = "test") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """_evaluate_or_recall for each name on one split -> ({label: metrics}, {label: keypoints})."""
     metrics: dict[str, Any] = {}
     preds: dict[str, np.ndarray] = {}
+    prefix = "" if split == "test" else f"{split} "
     for name in names:
-        m, p = evaluate_experiment(cfg, name, x, gt, thresholds=thresholds)
+        m, p = _evaluate_or_recall(cfg, name, split, x, gt, thresholds, log)
         metrics.update(m)
         preds.update(p)
         for label, mm in m.items():
@@ -257,7 +279,7 @@ def evaluate_clear_split(cfg: dict[str, Any], names: Sequence[str], thresholds: 
     keypoint determinable from the image. Its visibility breakdown checks that the generator kept
     its promise (every keypoint ``clear``)."""
     x, _, gt = load_split(cfg, CLEAR_TEST)
-    metrics, preds = _evaluate_models(cfg, names, x, gt, thresholds, log, prefix=f"{CLEAR_TEST} ")
+    metrics, preds = _evaluate_models(cfg, names, x, gt, thresholds, log, split=CLEAR_TEST)
     np.savez_compressed(eval_dir(cfg) / f"predictions_{CLEAR_TEST}.npz", gt=gt,
                         **{k.replace("+", "_"): v for k, v in preds.items()})
     return {"split": CLEAR_TEST, "count": int(len(gt)), "metrics": metrics,

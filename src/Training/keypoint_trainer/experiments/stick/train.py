@@ -34,6 +34,7 @@ from ...engine.distributed import data_parallel, from_environment
 from ...engine.fit import Fit, Hook, Sampler, fit
 from ...engine.predict import predict, predict_heatmaps
 from ...engine.progress import format_duration
+from ...engine.run_record import RunRecord
 from ...engine.seeding import seed_everything
 from ...metrics.pck import compute_pck
 from ...models.factory import build_codec, build_model
@@ -196,6 +197,15 @@ def train_experiment(cfg: dict[str, Any], name: str, *, resume: bool = False,
     log(f"[{name}] done: best epoch {run.state['best_epoch']} val_loss {run.state['best_val_loss']:.6g}, "
         f"wall {format_duration(run.wall_s)}")
     return result
+
+
+def recorded_without_weights(cfg: dict[str, Any], name: str) -> Optional[Path]:
+    """The record of a finished run whose weights are not here (a fresh checkout; ``[run] record``,
+    engine/run_record.py), else None: ``train`` skips it and ``evaluate`` reads its recorded results."""
+    record = RunRecord(cfg["run"].get("record"))
+    if record.has(name) and not (run_dir(cfg, name) / f"{name}_model.pth").is_file():
+        return record.folder / name
+    return None
 
 
 def load_trained(cfg: dict[str, Any], name: str, out_dir: Optional[Path] = None) -> tuple[nn.Module, dict[str, Any]]:
