@@ -13,7 +13,7 @@
 #      runs/ablate_a.log and runs/ablate_b.log), then their report
 #   2. HSJP fine-tuned vs scratch at 10/25/50/100 % of the labels (configs/hsjp/learn-ce-fractions.toml;
 #      runs/hsjp_fractions_a.log (pretext and its fine-tunes) and _b.log (scratch); report
-#      docs/results/hsjp-fractions.md); finished runs are recorded in docs/results/hsjp-fractions/ (commit it)
+#      docs/results/hsjp.md); finished runs are recorded in docs/results/hsjp-fractions/ (commit it)
 #   3. the runs behind the served stick-figure models (configs/stick/served.toml: heatmap/6's recipe alone on
 #      two threads (~2.5 h), then the seed HeatmapNet beside SimCC and the seed RegressionNet (~2.4 h);
 #      runs/stick_served*.log), each evaluated when it ends and recorded in docs/results/stick-figures/runs

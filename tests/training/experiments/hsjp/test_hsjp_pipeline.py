@@ -177,8 +177,8 @@ def test_a_report_goes_where_the_profile_says_or_where_told(tmp_path, capsys):
     from keypoint_trainer.cli import main
 
     paths = {p: load_profile(p)["report"]["path"] for p in ("full", "learn-ce", "learn-ce-fractions")}
-    assert paths == {"full": "docs/results/hsjp.md", "learn-ce": "docs/results/hsjp-learn.md",
-                     "learn-ce-fractions": "docs/results/hsjp-fractions.md"}
+    assert paths == {"full": "docs/results/hsjp-full.md", "learn-ce": "docs/results/hsjp-learn.md",
+                     "learn-ce-fractions": "docs/results/hsjp.md"}
     # the quick profile names none, so a smoke run cannot overwrite a committed report
     assert main(["hsjp", "report", "--profile", "quick", "--set", f'run.out_dir="{tmp_path}"']) == 2
     assert "give --report" in capsys.readouterr().err
