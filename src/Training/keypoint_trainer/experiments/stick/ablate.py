@@ -7,8 +7,8 @@ directory), so every row of the ablation tables is comparable with its own basel
 Results accumulate in ``{ablate.out_dir}/results.json`` (and each experiment's ``result.json``), and each
 finished experiment is kept in the repository (``[ablate] record``, engine/run_record.py); finished or
 recorded experiments are skipped when the command is run again (delete the experiment's directory and
-record to redo it). In a data-parallel
-group every rank trains its share and rank 0 alone evaluates and writes ``results.json``.
+record to redo it). In a data-parallel group every rank trains its share and rank 0 alone evaluates and
+writes ``results.json``.
 """
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def sync_with_record(cfg: dict[str, Any], results: dict[str, Any], log=print) ->
     record, out = RunRecord(cfg["ablate"].get("record")), ablate_dir(cfg)
     for name in cfg["ablate"]["experiments"]:
         exp_dir, entry = out / name, results["experiments"].get(name)
-        if entry and _completed(exp_dir) and not record.has(name) and record:
+        if record and entry and _completed(exp_dir) and not record.has(name):
             write_json(exp_dir / "result.json", entry)
             log(f"ablate {name}: recorded in {record.keep(name, exp_dir)}")
         if record.restore(name, exp_dir):
