@@ -121,7 +121,8 @@ def test_converged_ablations_replace_the_learning_speed_tables(tmp_path):
     from keypoint_trainer.core.config import load_config
     from keypoint_trainer.experiments.stick.report import _converged_ablation_section
 
-    cfg = load_config("served", [f'ablate.out_dir="{tmp_path}"'])
+    # no record folder: the repository's recorded ablations must not leak into this table
+    cfg = load_config("served", [f'ablate.out_dir="{tmp_path}"', 'ablate.record=""'])
     entry = lambda n, p: {"metrics": {n: _metrics(p, 1.0)}, "best_epoch": 18, "wall_time_s": 60.0,  # noqa: E731
                           "seconds_per_step": 1.2}
     abl = {"epochs": 18, "train_subset": 4000, "seed": 20251121,
