@@ -31,3 +31,31 @@ def test_a_profile_without_a_record_folder_records_nothing(tmp_path):
     for folder in (None, ""):
         record = RunRecord(folder)
         assert not record and record.keep("r", tmp_path / "r") is None and not record.restore("r", tmp_path / "x")
+
+
+def test_a_restored_file_appears_whole_so_two_runners_restoring_at_once_read_no_half_copy(tmp_path, monkeypatch):
+    """The queue starts two processes of one profile; both restore its records at start. A file is written
+    under another name and renamed, so the other process finds it absent or complete (a half-copied
+    training_log.json once ended a run with a JSONDecodeError)."""
+    import shutil
+
+    from keypoint_trainer.engine import run_record
+
+    run = tmp_path / "runs" / "a"
+    run.mkdir(parents=True)
+    (run / "training_log.json").write_text(json.dumps({"completed": True}))
+    record = run_record.RunRecord(tmp_path / "record")
+    record.keep("a", run)
+    written_to = []
+    real_copy = shutil.copy2
+
+    def copy_and_note(source, target):
+        written_to.append(target)
+        return real_copy(source, target)
+
+    monkeypatch.setattr(run_record.shutil, "copy2", copy_and_note)
+    fresh = tmp_path / "fresh" / "a"
+    assert record.restore("a", fresh)
+    assert written_to and all(t != fresh / "training_log.json" for t in written_to)
+    assert sorted(p.name for p in fresh.iterdir()) == ["training_log.json"]  # no partial file left
+    assert json.loads((fresh / "training_log.json").read_text()) == {"completed": True}

@@ -9,6 +9,7 @@ checks then skip the run and its report reads them. Weights are not recorded: a 
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Optional, Union
@@ -18,6 +19,14 @@ RECORDED_FILES = ("training_log.json", "result.json", "pretext_eval.json", "eval
 
 def _recorded(folder: Path) -> list[Path]:
     return sorted({p for pattern in RECORDED_FILES for p in folder.glob(pattern) if p.is_file()})
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    """Copies beside the target, then renames: two runners restoring the same record at once (the queue
+    starts two processes of one profile) never read a half-written file."""
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    shutil.copy2(source, partial)
+    os.replace(partial, target)
 
 
 class RunRecord:
@@ -39,7 +48,7 @@ class RunRecord:
         target = self.folder / name
         target.mkdir(parents=True, exist_ok=True)
         for file in _recorded(Path(run_dir)):
-            shutil.copy2(file, target / file.name)
+            _copy_atomically(file, target / file.name)
         return target
 
     def restore(self, name: str, run_dir: Path) -> bool:
@@ -51,6 +60,6 @@ class RunRecord:
         for source in _recorded(self.folder / name):
             if not (run_dir / source.name).is_file():
                 run_dir.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, run_dir / source.name)
+                _copy_atomically(source, run_dir / source.name)
                 restored = True
         return restored
