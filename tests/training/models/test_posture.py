@@ -13,7 +13,7 @@ from keypoint_trainer.data.pressure import SLP_MAT, simulate_sample
 from keypoint_trainer.experiments.spmkd.attach_posture import check_against_golden
 from keypoint_trainer.experiments.spmkd.export import write_model_dir
 from keypoint_trainer.models.efd import EFD, ModelConfig
-from keypoint_trainer.experiments.spmkd.onnx_eval import OnnxGraph
+from keypoint_trainer.engine.onnx_graph import OnnxGraph
 from keypoint_trainer.models.posture import PostureClassifier, POSTURE_CLASSES, apply_posture_head, posture_block, posture_of
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -14,7 +14,9 @@ import shutil
 from pathlib import Path
 from typing import Optional, Union
 
-RECORDED_FILES = ("training_log.json", "result.json", "pretext_eval.json", "eval_*.json", "predictions_*.npz")
+# published.json: where a run evaluated from its published model came from (experiments/stick/published.py)
+RECORDED_FILES = ("training_log.json", "result.json", "pretext_eval.json", "eval_*.json", "predictions_*.npz",
+                  "published.json")
 
 
 def _recorded(folder: Path) -> list[Path]:

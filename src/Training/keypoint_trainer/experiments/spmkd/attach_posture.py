@@ -4,7 +4,7 @@
 
 The training checkpoints are not in the repository, but the published ``model.onnx`` is the
 network. Its keypoints on the profile's simulated splits (regenerated deterministically from
-their seeds, :func:`.data.build_datasets`) are computed by :mod:`.onnx_eval` (checked against
+their seeds, :func:`.data.build_datasets`) are computed by :mod:`...engine.onnx_graph` (checked against
 the model's golden samples first), the posture classifier of :mod:`.evaluate` is fitted on the
 same labelled training maps the pipeline uses (``posture_labelled`` of a fixed permutation,
 seed 7) and the exported head is measured on the held-out splits. The ONNX files are copied
@@ -30,7 +30,7 @@ from ...data.pressure.splits import build_datasets, data_spec, to_model_input
 from ...metrics.joints import posture_metrics
 from ...models.posture import PostureClassifier
 from ...models.posture import apply_posture_head, posture_block, posture_of
-from .onnx_eval import OnnxGraph
+from ...engine.onnx_graph import OnnxGraph
 
 
 def _f32(b64: str, shape) -> np.ndarray:
@@ -92,7 +92,7 @@ def attach_posture(src: Path, out_dir: Path, *, profile: str = "full", data_root
     metrics_file = src / "metrics.json"
     run_metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
     head_info = {"command": command, "source": str(src), "method": "posture MLP of experiments/spmkd/evaluate.py fitted on the "
-                 "keypoints of the unchanged model.onnx (experiments/spmkd/onnx_eval.py) for the pipeline's labelled training "
+                 "keypoints of the unchanged model.onnx (engine/onnx_graph.py) for the pipeline's labelled training "
                  "maps; measured as exported (posture_head.apply_posture_head)",
                  "labelled_maps": int(len(idx)), "data": spec.to_dict(),
                  "test": measured["test"], "unf_test": measured["unf_test"], "wall_s": time.monotonic() - t0}

@@ -4,7 +4,7 @@ mats. Several seeds per classifier, so the spread is visible.
 
 ``python3 -m keypoint_trainer spmkd posture-protocol --profile full --from models/spmkd/2 --report docs/results/spmkd-posture.md``
 
-The keypoints are the served model's (model.onnx through :mod:`.onnx_eval`, checked against its golden
+The keypoints are the served model's (model.onnx through :mod:`...engine.onnx_graph`, checked against its golden
 samples first), on the same labelled maps as the served posture head (:mod:`.attach_posture`). A model
 whose served head also saw the unfamiliar mat's labelled maps (manifest metric
 ``posture_classifier_mats = "both"``) is judged with both label sets: the SLP-like mat's alone, and
@@ -28,7 +28,7 @@ from ...metrics.joints import posture_metrics
 from ...models.posture import POSTURE_CLASSES, PostureClassifier
 from ...models.posture_graph import GraphPostureClassifier
 from .attach_posture import check_against_golden, onnx_keypoints
-from .onnx_eval import OnnxGraph
+from ...engine.onnx_graph import OnnxGraph
 
 CLASSIFIERS = {"MLP (the served head's kind)": PostureClassifier, "graph network (GCN, k-NN graph)": GraphPostureClassifier}
 SPLITS = {"test": "SLP-like mat", "unf_test": "unfamiliar mat"}

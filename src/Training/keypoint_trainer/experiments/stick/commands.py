@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from ...core.config import check_selection
+from ...core.errors import ConfigError
 from ...core.registry import register_command, register_fixture
 from .plan import known_experiments
 
@@ -79,13 +80,27 @@ def _evaluate_args(p):
     _config_args(p)
     p.add_argument("--model", action="append", default=None, help="experiments to evaluate")
     p.add_argument("--no-figures", action="store_true")
+    p.add_argument("--published", default=None, metavar="MODEL_DIR",
+                   help="evaluate this published model directory (model.onnx, golden samples, training log), or "
+                        "git:REV:PATH for one in the repository's history, as the run of the one --model, in place "
+                        "of its weights; recorded like a trained run (experiments/stick/published.py)")
 
 
 def _evaluate(args):
     from .evaluate import evaluate_run
+    from .published import evaluate_published
 
     cfg = _load(args)
-    evaluate_run(cfg, models=args.model, figures=not args.no_figures)
+    if args.published is None:
+        evaluate_run(cfg, models=args.model, figures=not args.no_figures)
+        return
+    if not args.model or len(args.model) != 1:
+        raise ConfigError("--published evaluates one run: name it with one --model")
+    if not args.published.startswith("git:") and not (Path(args.published) / "manifest.json").is_file():
+        raise ConfigError(f"--published {args.published}: no manifest.json there")
+    command = (f"PYTHONPATH=src/Training python3 -m keypoint_trainer evaluate --config {args.config} "
+               f"--model {args.model[0]} --published {args.published}")
+    evaluate_published(cfg, args.model[0], args.published, command=command)
 
 
 register_command("evaluate", _evaluate, _evaluate_args,

@@ -27,13 +27,15 @@ def eval_dir(cfg: dict[str, Any]) -> Path:
 
 
 def evaluate_experiment(cfg: dict[str, Any], name: str, x, gt, *, out_dir: Optional[Path] = None,
-                        thresholds: Sequence[float] = THRESHOLDS) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+                        thresholds: Sequence[float] = THRESHOLDS, trained: Optional[tuple[Any, dict]] = None
+                        ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """-> ({method label: metrics}, {method label: keypoints}) for one trained experiment.
 
     Heatmap models give three methods: ``name`` (the spec's decoder), ``name+argmax`` (the
     other decoder on the same heatmaps) and ``name+flip`` (the spec's decoder on flip-test
-    heatmaps, models/flip.py: what an export with ``[export] flip_test`` serves)."""
-    model, spec = load_trained(cfg, name, out_dir)
+    heatmaps, models/flip.py: what an export with ``[export] flip_test`` serves). ``trained``:
+    (model, spec) in place of the run's weights (a published graph, published.py)."""
+    model, spec = trained or load_trained(cfg, name, out_dir)
     metrics, preds = {}, {}
     if spec["kind"] == "heatmap":
         t0 = time.monotonic()

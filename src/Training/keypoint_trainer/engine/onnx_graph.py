@@ -1,11 +1,12 @@
-"""A minimal evaluator of an exported SPMKD encoder graph (model.onnx) in PyTorch.
+"""A minimal evaluator of our exported graphs (model.onnx) in PyTorch.
 
 There is no onnxruntime for Python on these machines and the training checkpoints are not in
-the repository, but the published ONNX file holds every weight. This evaluator runs that exact
-graph -- the ops ``torch.onnx`` emitted for :class:`.model.EncoderExport` (opset 17), nothing
-more -- so a head can be fitted on the keypoints the *served* model produces. It is checked
-against the golden samples' ONNX outputs (tests/training/spmkd/test_posture_head.py); an
-unsupported op raises instead of guessing.
+the repository, but a published ONNX file holds every weight. This evaluator runs that exact
+graph -- the ops ``torch.onnx`` emitted for our exports (opset 17: the SPMKD encoder, HeatmapNet,
+RegressionNet and SimCCNet with its in-graph decoding), nothing more -- so the *served* model can
+be evaluated or given a head (SPMKD posture, experiments/spmkd/attach_posture.py; stick-figure
+models, experiments/stick/published.py). Callers check it against the model's golden samples;
+an unsupported op or attribute raises instead of guessing.
 """
 from __future__ import annotations
 
@@ -29,6 +30,63 @@ def _conv(x, w, b=None, *, strides=(1, 1), pads=(0, 0, 0, 0), group=1, dilations
     return F.conv2d(x, w, b, stride=tuple(strides), padding=(pads[0], pads[1]), dilation=tuple(dilations), groups=group)
 
 
+def _conv_transpose(x, w, b=None, *, strides=(1, 1), pads=(0, 0, 0, 0), group=1, dilations=(1, 1),
+                    output_padding=(0, 0), **_):
+    if pads[0] != pads[2] or pads[1] != pads[3]:
+        raise NotImplementedError("asymmetric ConvTranspose padding")
+    return F.conv_transpose2d(x, w, b, stride=tuple(strides), padding=(pads[0], pads[1]),
+                              output_padding=tuple(output_padding), groups=group, dilation=tuple(dilations))
+
+
+def _batch_norm(x, scale, bias, mean, var, *, epsilon=1e-5, training_mode=0, **_):
+    if training_mode:
+        raise NotImplementedError("BatchNormalization in training mode")
+    return F.batch_norm(x, mean, var, scale, bias, training=False, eps=epsilon)
+
+
+def _max_pool(x, *, kernel_shape, strides=(1, 1), pads=(0, 0, 0, 0), ceil_mode=0, dilations=(1, 1), **_):
+    if pads[0] != pads[2] or pads[1] != pads[3]:
+        raise NotImplementedError("asymmetric MaxPool padding")
+    return F.max_pool2d(x, tuple(kernel_shape), tuple(strides), (pads[0], pads[1]), tuple(dilations),
+                        ceil_mode=bool(ceil_mode))
+
+
+def _gemm(a, b, c=None, *, alpha=1.0, beta=1.0, transA=0, transB=0, **_):
+    y = alpha * ((a.T if transA else a) @ (b.T if transB else b))
+    return y if c is None else y + beta * c
+
+
+def _slice(x, starts, ends, axes=None, steps=None, **_):
+    axes = list(range(len(starts))) if axes is None else [int(a) % x.dim() for a in axes]
+    steps = [1] * len(axes) if steps is None else [int(s) for s in steps]
+    index = [slice(None)] * x.dim()
+    for a, s, e, st in zip(axes, starts, ends, steps):
+        if st <= 0:
+            raise NotImplementedError("Slice with a non-positive step")
+        index[a] = slice(int(s), min(int(e), x.shape[a]), st)
+    return x[tuple(index)]
+
+
+def _argmax(x, *, axis=0, keepdims=1, select_last_index=0, **_):
+    if select_last_index:
+        raise NotImplementedError("ArgMax select_last_index")
+    return torch.argmax(x, dim=axis, keepdim=bool(keepdims))
+
+
+def _cast(x, *, to=1, **_):
+    kinds = {1: torch.float32, 6: torch.int32, 7: torch.int64, 11: torch.float64}
+    if to not in kinds:
+        raise NotImplementedError(f"Cast to ONNX type {to}")
+    return x.to(kinds[to])
+
+
+def _reshape(x, shape, *, allowzero=0, **_):
+    dims = [int(v) for v in shape]
+    if not allowzero:  # 0 copies the input's dimension
+        dims = [x.shape[i] if d == 0 else d for i, d in enumerate(dims)]
+    return x.reshape(dims)
+
+
 def _resize(x, roi, scales, sizes=None, *, mode=b"nearest", coordinate_transformation_mode=b"asymmetric",
             nearest_mode=b"floor", **_):
     if (mode, coordinate_transformation_mode, nearest_mode) != (b"nearest", b"asymmetric", b"floor"):
@@ -49,6 +107,17 @@ def _unsqueeze(x, axes, **_):
 
 _OPS: dict[str, Callable] = {
     "Conv": _conv,
+    "ConvTranspose": _conv_transpose,
+    "BatchNormalization": _batch_norm,
+    "MaxPool": _max_pool,
+    "Gemm": _gemm,
+    "MatMul": lambda a, b, **_: a @ b,
+    "Flatten": lambda x, *, axis=1, **_: x.reshape(int(np.prod(x.shape[:axis])), -1),
+    "Sigmoid": lambda x, **_: torch.sigmoid(x),
+    "Sub": lambda a, b, **_: a - b,
+    "Identity": lambda x, **_: x,  # torch.onnx shares equal initialisers (an untrained BatchNorm's weight and var)
+    "Slice": _slice,
+    "ArgMax": _argmax,
     "Relu": lambda x, **_: F.relu(x),
     "HardSwish": lambda x, **_: x * torch.clamp(x / 6.0 + 0.5, 0.0, 1.0),
     "HardSigmoid": lambda x, *, alpha=0.2, beta=0.5, **_: torch.clamp(alpha * x + beta, 0.0, 1.0),
@@ -58,12 +127,12 @@ _OPS: dict[str, Callable] = {
     "GlobalAveragePool": lambda x, **_: x.mean(dim=(2, 3), keepdim=True),
     "Resize": _resize,
     "Softmax": lambda x, *, axis=-1, **_: torch.softmax(x, dim=axis),
-    "Reshape": lambda x, shape, **_: x.reshape([int(v) for v in shape]),
+    "Reshape": _reshape,
     "Shape": lambda x, **_: torch.tensor(list(x.shape), dtype=torch.int64),
     "Gather": lambda x, i, *, axis=0, **_: torch.index_select(x, axis, i.reshape(-1).long()).reshape(
         list(x.shape[:axis]) + list(i.shape) + list(x.shape[axis + 1:])),
     "Concat": lambda *xs, axis=0, **_: torch.cat(list(xs), dim=axis),
-    "Cast": lambda x, *, to=1, **_: x.float() if to == 1 else x.long(),
+    "Cast": _cast,
     "ReduceSum": _reduce_sum,
     "Range": lambda start, limit, delta, **_: torch.arange(start.item(), limit.item(), delta.item(),
                                                             dtype=start.dtype),
@@ -72,7 +141,8 @@ _OPS: dict[str, Callable] = {
 
 
 class OnnxGraph:
-    """Loads an ONNX file once; ``run({input: array})`` returns {output name: array}."""
+    """Loads an ONNX file once; ``run({input: array})`` returns {output name: array}; ``inputs`` names the
+    graph's inputs."""
 
     def __init__(self, path: Path):
         import onnx
@@ -82,6 +152,7 @@ class OnnxGraph:
         self.graph = model.graph
         self.init = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in model.graph.initializer}
         self.outputs = [o.name for o in model.graph.output]
+        self.inputs = [i.name for i in model.graph.input if i.name not in self.init]
         self.nodes = []
         for n in model.graph.node:
             if n.op_type == "Constant":
