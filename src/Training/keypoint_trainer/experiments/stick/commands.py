@@ -96,8 +96,6 @@ def _evaluate(args):
         return
     if not args.model or len(args.model) != 1:
         raise ConfigError("--published evaluates one run: name it with one --model")
-    if not args.published.startswith("git:") and not (Path(args.published) / "manifest.json").is_file():
-        raise ConfigError(f"--published {args.published}: no manifest.json there")
     command = (f"PYTHONPATH=src/Training python3 -m keypoint_trainer evaluate --config {args.config} "
                f"--model {args.model[0]} --published {args.published}")
     evaluate_published(cfg, args.model[0], args.published, command=command)

@@ -57,6 +57,8 @@ def published_dir(source: str) -> Iterator[Path]:
     """A model directory, or ``git:REV:PATH`` for one that a later version replaced in the store (the files are
     read from the repository's history into a temporary directory)."""
     if not source.startswith(GIT_PREFIX):
+        if not (Path(source) / "manifest.json").is_file():
+            raise ConfigError(f"--published {source}: no manifest.json there")
         yield Path(source)
         return
     rev, _, path = source[len(GIT_PREFIX):].partition(":")
