@@ -26,22 +26,23 @@ def test_report_from_quick_run(trained_quick, tmp_path):
 
 
 def test_variant_labels_and_what_they_share_with_the_seed():
-    from keypoint_trainer.experiments.stick.report import _label, _same_as_seed, heatmap_variants
+    from keypoint_trainer.experiments.stick.report_analysis import same_as_seed
+    from keypoint_trainer.experiments.stick.report_labels import heatmap_variants, method_label
 
     cfg = {"models": {"run": ["heatmap", "regression", "heatmap_fresh", "heatmap_fresh_90", "heatmap_fresh_context"]}}
     assert heatmap_variants(cfg) == ["heatmap_fresh", "heatmap_fresh_90", "heatmap_fresh_context"]
-    assert _label("heatmap+argmax") == "HeatmapNet + argmax"
-    assert _label("heatmap_fresh_90+flip") == "HeatmapNet + fresh images, 90 epochs, DARK + flip test"
-    assert _label("unknown+flip") == "unknown+flip"
+    assert method_label("heatmap+argmax") == "HeatmapNet + argmax"
+    assert method_label("heatmap_fresh_90+flip") == "HeatmapNet + fresh images, 90 epochs, DARK + flip test"
+    assert method_label("unknown+flip") == "unknown+flip"
     log30 = {"epochs": 30, "steps_per_epoch": 125}
     log90 = {"epochs": 90, "steps_per_epoch": 125}
-    assert _same_as_seed(cfg, "heatmap_fresh", log30, log30) == "same network, loss and number of steps"
-    assert _same_as_seed(cfg, "heatmap_fresh_90", log90, log30) == "same network and loss"
-    assert _same_as_seed(cfg, "heatmap_fresh_context", log30, log30) == "same loss and number of steps"
+    assert same_as_seed(cfg, "heatmap_fresh", log30, log30) == "same network, loss and number of steps"
+    assert same_as_seed(cfg, "heatmap_fresh_90", log90, log30) == "same network and loss"
+    assert same_as_seed(cfg, "heatmap_fresh_context", log30, log30) == "same loss and number of steps"
 
 
 def test_step_schedule_is_compared_with_the_constant_rate_run():
-    from keypoint_trainer.experiments.stick.report import _variant_lines
+    from keypoint_trainer.experiments.stick.report_analysis import variant_lines
 
     cfg = {"models": {"run": ["heatmap", "heatmap_fresh_90", "heatmap_fresh_90_step"]}}
 
@@ -58,7 +59,7 @@ def test_step_schedule_is_compared_with_the_constant_rate_run():
             "heatmap_fresh_90_step": log(lambda e: 0.96 if e <= 75 else 0.98, 90)}
     es = {n: {"near_miss": near, "gross_on_distractor": 3, "gross_on_figure": 2, "gross_elsewhere": 1}
           for n, near in (("heatmap_fresh_90", 10), ("heatmap_fresh_90_step", 7))}
-    lines = [ln for ln in _variant_lines(cfg, ms, logs, es) if ln.startswith("* **`heatmap_fresh_90_step` vs `heatmap_fresh_90`**")]
+    lines = [ln for ln in variant_lines(cfg, ms, logs, es) if ln.startswith("* **`heatmap_fresh_90_step` vs `heatmap_fresh_90`**")]
     assert len(lines) == 1
     assert "test PCK@0.05 98.0 % vs 97.0 %" in lines[0]
     assert "(90 of 90 epochs) at epochs 60/75/80/85/90: 96.0/96.0/98.0/98.0/98.0 %" in lines[0]
@@ -102,19 +103,84 @@ def test_the_served_profile_reports_the_served_runs_with_the_converged_ablations
     assert served["report"]["converged_ablations"] and all(get_experiment(served, n) for n in served["models"]["run"])
 
 
-def test_a_coordinate_head_is_compared_with_the_best_heatmap_and_the_seed_regression():
-    from keypoint_trainer.experiments.stick.report import _coordinate_head_lines
+def _thresholds(p05, p2, median):
+    return {"pck_bbox": {"0.05": p05, "0.1": p2, "0.2": p2}, "auc_bbox": p05, "mean_pixel_error": 2 * median,
+            "median_pixel_error": median}
+
+
+def _sources(near, on_distractor):
+    return {"near_miss": near, "gross_on_distractor": on_distractor, "gross_on_figure": 5, "gross_elsewhere": 1}
+
+
+def test_a_coordinate_head_is_judged_against_each_heatmap_model_with_the_one_point_goal():
+    from keypoint_trainer.experiments.stick.report_analysis import coordinate_head_lines
 
     cfg = {"models": {"run": ["heatmap", "regression", "heatmap_fresh_context_60_step", "simcc_fresh_32_step"]}}
-    ms = {"heatmap": _metrics(0.936, 2.17), "heatmap_fresh_context_60_step": _metrics(0.979, 0.77),
-          "regression": _metrics(0.027, 21.8), "simcc_fresh_32_step": _metrics(0.931, 1.8)}
-    (line,) = _coordinate_head_lines(cfg, ms)
-    assert "PCK@0.05 93.1 %, mean error 1.80 px, against `heatmap_fresh_context_60_step` 97.9 % / 0.77 px" in line
-    assert "4.8 points behind the heatmaps" in line and "closes 95 % of that gap" in line
-    ms["simcc_fresh_32_step"] = _metrics(0.975, 0.9)
-    assert "within 1 point of the heatmaps" in _coordinate_head_lines(cfg, ms)[0]
-    ms["simcc_fresh_32_step"] = _metrics(0.995, 0.5)
-    assert "1.6 points ahead of the heatmaps" in _coordinate_head_lines(cfg, ms)[0]
+    ms = {"heatmap": _thresholds(0.936, 0.969, 0.68), "heatmap_fresh_context_60_step": _thresholds(0.979, 0.995, 0.38),
+          "regression": _thresholds(0.027, 0.357, 20.7), "simcc_fresh_32_step": _thresholds(0.931, 0.990, 1.09)}
+    logs = {n: {"history": [{}] * e, "steps_per_epoch": 125}
+            for n, e in (("heatmap", 30), ("heatmap_fresh_context_60_step", 60), ("simcc_fresh_32_step", 32))}
+    abl = {"epochs": 18}
+    goal, where, why = coordinate_head_lines(cfg, ms, logs, converged=(abl, _thresholds(0.929, 0.95, 0.7)))
+    assert "; 4,000 steps): PCK@0.05 93.1 %" in goal
+    assert "`heatmap` (3,750 steps; 93.6 %): 0.5 points behind — within 1 point." in goal
+    assert "(not the seed network, 7,500 steps; 97.9 % / 0.76 px): 4.8 points behind — not within 1 point." in goal
+    assert "18 epochs, the same test images; 92.9 %): 0.2 points ahead — within 1 point." in goal
+    assert "met against the seed HeatmapNet at a comparable step count and not against `heatmap_fresh_context_60_step`" in goal
+    assert "The heatmap is ahead at PCK@0.05, `simcc_fresh_32_step` at PCK@0.1, 0.2;" in where
+    assert "1.0 % of `simcc_fresh_32_step`'s keypoints are farther than 0.2" in where and "3.1 % of the heatmap's" in where
+    assert "rounding to a bin explains at most 0.35 px of its 1.09 px median" in where  # 2 bins per pixel
+    assert "2.7 % → 93.1 %, 99 % of the seed regression's gap" in why
+
+    # the failing keypoints' kinds, and the distractor subsets, where the evaluation attributed them
+    sources = {"simcc_fresh_32_step": _sources(275, 31), "heatmap": _sources(138, 126)}
+    breakdown = {n: {"distractors=0": {"pck": a}, "distractors=4": {"pck": b}, "occlusions=0": {"pck": 0.5}}
+                 for n, a, b in (("simcc_fresh_32_step", 0.976, 0.878), ("heatmap", 0.970, 0.911))}
+    lines = coordinate_head_lines(cfg, ms, logs, breakdown, sources)
+    assert "275 near misses + 37 gross, `heatmap` 138 near misses + 132 gross" in lines[1]
+    assert "fails by imprecision, the heatmap by choosing the wrong stroke (126 of its gross errors" in lines[1]
+    assert lines[2].startswith("* **Distractor strokes**: from 0 to 4 distractors PCK@0.05 falls 9.8 points for "
+                               "`simcc_fresh_32_step` (97.6 → 87.8 %) and 5.9 for `heatmap`")
+
+
+def test_the_seed_regression_is_reported_as_levelled_off_only_when_its_validation_loss_was():
+    from keypoint_trainer.experiments.stick.report_analysis import regression_lines
+
+    ms = {"heatmap": _thresholds(0.936, 0.969, 0.68), "regression": _thresholds(0.027, 0.357, 20.7)}
+
+    def log(losses):
+        return {"regression": {"history": [{"epoch": e + 1, "val_loss": v, "val_pck_bbox_0.05": 0.02}
+                                           for e, v in enumerate(losses)]}}
+
+    (flat,) = regression_lines(ms, log([0.03, 0.0194, 0.0193, 0.0191]), 4)
+    assert "0.0194 at epoch 2 and 0.0191 at epoch 4 (-1.5 %)" in flat and "had levelled off" in flat
+    (falling,) = regression_lines(ms, log([0.03, 0.02, 0.015, 0.01]), 4)
+    assert "still changing" in falling
+    assert regression_lines({"heatmap": ms["heatmap"]}, {}, 30) == []
+
+
+def test_a_run_evaluated_from_published_graphs_reports_their_provenance_and_commands(tmp_path):
+    from keypoint_trainer.core.config import load_config
+    from keypoint_trainer.experiments.stick.report import Ctx, _s_commands, _s_exports
+
+    cfg = load_config("served", ['report.converged_ablations=true'])
+    ctx = Ctx(cfg, tmp_path / "r.md")
+    ctx.__dict__["published"] = {
+        n: {"name": n, "version": "2", "model_dir": f"models/{n}/2", "sha256": "ab" * 32, "golden_samples": 4,
+            "golden_max_abs_difference": 4.8e-07, "published_metrics_max_abs_difference": None,
+            "training_command": f"python3 -m keypoint_trainer train --config full --model {n}",
+            "command": f"PYTHONPATH=src/Training python3 -m keypoint_trainer evaluate --config served --model {n} "
+                       f"--published models/{n}/2"} for n in cfg["models"]["run"]}
+    commands = "\n".join(_s_commands(ctx))
+    assert "python3 -m keypoint_trainer train --config full --model simcc_fresh_32_step" in commands
+    assert ("/usr/bin/python3 -m keypoint_trainer evaluate --config served --model heatmap --published "
+            "models/heatmap/2") in commands
+    assert "ablate   --config ablate" in commands and commands.rstrip().endswith("```")
+    table = "\n".join(_s_exports(ctx))
+    assert "| `regression` | `regression/2` (`models/regression/2`) | `abababababababab…` | 4: 4.8e-07 | – |" in table
+    # a run with only some models from published graphs keeps the train/export/publish commands
+    del ctx.__dict__["published"]["heatmap"]
+    assert "export   --config served --model heatmap" in "\n".join(_s_commands(ctx))
 
 
 def test_converged_ablations_replace_the_learning_speed_tables(tmp_path):
@@ -148,3 +214,13 @@ def test_subset_tables_of_a_run_with_only_a_coordinate_head(tmp_path):
     assert "| distractors=0 | 3 | 90.0 |" in text and "SimCC head" in text
     ctx.__dict__["ev"] = {"metrics": {}, "breakdown": {"threshold": 0.05, "methods": {}}}
     assert _s_subsets(ctx) == []  # nothing evaluated yet: no table, no error
+
+
+def test_failing_keypoints_are_attributed_for_heatmaps_and_coordinate_heads_not_the_seed_regression():
+    from keypoint_trainer.core.config import load_config
+    from keypoint_trainer.experiments.stick.evaluate import attributable
+
+    cfg = load_config("served")
+    preds = {n: None for n in ("heatmap", "heatmap+flip", "regression", "simcc_fresh_32_step")}
+    assert attributable(cfg, ["heatmap", "regression", "simcc_fresh_32_step", "soft_argmax"], preds) == \
+        ["heatmap", "simcc_fresh_32_step"]

@@ -13,8 +13,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-import numpy as np
-
 from ...core.config import report_path
 from ...core.manifest import repo_root
 from ...core.provenance import git_commit, machine_info, versions
@@ -24,52 +22,11 @@ from ...engine.report import row as _row
 from .ablate import ablate_dir
 from .evaluate import eval_dir
 from .plan import get_experiment
+from .published import SOURCE_FILE
+from .report_analysis import analysis_lines
+from .report_labels import (SEED_REPORTED, converged_ablations, coordinate_variants, heatmap_variants,
+                            is_seed_network, method_label, pct)
 from .train import run_dir
-
-SEED_REPORTED = {"HeatmapNet": [98.9, 100.0, 100.0, 100.0], "RegressionNet": [3.9, 14.6, 29.1, 43.4]}
-# short table labels; "+argmax" and "+flip" rows derive theirs (see _label)
-LABELS = {"heatmap": "HeatmapNet + DARK",
-          "heatmap_fresh": "HeatmapNet + fresh images, DARK",
-          "heatmap_fresh_cosine": "HeatmapNet + fresh images + cosine lr, DARK",
-          "heatmap_fresh_90": "HeatmapNet + fresh images, 90 epochs, DARK",
-          "heatmap_fresh_90_step": "HeatmapNet + fresh images, 90 epochs, step lr decay, DARK",
-          "heatmap_fresh_context": "HeatmapNet + context blocks (not seed) + fresh images, DARK",
-          "heatmap_fresh_context_45_step": "HeatmapNet + context blocks (not seed) + fresh images, 45 epochs, "
-                                           "step lr decay, DARK",
-          "heatmap_fresh_context_60_step": "HeatmapNet + context blocks (not seed) + fresh images, 60 epochs, "
-                                           "step lr decay, DARK",
-          "regression": "RegressionNet (seed: dropout 0.5, MSE)",
-          "simcc_fresh_32_step": "SimCC head on the seed encoder + fresh images, 32 epochs, step lr decay",
-          "mean_pose_baseline": "reference: mean training pose (ignores the image)"}
-
-
-def heatmap_variants(cfg: dict[str, Any]) -> list[str]:
-    """The heatmap experiments of ``models.run`` beyond the seed's ``heatmap``, in config order."""
-    return [n for n in cfg["models"]["run"] if n != "heatmap" and get_experiment(cfg, n)["kind"] == "heatmap"]
-
-
-def coordinate_variants(cfg: dict[str, Any]) -> list[str]:
-    """The modern coordinate heads of ``models.run`` (SimCC), in config order."""
-    return [n for n in cfg["models"]["run"] if get_experiment(cfg, n)["kind"] == "simcc"]
-
-
-def _is_seed_network(cfg: dict[str, Any], name: str) -> bool:
-    """False for architecture variants (context blocks); training-recipe variants keep the seed network."""
-    return not get_experiment(cfg, name).get("context")
-
-
-def _label(key: str) -> str:
-    """Table label of a metrics key: ``NAME+argmax`` swaps NAME's decoder, ``NAME+flip`` adds the flip test."""
-    base, _, suffix = key.partition("+")
-    if base not in LABELS or not suffix:
-        return LABELS.get(key, key)
-    if suffix == "argmax":
-        return LABELS[base].replace("DARK", "argmax")
-    return LABELS[base] + (" + flip test" if suffix == "flip" else f" + {suffix}")
-
-
-def _pct(v: Optional[float]) -> str:
-    return "–" if v is None else f"{v * 100:.1f}"
 
 
 def _metrics_table(rows: list[tuple[str, dict[str, Any]]], thresholds, extra_cols=()) -> list[str]:
@@ -77,8 +34,8 @@ def _metrics_table(rows: list[tuple[str, dict[str, Any]]], thresholds, extra_col
             + ["AUC bbox", "AUC torso", "mean err (px)", "median err (px)"] + [c for c, _ in extra_cols])
     out = [_row(head), _row(["---"] * len(head))]
     for label, m in rows:
-        cells = [label] + [_pct(m["pck_bbox"].get(f"{t:g}")) for t in thresholds] \
-            + [_pct(m["pck_torso"].get(f"{t:g}")) for t in thresholds] \
+        cells = [label] + [pct(m["pck_bbox"].get(f"{t:g}")) for t in thresholds] \
+            + [pct(m["pck_torso"].get(f"{t:g}")) for t in thresholds] \
             + [f"{m['auc_bbox']:.3f}", f"{m['auc_torso']:.3f}", f"{m['mean_pixel_error']:.2f}",
                f"{m['median_pixel_error']:.2f}"] + [fn(label, m) for _, fn in extra_cols]
         out.append(_row(cells))
@@ -100,10 +57,10 @@ def _visibility_table(vb: dict[str, Any], methods: Sequence[str]) -> list[str]:
            "end; *clear* is none of them (a keypoint may be of several kinds). All come from the generator's arm "
            "and elbow ranges and its distractor strokes (docs/training.md); the seed does not describe its own "
            "data, so whether its figures had them is unknown.", ""]
-    out.append(_row(["keypoints", "count"] + [_label(k) for k in labels]))
+    out.append(_row(["keypoints", "count"] + [method_label(k) for k in labels]))
     out.append(_row(["---"] * (len(labels) + 2)))
     for sname, count in vb["keypoints"].items():
-        out.append(_row([sname.replace("_", " "), count] + [_pct(vis[k][sname]) for k in labels]))
+        out.append(_row([sname.replace("_", " "), count] + [pct(vis[k][sname]) for k in labels]))
     out.append("")
     return out
 
@@ -113,7 +70,7 @@ def _clear_split_section(ct: dict[str, Any], main: dict[str, Any], heatmap_metho
     """The models on the clear-keypoint test split (data/generate.py: CLEAR_TEST)."""
     ms = ct["metrics"]
     order = [f"{v}{d}" for v in heatmap_methods for d in ("", "+flip")] + ["regression"]
-    rows = [(_label(k), ms[k]) for k in order if k in ms]
+    rows = [(method_label(k), ms[k]) for k in order if k in ms]
     kp = ct.get("visibility", {}).get("keypoints", {})
     n_kp = ct["count"] * len(next(iter(ms.values()))["keypoints"])
     out = ["### Clear-keypoint test split", "",
@@ -152,9 +109,9 @@ def _ablation_table(res: dict[str, Any], names: list[tuple[str, str]]) -> list[s
             continue
         m = e["metrics"][name]
         am = e["metrics"].get(f"{name}+argmax")
-        out.append(_row([f"`{name}`", setting, _pct(m["pck_bbox"]["0.05"]), _pct(m["pck_bbox"]["0.1"]),
-                         _pct(m["pck_bbox"]["0.2"]), f"{m['auc_bbox']:.3f}", f"{m['mean_pixel_error']:.2f}",
-                         _pct(am["pck_bbox"]["0.05"]) if am else "–",
+        out.append(_row([f"`{name}`", setting, pct(m["pck_bbox"]["0.05"]), pct(m["pck_bbox"]["0.1"]),
+                         pct(m["pck_bbox"]["0.2"]), f"{m['auc_bbox']:.3f}", f"{m['mean_pixel_error']:.2f}",
+                         pct(am["pck_bbox"]["0.05"]) if am else "–",
                          f"{am['mean_pixel_error']:.2f}" if am else "–", e["best_epoch"],
                          format_duration(e["wall_time_s"])]))
     return out
@@ -168,6 +125,8 @@ FIGURES = [("pck_curves.png", "PCK curves (bbox and torso normalisation)"),
 
 
 @dataclass
+
+
 class Ctx:
     """What the sections read: the config and the run directory's files."""
     cfg: dict[str, Any]
@@ -194,6 +153,12 @@ class Ctx:
         return {n: read_json(run_dir(self.cfg, n) / "training_log.json") for n in self.cfg["models"]["run"]}
 
     @cached_property
+    def published(self) -> dict[str, dict[str, Any]]:
+        """published.json of each run evaluated from its published graph (published.py)."""
+        found = {n: read_json(run_dir(self.cfg, n) / SOURCE_FILE) for n in self.cfg["models"]["run"]}
+        return {n: p for n, p in found.items() if p}
+
+    @cached_property
     def abl(self) -> Optional[dict[str, Any]]:
         return read_json(ablate_dir(self.cfg) / "results.json")
 
@@ -207,7 +172,7 @@ class Ctx:
         ms = self.ev["metrics"]
         order = [f"{v}{d}" for v in ("heatmap", *self.variants) for d in ("", "+argmax", "+flip")] \
             + ["regression", *coordinate_variants(self.cfg), "mean_pose_baseline"]
-        return [(_label(k), ms[k]) for k in order if k in ms]
+        return [(method_label(k), ms[k]) for k in order if k in ms]
 
 
 def _s_title(c: Ctx) -> list[str]:
@@ -232,10 +197,10 @@ def _s_setup(c: Ctx) -> list[str]:
     ve = next((lg["versions"] for lg in logs.values() if lg), versions())
     a("## Set-up")
     a("")
-    a(f"* Machine: {mi.get('cpu')}, {mi.get('cores')} cores, {mi.get('memory_gib')} GiB, no GPU; "
-      f"torch threads {mi.get('torch_threads')}. The cores were shared with other builds and "
-      "trainings during the run (see the commands section), so wall times are upper bounds of what an idle machine needs "
-      "(idle: ~1.1 s per HeatmapNet step, ~0.36 s per RegressionNet step of 32 images).")
+    a(f"* Machine: {mi.get('cpu')}, {mi.get('cores')} cores, {mi.get('memory_gib')} GiB, no GPU (from the training "
+      "logs; each run's torch threads, wall time and seconds per step are in the training table). The cores were "
+      "shared with other builds and trainings during the runs, so wall times are upper bounds of what an idle "
+      "machine needs.")
     a(f"* Software: Python {ve.get('python')}, PyTorch {ve.get('torch')} (CPU), NumPy {ve.get('numpy')}, "
       f"ONNX {ve.get('onnx')}. Code: git `{(git_commit() or 'unknown')[:12]}` (at report time).")
     a(f"* Data: synthetic stick figures (`keypoint_trainer/data/generator.py`, parameters in docs/training.md), "
@@ -244,12 +209,12 @@ def _s_setup(c: Ctx) -> list[str]:
     a(f"* Training: seed {cfg['run']['seed']}, Adam lr {cfg['train']['lr']}, batch {cfg['train']['batch_size']}, "
       f"{cfg['train']['epochs']} epochs, best checkpoint by validation loss; HeatmapNet: MSE on 64×64 Gaussian "
       f"heatmaps (sigma {cfg.get('codec', {}).get('sigma', 2.0)} cells); RegressionNet: MSE on normalised coordinates.")
-    if variants:
+    if variants or coordinate_variants(cfg):
         a("* Beyond the seed recipe (`experiments/stick/plan.py`, docs/training.md; validation and test splits are the "
           "same files as for the seed models; `fresh images` = every epoch after the first trains on newly rendered "
           "images from the training seed's generator stream, epoch e on images e·N … (e+1)·N − 1, "
           "`data/stick/fresh.py`):")
-        for n in variants:
+        for n in (*variants, *coordinate_variants(cfg)):
             spec = get_experiment(cfg, n)
             planned, lg = spec.get("epochs", cfg["train"]["epochs"]), logs.get(n)
             done = len(lg["history"]) if lg else 0
@@ -264,6 +229,8 @@ def _s_setup(c: Ctx) -> list[str]:
 
 def _s_commands(c: Ctx) -> list[str]:
     """The commands that reproduce the run."""
+    if c.published and set(c.published) == set(c.cfg["models"]["run"]):
+        return _published_commands(c)
     cfg, run = c.cfg, c.run
     L: list[str] = []
     a = L.append
@@ -283,6 +250,25 @@ def _s_commands(c: Ctx) -> list[str]:
     a(f"/usr/bin/python3 -m keypoint_trainer report   --config {cfg['run']['name']}")
     a("```")
     a("")
+    return L
+
+
+def _published_commands(c: Ctx) -> list[str]:
+    """A run whose every model was evaluated from its published graph: the commands that trained each one
+    (from its manifest), the ones that evaluated the graphs, and the ones that wrote this report."""
+    name = c.cfg["run"]["name"]
+    L = ["Commands (from the repository root). The models were trained (and exported, published) by:", "", "```"]
+    L += [c.published[n].get("training_command") or f"# {n}: no training command in its manifest"
+          for n in c.cfg["models"]["run"]]
+    L += ["```", "", "and their published graphs evaluated, the converged ablations run and this report written by:",
+          "", "```", "export PYTHONPATH=src/Training",
+          f"/usr/bin/python3 -m keypoint_trainer generate --config {name}"]
+    L += [c.published[n]["command"].replace("PYTHONPATH=src/Training ", "").replace("python3 ", "/usr/bin/python3 ", 1)
+          for n in c.cfg["models"]["run"] if c.published[n].get("command")]
+    if converged_ablations(c.cfg):
+        L.append("/usr/bin/python3 -m keypoint_trainer ablate   --config ablate")
+    L += [f"/usr/bin/python3 -m keypoint_trainer evaluate --config {name}",
+          f"/usr/bin/python3 -m keypoint_trainer report   --config {name}", "```", ""]
     return L
 
 
@@ -320,18 +306,19 @@ def _s_training(c: Ctx) -> list[str]:
     L = heading("Training runs")
     a = L.append
     a(_row(["model", "epochs", "train images", "best epoch", "best val loss", "final train loss",
-            "wall time", "s / step"]))
-    a(_row(["---"] * 8))
+            "wall time", "s / step", "torch threads"]))
+    a(_row(["---"] * 9))
     for n, lg in logs.items():
         if not lg:
-            a(_row([n, "not trained"] + [""] * 6))
+            a(_row([n, "not trained"] + [""] * 7))
             continue
         h = lg["history"]
         images = lg["train_size"]
         if lg["spec"].get("train_data") == "fresh":  # a new set of train_size images every epoch
             images = f"{images} per epoch, {images * len(h):,} distinct"
         a(_row([n, f"{len(h)}/{lg['epochs']}", images, lg["best_epoch"], f"{lg['best_val_loss']:.3g}",
-                f"{h[-1]['train_loss']:.3g}", format_duration(lg["wall_time_s"]), lg["seconds_per_step"]]))
+                f"{h[-1]['train_loss']:.3g}", format_duration(lg["wall_time_s"]), lg["seconds_per_step"],
+                lg.get("threads", lg.get("machine", {}).get("torch_threads", "–"))]))
     present_logs = [lg for lg in logs.values() if lg]
     total = sum(lg["wall_time_s"] for lg in present_logs)
     a("")
@@ -348,7 +335,7 @@ def _s_training(c: Ctx) -> list[str]:
         a(_row(["---"] * (len(marks) + 1)))
         for n, lg in present.items():
             h = {x["epoch"]: x for x in lg["history"]}
-            a(_row([f"{n} PCK"] + [_pct(h[e]["val_pck_bbox_0.05"]) if e in h else "" for e in marks]))
+            a(_row([f"{n} PCK"] + [pct(h[e]["val_pck_bbox_0.05"]) if e in h else "" for e in marks]))
             a(_row([f"{n} val loss"] + [f"{h[e]['val_loss']:.3g}" if e in h else "" for e in marks]))
         a("")
     return L
@@ -387,8 +374,8 @@ def _s_target(c: Ctx) -> list[str]:
             h = lg["history"]
             steps = lg["steps_per_epoch"] * len(h)
             line += (f" The run had {steps} optimisation steps ({len(h)} epochs × {lg['steps_per_epoch']}); "
-                     f"validation PCK@0.05 was still rising when it ended ({_pct(h[-6]['val_pck_bbox_0.05'])} % "
-                     f"at epoch {h[-6]['epoch']}, {_pct(h[-1]['val_pck_bbox_0.05'])} % at epoch {h[-1]['epoch']}) "
+                     f"validation PCK@0.05 was still rising when it ended ({pct(h[-6]['val_pck_bbox_0.05'])} % "
+                     f"at epoch {h[-6]['epoch']}, {pct(h[-1]['val_pck_bbox_0.05'])} % at epoch {h[-1]['epoch']}) "
                      f"and the validation loss was still falling ({h[-6]['val_loss']:.3g} → {h[-1]['val_loss']:.3g})"
                      ", so the network is under-trained at this budget; the per-keypoint table shows where the "
                      "error is.")
@@ -398,8 +385,8 @@ def _s_target(c: Ctx) -> list[str]:
             worst = min((k for k in clean if k.startswith("distractors=") and clean[k]["pck"] is not None),
                         key=lambda k: clean[k]["pck"], default=None)
             line += (f" On the {c['images']} clean test images (no distractor strokes, no occlusions) it is "
-                     f"{_pct(c['pck'])} %" + (f"; on the images with {worst.split('=')[1]} distractors "
-                                              f"{_pct(clean[worst]['pck'])} %" if worst else "")
+                     f"{pct(c['pck'])} %" + (f"; on the images with {worst.split('=')[1]} distractors "
+                                              f"{pct(clean[worst]['pck'])} %" if worst else "")
                      + " (breakdown below)"
                      + (": the distractor strokes, drawn in the figure's own ink, account for much of the "
                         "remaining error." if c["pck"] * 100 - v >= 2.0 else "."))
@@ -420,7 +407,7 @@ def _s_variant_targets(c: Ctx) -> list[str]:
     a = L.append
     for vname in (n for n in variants if n in ms):
         v2 = ms[vname]["pck_bbox"]["0.05"] * 100
-        same = "same network" if _is_seed_network(cfg, vname) else "NOT the seed network"
+        same = "same network" if is_seed_network(cfg, vname) else "NOT the seed network"
         seen = ev.get("visibility", {}).get("methods", {}).get(vname, {}).get("clear")
         on_clear = ev.get("clear_test", {}).get("metrics", {}).get(vname)
         a(f"**Target** with a beyond-seed recipe (`{vname}`, {same}): measured "
@@ -457,7 +444,7 @@ def _s_per_keypoint(c: Ctx) -> list[str]:
     a(_row(["method"] + kn))
     a(_row(["---"] * (len(kn) + 1)))
     for label, m in rows:
-        a(_row([label] + [_pct(v) for v in m["pck_bbox_per_keypoint"]["0.05"]]))
+        a(_row([label] + [pct(v) for v in m["pck_bbox_per_keypoint"]["0.05"]]))
     a("")
     a("Mean pixel error per keypoint:")
     a("")
@@ -486,10 +473,10 @@ def _s_subsets(c: Ctx) -> list[str]:
         a(f"PCK@{ev['breakdown']['threshold']:g} (bbox, %) by the generator's nuisances (test images grouped by "
           "the per-image metadata in annotations.json):")
         a("")
-        a(_row(["test subset", "images"] + [_label(k) for k in labels]))
+        a(_row(["test subset", "images"] + [method_label(k) for k in labels]))
         a(_row(["---"] * (len(labels) + 2)))
         for sname in subsets:
-            a(_row([sname, bd[labels[0]][sname]["images"]] + [_pct(bd[k][sname]["pck"]) for k in labels]))
+            a(_row([sname, bd[labels[0]][sname]["images"]] + [pct(bd[k][sname]["pck"]) for k in labels]))
         a("")
     if ev.get("visibility", {}).get("methods"):
         L.extend(_visibility_table(ev["visibility"], table_methods))
@@ -518,7 +505,7 @@ def _s_errors(c: Ctx) -> list[str]:
         a(_row(["method", "keypoints"] + [c.replace("_", " ") for c in cols]))
         a(_row(["---"] * (len(cols) + 2)))
         for k, v in es.items():
-            a(_row([_label(k), v["keypoints"]] + [v[c] for c in cols]))
+            a(_row([method_label(k), v["keypoints"]] + [v[c] for c in cols]))
         a("")
     if "failure_cases" in ev:
         a("Failure cases (an image fails when any of its keypoints is farther than 0.05 × bbox diagonal):")
@@ -543,7 +530,7 @@ def _s_figures(c: Ctx) -> list[str]:
 def _s_ablations(c: Ctx) -> list[str]:
     """The ablation tables (their own budget and baselines)."""
     cfg, abl = c.cfg, c.abl
-    if _converged_ablations(cfg):
+    if converged_ablations(cfg):
         return _converged_ablation_section(cfg, abl)
     L = heading("Ablations and variants")
     a = L.append
@@ -586,12 +573,6 @@ def _s_ablations(c: Ctx) -> list[str]:
     return L
 
 
-def _converged_ablations(cfg: dict[str, Any]) -> bool:
-    """True where the profile's ablations ran at a converged budget (the ``served`` profile reads the
-    ``ablate`` profile's runs): their tables then replace the 5-epoch learning-speed ones."""
-    return bool(cfg.get("report", {}).get("converged_ablations"))
-
-
 def _converged_ablation_section(cfg: dict[str, Any], abl: Optional[dict[str, Any]]) -> list[str]:
     from .ablation_report import converged_summary
 
@@ -608,12 +589,14 @@ def _converged_ablation_section(cfg: dict[str, Any], abl: Optional[dict[str, Any
 def _s_analysis(c: Ctx) -> list[str]:
     """Statements computed from the numbers above."""
     L = heading("Analysis")
-    L.extend(_analysis(c.cfg, c.ev, c.abl, int(c.cfg['train']['epochs']), c.logs))
+    L.extend(analysis_lines(c.cfg, c.ev, c.abl, int(c.cfg['train']['epochs']), c.logs))
     return L
 
 
 def _s_exports(c: Ctx) -> list[str]:
     """The exported models and which of them are published."""
+    if c.published:
+        return _published_models_section(c)
     cfg, run, logs = c.cfg, c.run, c.logs
     L = heading("Exported models")
     a = L.append
@@ -639,6 +622,32 @@ def _s_exports(c: Ctx) -> list[str]:
     return L
 
 
+def _published_models_section(c: Ctx) -> list[str]:
+    """Where each run's numbers come from: the published graph, checked against its manifest and golden samples."""
+    L = heading("Published models: where the numbers come from")
+    a = L.append
+    a("Every number above comes from the graph that is (or was) served, run in PyTorch by "
+      "`evaluate --published` (`experiments/stick/published.py`), after checking its sha256 against its manifest, its "
+      "training spec against this profile's and its outputs against the golden samples computed at export time; "
+      "the training curves come from the training log published with it.")
+    a("")
+    a(_row(["run", "published model", "sha256", "golden samples: max abs. difference",
+            "test metrics vs manifest: max abs. difference", "evaluated"]))
+    a(_row(["---"] * 6))
+    for n, p in c.published.items():
+        diff = p.get("published_metrics_max_abs_difference")
+        a(_row([f"`{n}`", f"`{p['name']}/{p['version']}` (`{p['model_dir']}`)", f"`{p['sha256'][:16]}…`",
+                f"{p['golden_samples']}: {p['golden_max_abs_difference']:.2g}",
+                "–" if diff is None else f"{diff:.2g}", p.get("evaluated_at", "–")]))
+    a("")
+    a("A `git:REV:PATH` model is one a later version replaced in the store; its files are read from that commit. "
+      "The training commands name the `full` profile, where these experiments were defined when they ran; the "
+      "spec check above makes sure this profile's experiment of the same name is the same recipe. A graph that "
+      "decodes in the graph with an argmax (SimCC's) can reproduce its golden outputs exactly.")
+    a("")
+    return L
+
+
 SECTIONS = [_s_title, _s_setup, _s_commands, _s_launchers, _s_training, _s_test_table, _s_target,
             _s_variant_targets, _s_per_keypoint, _s_subsets, _s_errors, _s_figures, _s_ablations, _s_analysis,
             _s_exports]
@@ -651,191 +660,4 @@ def write_report(cfg: dict[str, Any], out: Optional[Path] = None, log=print) -> 
     ctx.fig_out.mkdir(parents=True, exist_ok=True)
     out.write_text(render(SECTIONS, ctx), encoding="utf-8")
     log(f"report: {out}")
-    return out
-
-
-def _get(abl, name, label=None, key="pck_bbox", t="0.05"):
-    try:
-        m = abl["experiments"][name]["metrics"][label or name]
-        return m[key][t] if t is not None else m[key]
-    except (KeyError, TypeError):
-        return None
-
-
-def _best(abl, names):
-    vals = [(n, _get(abl, n), _get(abl, n, key="mean_pixel_error", t=None)) for n in names]
-    vals = [v for v in vals if v[1] is not None]
-    if not vals:
-        return None
-    return max(vals, key=lambda v: (v[1], -v[2]))
-
-
-def _same_as_seed(cfg: dict[str, Any], name: str, lg: Optional[dict], blog: Optional[dict]) -> str:
-    """What a variant shares with the seed recipe (the loss always; network and step count when true)."""
-    same = ["loss"]
-    if _is_seed_network(cfg, name):
-        same.insert(0, "network")
-    if lg and blog and lg["epochs"] * lg["steps_per_epoch"] == blog["epochs"] * blog["steps_per_epoch"]:
-        same.append("number of steps")
-    return "same " + ", ".join(same[:-1]) + " and " + same[-1] if len(same) > 1 else "same " + same[0]
-
-
-def _variant_lines(cfg: dict[str, Any], ms: dict[str, Any], logs: dict[str, Any],
-                   sources: Optional[dict[str, Any]] = None) -> list[str]:
-    """Seed recipe vs the beyond-seed HeatmapNet recipes, from metrics, training logs and (when
-    given) the error sources of each method."""
-    sources = sources or {}
-    out = []
-    base, blog = ms.get("heatmap"), logs.get("heatmap")
-    for n in (v for v in heatmap_variants(cfg) if v in ms and base):
-        m, lg = ms[n], logs.get(n)
-        line = (f"* **`{n}` vs the seed recipe** ({_same_as_seed(cfg, n, lg, blog)}): PCK@0.05 "
-                f"{_pct(m['pck_bbox']['0.05'])} % vs {_pct(base['pck_bbox']['0.05'])} % "
-                f"({(m['pck_bbox']['0.05'] - base['pck_bbox']['0.05']) * 100:+.1f} points), mean error "
-                f"{m['mean_pixel_error']:.2f} px vs {base['mean_pixel_error']:.2f} px.")
-        if lg and blog and lg["history"] and blog["history"]:
-            h, b = lg["history"][-1], blog["history"][-1]
-            line += (f" At the last epoch: train loss (average over the epoch) {h['train_loss']:.3g} vs "
-                     f"{b['train_loss']:.3g}, validation loss {h['val_loss']:.3g} vs {b['val_loss']:.3g} (the seed run's train/val ratio "
-                     f"{b['train_loss'] / b['val_loss']:.2f}, this run's {h['train_loss'] / h['val_loss']:.2f}: "
-                     "below 1 means the training images are fitted better than unseen ones).")
-        out.append(line)
-    a, b = "heatmap_fresh_cosine", "heatmap_fresh"  # differ only in the learning-rate schedule
-    if a in ms and b in ms and logs.get(a) and logs.get(b):
-        ha = {h["epoch"]: h["val_loss"] for h in logs[a]["history"]}
-        hb = {h["epoch"]: h["val_loss"] for h in logs[b]["history"]}
-        marks = [e for e in (10, 20, 30) if e in ha and e in hb]
-        worse = ms[a]["pck_bbox"]["0.05"] < ms[b]["pck_bbox"]["0.05"]
-        out.append(f"* **Cosine vs constant learning rate** (both on fresh images): PCK@0.05 "
-                   f"{_pct(ms[a]['pck_bbox']['0.05'])} % vs {_pct(ms[b]['pck_bbox']['0.05'])} %; validation loss at "
-                   "epochs " + "/".join(map(str, marks)) + ": " + "/".join(f"{ha[e]:.3g}" for e in marks) + " vs "
-                   + "/".join(f"{hb[e]:.3g}" for e in marks) + "."
-                   + (" The cosine schedule halves the rate by mid-run, while the constant-rate run was still "
-                      "improving at its end: at this step budget the decay slows learning more than it refines "
-                      "the peaks." if worse else ""))
-    # pairs that differ in one thing: (variant, reference, what differs, validation epochs to show)
-    drops = get_experiment(cfg, "heatmap_fresh_90_step")["lr_milestones"]
-    for a, b, what, shown in (
-            ("heatmap_fresh_90", "heatmap_fresh", "longer training, otherwise identical; epochs 1-30 are the "
-             "same steps", (10, 20, 30, 45, 60)),
-            ("heatmap_fresh_context", "heatmap_fresh", "context blocks vs the seed network, otherwise identical",
-             (10, 20, 30, 45, 60)),
-            ("heatmap_fresh_90_step", "heatmap_fresh_90", f"learning rate x0.1 after epochs "
-             f"{' and '.join(map(str, drops))} vs constant, otherwise identical; epochs 1-{drops[0]} are the same "
-             "steps", (60, *drops, 80))):
-        if a in ms and b in ms and logs.get(a) and logs.get(b):
-            series = []
-            for n in (a, b):
-                h = {x["epoch"]: x for x in logs[n]["history"]}
-                marks = sorted((set(shown) | {len(h)}) & set(h))
-                series.append(f"`{n}` ({len(h)} of {logs[n]['epochs']} epochs) at epochs " + "/".join(map(str, marks))
-                              + ": " + "/".join(_pct(h[e]["val_pck_bbox_0.05"]) for e in marks) + " %")
-            out.append(f"* **`{a}` vs `{b}`** ({what}): test PCK@0.05 {_pct(ms[a]['pck_bbox']['0.05'])} % vs "
-                       f"{_pct(ms[b]['pck_bbox']['0.05'])} %, mean error {ms[a]['mean_pixel_error']:.2f} vs "
-                       f"{ms[b]['mean_pixel_error']:.2f} px; validation PCK@0.05 of " + "; ".join(series)
-                       + (f"; best validation loss {logs[a]['best_val_loss']:.3g} (epoch {logs[a]['best_epoch']}) vs "
-                          f"{logs[b]['best_val_loss']:.3g} (epoch {logs[b]['best_epoch']})" if logs[a]["best_epoch"]
-                          and logs[b]["best_epoch"] else "")
-                       + (f"; failing test keypoints: {_failures(sources[a])} vs {_failures(sources[b])}."
-                          if sources.get(a) and sources.get(b) else "."))
-    return out
-
-
-def _failures(es: dict[str, Any]) -> str:
-    gross = es["gross_on_distractor"] + es["gross_on_figure"] + es["gross_elsewhere"]
-    return f"{es['near_miss']} near misses + {gross} gross"
-
-
-def _ablation_lines(abl: dict[str, Any]) -> list[str]:
-    """The best setting of each ablation group, within its own budget."""
-    out: list[str] = []
-    out.append(f"* **Ablations** ({abl['epochs']} epochs, {abl['train_subset']} training images): read them as "
-               "differences in how fast each setting learns within that budget, not as converged accuracy.")
-    groups = [("resolution", ["hm_res32", "heatmap", "hm_res128"]),
-              ("sigma", ["hm_sigma1", "heatmap", "hm_sigma3", "hm_sigma4"]),
-              ("skip connections", ["heatmap", "hm_noskip"]),
-              ("direct-coordinate variants", ["soft_argmax", "regression", "regression_nodrop", "regression_l1"])]
-    for label, names in groups:
-        b = _best(abl, names)
-        ran = [n for n in names if _get(abl, n) is not None]
-        if not b:
-            continue
-        missing = [n for n in names if n not in ran]
-        out.append(f"  * {label}: best PCK@0.05 `{b[0]}` ({_pct(b[1])} %, {b[2]:.2f} px) among "
-                   + ", ".join(f"`{n}` {_pct(_get(abl, n))} %" for n in ran)
-                   + (f"; not run: {', '.join(missing)}" if missing else "") + ".")
-    return out
-
-
-def _analysis(cfg: dict[str, Any], ev: Optional[dict], abl: Optional[dict], epochs: int = 30,
-              logs: Optional[dict[str, Any]] = None) -> list[str]:
-    """Statements computed from the numbers above (no hand-written results)."""
-    out: list[str] = []
-    if ev:
-        out.extend(_variant_lines(cfg, ev["metrics"], logs or {}, ev.get("error_sources")))
-    if ev and "heatmap" in ev["metrics"] and "regression" in ev["metrics"]:
-        ms = ev["metrics"]
-        h, r = ms["heatmap"], ms["regression"]
-        mp = ms.get("mean_pose_baseline")
-        better = "better" if h["auc_bbox"] > r["auc_bbox"] else "worse"
-        out.append(
-            f"* **Heatmaps vs direct regression.** After the same {epochs} epochs, HeatmapNet is {better} than "
-            f"RegressionNet: PCK@0.05 {_pct(h['pck_bbox']['0.05'])} % vs {_pct(r['pck_bbox']['0.05'])} %, "
-            f"PCK@0.2 {_pct(h['pck_bbox']['0.2'])} % vs {_pct(r['pck_bbox']['0.2'])} %, mean error "
-            f"{h['mean_pixel_error']:.2f} px vs {r['mean_pixel_error']:.2f} px."
-            + (f" Predicting the mean training pose for every image gives PCK@0.05 {_pct(mp['pck_bbox']['0.05'])} %, "
-               f"PCK@0.2 {_pct(mp['pck_bbox']['0.2'])} % and {mp['mean_pixel_error']:.2f} px." if mp else ""))
-        if better == "better":
-            out.append(
-            "  Why: the heatmap network stays fully convolutional — each output cell is computed from a local "
-            "receptive field by translation-equivariant filters (plus the skip connections' fine features), so "
-            "localisation is a local detection problem and every training image teaches every position. The "
-            "regression head discards the layout with global average pooling and must re-encode absolute "
-            "positions through 256 pooled channels and three FC layers; with dropout 0.5 in a 128/64-unit head "
-            "and a sigmoid output, an MSE-trained head is pulled towards the mean pose (compare it with the "
-            "mean-pose row).")
-        kn = h.get("keypoints", [])
-        per = h["pck_bbox_per_keypoint"]["0.05"]
-        if kn:
-            lo, hi = int(np.argmin(per)), int(np.argmax(per))
-            out.append(f"* **Per keypoint** (HeatmapNet, PCK@0.05): easiest `{kn[hi]}` {_pct(per[hi])} %, hardest "
-                       f"`{kn[lo]}` {_pct(per[lo])} % (all: " + ", ".join(f"{k} {_pct(x)}" for k, x in zip(kn, per))
-                       + "). The hands sit at the end of thin two-segment arms with the widest pose range and "
-                       "compete with distractor strokes; the head is a large, unique circle.")
-        ha = ms.get("heatmap+argmax")
-        if ha:
-            out.append(
-                f"* **Decoding** the same heatmaps: argmax {_pct(ha['pck_bbox']['0.05'])} % PCK@0.05 / "
-                f"{ha['mean_pixel_error']:.2f} px, DARK {_pct(h['pck_bbox']['0.05'])} % / "
-                f"{h['mean_pixel_error']:.2f} px. Argmax is quantised to 2-pixel cells (up to 1.41 px error for a "
-                "perfect heatmap); DARK refines the peak with one Newton step on the log-heatmap, which is exact for "
-                "a Gaussian-shaped peak and matters most when the network is already close (small errors).")
-    if ev:
-        out.extend(_coordinate_head_lines(cfg, ev["metrics"]))
-    if abl and not _converged_ablations(cfg):
-        out.extend(_ablation_lines(abl))
-    out.append("")
-    return out
-
-
-def _coordinate_head_lines(cfg: dict[str, Any], ms: dict[str, Any]) -> list[str]:
-    """A modern coordinate head against the best heatmap model and the seed regression, all at their budgets."""
-    heat = [n for n in ("heatmap", *heatmap_variants(cfg)) if n in ms]
-    out: list[str] = []
-    for n in (v for v in coordinate_variants(cfg) if v in ms and heat):
-        best = max(heat, key=lambda h: ms[h]["pck_bbox"]["0.05"])
-        c, h = ms[n], ms[best]
-        gap = (h["pck_bbox"]["0.05"] - c["pck_bbox"]["0.05"]) * 100
-        verdict = ("within 1 point of the heatmaps" if abs(gap) <= 1 else
-                   f"{gap:.1f} points behind the heatmaps" if gap > 0 else f"{-gap:.1f} points ahead of the heatmaps")
-        line = (f"* **Heatmaps vs a modern coordinate head.** `{n}` ({get_experiment(cfg, n)['description']}): "
-                f"PCK@0.05 {_pct(c['pck_bbox']['0.05'])} %, mean error {c['mean_pixel_error']:.2f} px, against "
-                f"`{best}` {_pct(h['pck_bbox']['0.05'])} % / {h['mean_pixel_error']:.2f} px: {verdict}.")
-        seed_gap = (h["pck_bbox"]["0.05"] - ms["regression"]["pck_bbox"]["0.05"]) * 100 if "regression" in ms else 0
-        if seed_gap > 0:
-            line += (f" The seed RegressionNet is {seed_gap:.1f} points behind; SimCC closes "
-                     f"{(1 - gap / seed_gap) * 100:.0f} % of that gap. Unlike the seed head, which pools the layout "
-                     "away, it keeps it along each axis (a classification over sub-pixel bins of x and of y from the "
-                     "encoder's features).")
-        out.append(line)
     return out
