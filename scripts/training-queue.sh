@@ -14,11 +14,12 @@
 #   2. HSJP fine-tuned vs scratch at 10/25/50/100 % of the labels (configs/hsjp/learn-ce-fractions.toml;
 #      runs/hsjp_fractions_a.log (pretext and its fine-tunes) and _b.log (scratch); report
 #      docs/results/hsjp.md); finished runs are recorded in docs/results/hsjp-fractions/ (commit it)
-#   3. the runs behind the served stick-figure models (configs/stick/served.toml: heatmap/6's recipe alone on
-#      two threads (~2.5 h), then the seed HeatmapNet beside SimCC and the seed RegressionNet (~2.4 h);
-#      runs/stick_served*.log), each evaluated when it ends and recorded in docs/results/stick-figures/runs
-#      (commit it), then docs/results/stick-figures.md regenerated from them with the converged ablations of
-#      step 1; its exports (runs/full/export) are compared with models/ by hand before anything is published
+#   3. docs/results/stick-figures.md (configs/stick/served.toml) from the runs recorded in
+#      docs/results/stick-figures/runs, with the converged ablations of step 1. All four are recorded from
+#      their published graphs (`evaluate --published`, twelfth session), so this step only evaluates and
+#      reports; a run whose record is deleted is trained again (heatmap/6's recipe alone on two threads,
+#      ~2.5 h, then the others two at a time, ~2.4 h; runs/stick_served*.log), and its export
+#      (runs/full/export) is compared with models/ by hand before anything is published
 # The whole body is one function, read before it runs: editing this file while a queue runs does not
 # change (or break) the running queue.
 set -u
