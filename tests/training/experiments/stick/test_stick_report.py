@@ -224,3 +224,17 @@ def test_failing_keypoints_are_attributed_for_heatmaps_and_coordinate_heads_not_
     preds = {n: None for n in ("heatmap", "heatmap+flip", "regression", "simcc_fresh_32_step")}
     assert attributable(cfg, ["heatmap", "regression", "simcc_fresh_32_step", "soft_argmax"], preds) == \
         ["heatmap", "simcc_fresh_32_step"]
+
+
+def test_the_heatmap_stages_figure_beside_the_report_is_kept_when_the_run_has_no_snapshots(tmp_path):
+    from keypoint_trainer.core.config import load_config
+    from keypoint_trainer.experiments.stick.report import STAGES_FIGURE, Ctx, _s_figures
+
+    cfg = load_config("served", [f'run.out_dir="{tmp_path / "run"}"'])
+    ctx = Ctx(cfg, tmp_path / "r.md")
+    assert "_Predicted heatmaps of one validation image at several training stages: missing._" in _s_figures(ctx)
+    ctx.fig_out.mkdir()
+    (ctx.fig_out / STAGES_FIGURE).write_bytes(b"png")
+    text = "\n".join(_s_figures(ctx))
+    assert f"](r/{STAGES_FIGURE})" in text and "its snapshots are not published" in text
+    assert "PCK curves (bbox and torso normalisation): missing." in text  # only that figure is kept
