@@ -68,6 +68,11 @@ def test_ablation_run_and_report_on_the_quick_profile(quick_cfg, tmp_path):
     assert "NOT met" in text  # one epoch on 32 images is far from 90 %
     assert "| `hm_sigma1` | sigma 1 | not run |" in text
     assert "| `heatmap_seed2` |" in text and "epoch 1" in text
+    # how the runs shared the machine is said only where the profile says it (the logs do not record it)
+    assert "Wall time per run is in the tables." in text and "two at a time" not in text
+    cfg["ablate"]["execution"] = "two at a time as 1-thread processes"
+    text = write_ablation_report(cfg, tmp_path / "ablations.md", log=lambda *a: None).read_text()
+    assert "tables; two at a time as 1-thread processes, so wall times and seconds per step include that sharing." in text
 
 
 def test_a_finished_experiment_is_recorded_and_survives_the_loss_of_the_run_directory(quick_cfg, tmp_path, monkeypatch):

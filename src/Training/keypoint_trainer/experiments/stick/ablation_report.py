@@ -97,9 +97,15 @@ def _s_commands(run: Run) -> list[str]:
               f"/usr/bin/python3 -m keypoint_trainer ablate-report --config {name} --report docs/results/stick-ablations.md",
               "```", "",
               f"Machine: {machine.get('cpu', 'unknown CPU')}, {machine.get('cores', '?')} cores; torch threads per "
-              f"process: {', '.join(str(t) for t in threads) or '?'}; one training at a time. Wall time per run is in "
-              f"the tables.", ""]
+              f"process: {', '.join(str(t) for t in threads) or '?'}. Wall time per run is in the tables"
+              + (f"; {how}, so wall times and seconds per step include that sharing." if (how := _execution(run.cfg))
+                 else "."), ""]
     return lines
+
+
+def _execution(cfg: dict[str, Any]) -> str:
+    """How the recorded runs were executed (``[ablate] execution``), which their logs do not say."""
+    return str(cfg.get("ablate", {}).get("execution", "")).strip()
 
 
 def _s_baseline(run: Run) -> list[str]:
