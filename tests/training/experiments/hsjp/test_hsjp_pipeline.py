@@ -226,3 +226,27 @@ def test_recorded_runs_are_skipped_in_a_fresh_checkout_and_a_needed_pretext_is_t
     assert trained == ["p3"]  # a fine-tune still needs its pretext's weights, which no record holds
     pipeline.run_jobs(fresh, resume=True, log=lambda *a: None)
     assert trained == ["p3", "hsjp3_f25"]
+
+
+def test_the_puzzle_goal_is_judged_against_what_a_perfect_solver_reaches_on_the_same_images():
+    from keypoint_trainer.experiments.hsjp.ambiguity import measure
+    from keypoint_trainer.experiments.hsjp.report import _puzzle_goal_lines
+
+    cfg = load_profile("learn-ce")
+    ev = {"puzzle_precision": 0.0, "inked_precision": 0.015, "images": 12, "n": 3}
+    (line,) = _puzzle_goal_lines(cfg, [("p3", ev), ("p3_pressure", {**ev, "inked_precision": None})])
+    ceiling = measure(12, ns=(3,), seed=load_config("full")["data"]["seeds"]["test"])[0]["precision_ceiling"]
+    assert ceiling < 0.9
+    assert f"(`p3`, N = 3): measured 0.000 — not met." in line and f"reaches at most {ceiling:.3f}" in line
+    assert "cannot be met on stick figures" in line
+
+
+def test_report_restores_the_recorded_runs_a_fresh_checkout_lacks(tmp_path):
+    from keypoint_trainer.core.manifest import write_json
+    from keypoint_trainer.experiments.hsjp.pipeline import restore_records
+
+    cfg = load_profile("quick", [f'run.out_dir="{tmp_path / "runs"}"', f'run.record="{tmp_path / "record"}"'])
+    (tmp_path / "record" / "p3").mkdir(parents=True)
+    write_json(tmp_path / "record" / "p3" / "pretext_eval.json", {"n": 3})
+    restore_records(cfg, log=lambda *a: None)
+    assert json.loads((tmp_path / "runs" / "p3" / "pretext_eval.json").read_text()) == {"n": 3}

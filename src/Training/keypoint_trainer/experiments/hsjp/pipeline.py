@@ -102,6 +102,15 @@ class _Jobs:
         return True
 
 
+def restore_records(cfg: dict[str, Any], log=print) -> None:
+    """Copies the recorded runs (``[run] record``) back into a run directory that lacks them: a fresh
+    checkout reports them, and ``run`` skips them."""
+    record, out = RunRecord(cfg["run"].get("record")), Path(cfg["run"]["out_dir"])
+    for job in plan(cfg):
+        if record.restore(job["name"], out / job["name"]):
+            log(f"[hsjp] {job['name']}: restored from its record in {record.folder}")
+
+
 def run_jobs(cfg: dict[str, Any], only=None, resume: bool = False, kinds=("pretext", "finetune"), log=print) -> None:
     """Runs the plan's jobs in order, skipping finished (or recorded, ``[run] record``) ones."""
     from ...engine.distributed import from_environment
@@ -113,9 +122,7 @@ def run_jobs(cfg: dict[str, Any], only=None, resume: bool = False, kinds=("prete
         cfg = dict(cfg, run=dict(cfg["run"], out_dir=str(ranks.own(cfg["run"]["out_dir"]))))
     runner = _Jobs(cfg, resume, log)
     everything = plan(cfg)
-    for job in everything:
-        if runner.record.restore(job["name"], runner.out / job["name"]):
-            log(f"[hsjp] {job['name']}: restored from its record in {runner.record.folder}")
+    restore_records(cfg, log)
     # pretexts whose weights a fine-tune of the profile (selected now or not) still needs
     waiting = {j["init"] for j in everything if j["kind"] == "finetune" and j["init"]
                and not _finetune_done(runner.out / j["name"], j, resume)}
@@ -157,5 +164,7 @@ def run_action(args: argparse.Namespace) -> int:
         run_jobs(cfg, args.only, args.resume, kinds)
     if args.action in ("report", "run") and not environment_rank():  # a group's report is rank 0's
         from .report import write_report
+        if args.action == "report":
+            restore_records(cfg)
         write_report(cfg, report, command)
     return 0

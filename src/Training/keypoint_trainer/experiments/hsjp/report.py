@@ -254,6 +254,7 @@ def _reading(cfg: dict[str, Any], res: dict, pre: dict, long: Optional[dict]) ->
                  f"{'worth less than' if _pck(long) > best else 'worth at least'} spending the same steps on labels.")
     if pre_runs:
         L += _reading_pretext(pre_runs, pc)
+        L += _puzzle_goal_lines(cfg, pre_runs)
     L += ["* One seed per run: differences of a few points are within what a second seed could reverse. The "
           "full-budget comparison the paper makes needs a GPU (`--set pretext.steps=... --set finetune.steps=...`).",
           ""]
@@ -287,6 +288,33 @@ def _reading_pretext(pre_runs: list, pc: dict[str, Any]) -> list[str]:
             f"{pc['steps']} steps of {pc['batch_size']} images stay in the \"predict zeros\" phase of heatmap MSE "
             "(docs/hsjp.md), so whatever the pretrained weights contribute here is a generic initialisation, not a "
             "learned part-layout model."]
+
+
+PUZZLE_GOAL = 0.9   # issue 18: puzzle precision on held-out images at N = 3
+
+
+def _puzzle_goal_lines(cfg: dict[str, Any], pre_runs: list) -> list[str]:
+    """Each stick pretext's puzzle precision against the goal and against the best any solver can do on the
+    same held-out images (ambiguity.py: blank patches are interchangeable)."""
+    from ...core.config import load_config
+    from .ambiguity import measure
+
+    seed = int(load_config(cfg["stick"]["profile"])["data"]["seeds"]["test"])
+    out = []
+    for name, ev in pre_runs:
+        if ev.get("inked_precision") is None:  # not a stick-figure pretext: no ink masks, no ceiling
+            continue
+        ceiling = measure(int(ev["images"]), ns=(int(ev["n"]),), seed=seed)[0]["precision_ceiling"]
+        reachable = ceiling >= PUZZLE_GOAL
+        out.append(f"* **Goal: puzzle precision ≥ {PUZZLE_GOAL:g}** (`{name}`, N = {ev['n']}): measured "
+                   f"{ev['puzzle_precision']:.3f} — {'met' if ev['puzzle_precision'] >= PUZZLE_GOAL else 'not met'}. "
+                   f"A solver that places every inked patch exactly still has to guess the blank ones, so on these "
+                   f"{ev['images']} held-out images it reaches at most {ceiling:.3f} "
+                   f"(`experiments/hsjp/ambiguity.py`): " + ("the goal is within reach of a perfect solver."
+                                                            if reachable else
+                                                            "the goal cannot be met on stick figures; the inked "
+                                                            "measures are what the pretext can learn."))
+    return out
 
 
 def _plot(curve, path: Path, n0: int) -> Path:
