@@ -66,10 +66,10 @@ def _visibility_table(vb: dict[str, Any], methods: Sequence[str]) -> list[str]:
 
 
 def _clear_split_section(ct: dict[str, Any], main: dict[str, Any], heatmap_methods: Sequence[str],
-                         thresholds) -> list[str]:
+                         thresholds, coordinate_methods: Sequence[str] = ()) -> list[str]:
     """The models on the clear-keypoint test split (data/generate.py: CLEAR_TEST)."""
     ms = ct["metrics"]
-    order = [f"{v}{d}" for v in heatmap_methods for d in ("", "+flip")] + ["regression"]
+    order = [f"{v}{d}" for v in heatmap_methods for d in ("", "+flip")] + ["regression", *coordinate_methods]
     rows = [(method_label(k), ms[k]) for k in order if k in ms]
     kp = ct.get("visibility", {}).get("keypoints", {})
     n_kp = ct["count"] * len(next(iter(ms.values()))["keypoints"])
@@ -482,7 +482,8 @@ def _s_subsets(c: Ctx) -> list[str]:
     if ev.get("visibility", {}).get("methods"):
         L.extend(_visibility_table(ev["visibility"], table_methods))
     if ev.get("clear_test"):
-        L.extend(_clear_split_section(ev["clear_test"], ms, ("heatmap", *variants), thresholds))
+        L.extend(_clear_split_section(ev["clear_test"], ms, ("heatmap", *variants), thresholds,
+                                      coordinate_variants(cfg)))
     return L
 
 
